@@ -1,0 +1,5 @@
+"""`python -m celery_lint` runs the command line."""
+
+from celery_lint.cli import main
+
+main()

@@ -1,0 +1,145 @@
+"""The command line: options in, one runner call, a formatter out, an exit code."""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+import click
+
+from celery_lint import __version__
+from celery_lint.config import Config, ConfigError, load_config
+
+EXIT_CLEAN, EXIT_DIAGNOSTICS, EXIT_ERROR = 0, 1, 2
+OUTPUT_FORMATS = ("full", "concise", "json")
+
+
+def _codes(value: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(code.strip() for item in value for code in item.split(",") if code.strip())
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="celery-lint")
+def main() -> None:
+    """celery-lint: find the Celery mistakes that lose, repeat, hang or leak background work."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--select", multiple=True, metavar="CODES",
+              help="Only these rules (codes or prefixes, comma-separated: CEL1,CEL201).")
+@click.option("--ignore", multiple=True, metavar="CODES", help="Leave out these rules.")
+@click.option("--extend-select", multiple=True, metavar="CODES",
+              help="Add these rules to the selection (e.g. the info rules).")
+@click.option("--output-format", type=click.Choice(OUTPUT_FORMATS), default="full",
+              show_default=True, help="How to print the diagnostics.")
+@click.option("--statistics", is_flag=True, help="Print a count per rule instead of diagnostics.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when diagnostics are found.")
+@click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Read the configuration from this file instead of the nearest pyproject.toml.")
+@click.option("-q", "--quiet", is_flag=True, help="Print diagnostics and nothing else.")
+@click.option("--stdin-filename", type=click.Path(path_type=Path),
+              help="Read the source from stdin and report it as this path.")
+def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, ...],
+          extend_select: tuple[str, ...], output_format: str, statistics: bool, exit_zero: bool,
+          config_file: Path | None, quiet: bool, stdin_filename: Path | None) -> None:
+    """Lint PATHS (default: the current folder) and report what is wrong.
+
+    Exit status: 0 clean, 1 diagnostics found, 2 usage, configuration or internal error.
+    """
+    from celery_lint.output import FORMATS
+    from celery_lint.registry import expand_codes, get_rule
+    from celery_lint.runner import run
+
+    targets = list(paths) or [stdin_filename.parent if stdin_filename else Path(".")]
+    if config_file is not None and not config_file.is_file():
+        _fail(f"--config: no such file: {config_file}")
+    try:
+        config = load_config(stdin_filename or targets[0], config_file)
+        config = _with_options(config, _codes(select), _codes(ignore), _codes(extend_select))
+    except ConfigError as exc:
+        _fail(str(exc))
+    stdin = None
+    if stdin_filename is not None:
+        stdin = (stdin_filename, sys.stdin.read())
+    try:
+        result = run(targets, config, stdin)
+    except (OSError, RecursionError) as exc:
+        _fail(f"internal error: {exc!r}")
+    if not quiet:
+        for warning in result.warnings:
+            click.echo(f"warning: {warning}", err=True)
+    diagnostics = result.diagnostics
+    if statistics:
+        counts = collections.Counter(d.code for d in diagnostics)
+        for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+            rule = get_rule(code)
+            click.echo(f"{count:>5}\t{code}\t{rule.name if rule else ''}")
+    else:
+        sources = {str(stdin[0].absolute()): stdin[1].splitlines()} if stdin else None
+        if output_format == "full" and sources:
+            from celery_lint.output.full import render
+
+            text = render(diagnostics, sources)
+        else:
+            text = FORMATS[output_format](diagnostics)
+        click.echo(text, nl=False)
+    if not quiet and output_format in ("full", "concise") and not statistics:
+        if diagnostics:
+            noun = "error" if len(diagnostics) == 1 else "errors"
+            click.echo(f"Found {len(diagnostics)} {noun}.")
+        else:
+            click.echo("All checks passed!")
+    del expand_codes
+    if result.internal_errors:
+        sys.exit(EXIT_ERROR)
+    sys.exit(EXIT_DIAGNOSTICS if diagnostics and not exit_zero else EXIT_CLEAN)
+
+
+def _with_options(config: Config, select: tuple[str, ...], ignore: tuple[str, ...],
+                  extend_select: tuple[str, ...]) -> Config:
+    from celery_lint.registry import expand_codes
+
+    for option, codes in (("--select", select), ("--ignore", ignore),
+                          ("--extend-select", extend_select)):
+        try:
+            expand_codes(codes)
+        except ValueError as exc:
+            raise ConfigError(f"{option}: {exc}") from None
+    return dataclasses.replace(
+        config,
+        select=select or config.select,
+        ignore=config.ignore + ignore,
+        extend_select=config.extend_select + extend_select,
+    )
+
+
+@main.command()
+@click.argument("code", required=False)
+@click.option("--all", "show_all", is_flag=True, help="Print every rule's page.")
+def rule(code: str | None, show_all: bool) -> None:
+    """Print the documentation page of rule CODE (e.g. CEL101), or of every rule with --all."""
+    from celery_lint.pages import page
+    from celery_lint.registry import all_rules, get_rule
+
+    if show_all:
+        click.echo("\n\n".join((page(r.code) or f"# {r.code}: {r.name}\n").rstrip()
+                               for r in all_rules()))
+        return
+    if code is None:
+        _fail("give a rule code (e.g. `celery-lint rule CEL101`) or --all")
+    info = get_rule(code)
+    if info is None:
+        _fail(f"unknown rule code {code!r} (see `celery-lint rule --all`)")
+    text = page(info.code)
+    if text is None:
+        _fail(f"no documentation page found for {info.code}")
+    click.echo(text.rstrip())

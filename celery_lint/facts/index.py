@@ -1,0 +1,301 @@
+"""The ProjectIndex: every file's facts merged, with the cross-file questions rules ask of it."""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from celery_lint.config import Config
+from celery_lint.facts.types import (
+    CeleryApp,
+    ClassFact,
+    FileFacts,
+    SettingAssignment,
+    StarImport,
+    TaskDefinition,
+    Unknown,
+    Value,
+)
+
+MODEL_BASES = frozenset({
+    "django.db.models.Model",
+    "django.db.models.base.Model",
+    "django.contrib.auth.models.AbstractUser",
+    "django.contrib.auth.models.AbstractBaseUser",
+    "django.contrib.auth.base_user.AbstractBaseUser",
+    "django.contrib.auth.models.User",
+    "django.contrib.auth.models.Group",
+    "django.contrib.auth.models.Permission",
+    "django.contrib.contenttypes.models.ContentType",
+    "django.contrib.sites.models.Site",
+    "django.contrib.sessions.models.Session",
+})
+USER_MODEL = "django.contrib.auth.models.User"
+VIEW_SUFFIXES = ("View", "ViewSet", "APIView")
+_MAX_ALIAS_STEPS = 8
+
+
+@dataclass(frozen=True)
+class ConfiguredValue:
+    """A Celery setting as the app would see it, and where it was set."""
+
+    name: str  # Celery's lowercase name
+    value: Value
+    path: str
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
+class CeleryConfig:
+    values: dict[str, ConfiguredValue]
+
+    def get(self, name: str) -> ConfiguredValue | None:
+        return self.values.get(name)
+
+    @property
+    def has_time_limit(self) -> bool:
+        return "task_time_limit" in self.values or "task_soft_time_limit" in self.values
+
+    @property
+    def may_use_pickle(self) -> bool:
+        for name in ("task_serializer", "accept_content"):
+            entry = self.values.get(name)
+            if entry is None:
+                continue
+            value = entry.value
+            if isinstance(value, Unknown) or "pickle" in str(value) or "yaml" in str(value):
+                return True
+        return False
+
+
+@dataclass
+class ProjectIndex:
+    files: dict[str, FileFacts]  # by module name
+    config: Config = field(default_factory=Config)
+
+    # -- modules and names -----------------------------------------------------------------
+    @cached_property
+    def top_packages(self) -> frozenset[str]:
+        return frozenset(m.split(".")[0] for m, f in self.files.items() if "." in m or f.is_package)
+
+    def is_module(self, name: str) -> bool:
+        return name in self.files
+
+    def resolve(self, qualname: str) -> str:
+        """Follow re-exports: `proj.celery_app` → `proj.celery.app` when proj imports it."""
+        for _ in range(_MAX_ALIAS_STEPS):
+            module, _, attr = qualname.rpartition(".")
+            facts = self.files.get(module)
+            if facts is None or attr not in facts.imports:
+                # maybe a submodule attribute: a.b.c.d with a.b a module
+                head, _, rest = module.rpartition(".")
+                outer = self.files.get(head)
+                if outer is not None and attr and module.rsplit(".", 1)[-1] in outer.imports:
+                    target = outer.imports[module.rsplit(".", 1)[-1]]
+                    if target != module:
+                        qualname = f"{target}.{attr}"
+                        continue
+                return qualname
+            target = facts.imports[attr]
+            if target == qualname:
+                return qualname
+            qualname = target
+        return qualname
+
+    # -- tasks -----------------------------------------------------------------------------
+    @cached_property
+    def apps(self) -> tuple[CeleryApp, ...]:
+        return tuple(app for facts in self.files.values() for app in facts.apps)
+
+    @cached_property
+    def tasks(self) -> dict[str, TaskDefinition]:
+        """Task definitions by the qualified name of their function."""
+        app_names = {app.qualname for app in self.apps}
+        found: dict[str, TaskDefinition] = {}
+        for facts in self.files.values():
+            for task in facts.tasks:
+                found[task.qualname] = task
+            for task in facts.candidate_tasks:
+                if self.resolve(task.decorator) in app_names:
+                    found[task.qualname] = task
+        return found
+
+    def task(self, qualname: str | None) -> TaskDefinition | None:
+        if qualname is None:
+            return None
+        return self.tasks.get(qualname) or self.tasks.get(self.resolve(qualname))
+
+    @cached_property
+    def task_names(self) -> frozenset[str]:
+        return frozenset(t.registered_name for t in self.tasks.values()) | frozenset(
+            self.config.extra_task_names)
+
+    @cached_property
+    def has_dynamic_task_names(self) -> bool:
+        return any(isinstance(t.options.get("name"), Unknown) for t in self.tasks.values())
+
+    # -- models and views ------------------------------------------------------------------
+    @cached_property
+    def classes(self) -> dict[str, ClassFact]:
+        return {c.qualname: c for facts in self.files.values() for c in facts.classes}
+
+    @cached_property
+    def models(self) -> frozenset[str]:
+        return frozenset(self._subclasses(_is_model_base))
+
+    @cached_property
+    def view_classes(self) -> frozenset[str]:
+        return frozenset(self._subclasses(lambda b: b.rsplit(".", 1)[-1].endswith(VIEW_SUFFIXES)))
+
+    def _subclasses(self, is_root) -> set[str]:  # type: ignore[no-untyped-def]
+        found: set[str] = set()
+        changed = True
+        classes = self.classes
+        while changed:
+            changed = False
+            for qualname, cls in classes.items():
+                if qualname in found:
+                    continue
+                for base in cls.bases:
+                    resolved = self.resolve(base)
+                    if resolved in found or (resolved not in classes and is_root(resolved)):
+                        found.add(qualname)
+                        changed = True
+                        break
+        return found
+
+    def is_model(self, qualname: str | None) -> bool:
+        if qualname is None:
+            return False
+        resolved = self.resolve(qualname)
+        return resolved in self.models or (resolved not in self.classes and _is_model_base(resolved))
+
+    def managers_of(self, model: str) -> frozenset[str]:
+        names = {"objects", "_default_manager", "_base_manager"}
+        seen = set()
+        pending = [self.resolve(model)]
+        while pending:
+            current = pending.pop()
+            if current in seen or current not in self.classes:
+                continue
+            seen.add(current)
+            cls = self.classes[current]
+            names.update(cls.managers)
+            pending += [self.resolve(b) for b in cls.bases]
+        return frozenset(names)
+
+    @cached_property
+    def function_views(self) -> frozenset[str]:
+        routed = {self.resolve(r) for facts in self.files.values() for r in facts.routed}
+        views = set()
+        for facts in self.files.values():
+            in_views_module = _is_views_module(facts.module, self.config.view_modules)
+            for function in facts.functions:
+                if function.first_param != "request":
+                    continue
+                decorated = any(d.endswith("api_view") for d in function.decorators)
+                if in_views_module or decorated or function.qualname in routed:
+                    views.add(function.qualname)
+        return frozenset(views)
+
+    # -- configuration ---------------------------------------------------------------------
+    @cached_property
+    def celery_config(self) -> CeleryConfig | None:
+        """The settings the project's Celery app reads, or None when they cannot be found."""
+        if not self.apps:
+            return None
+        values: dict[str, ConfiguredValue] = {}
+        for app in self.apps:
+            for obj, namespace in app.config_objects:
+                module = self._config_module(app, obj)
+                if module is None:
+                    return None
+                for assignment, path in self.module_settings(module).values():
+                    name = celery_setting_name(assignment.name, namespace)
+                    if name is not None:
+                        values[name] = ConfiguredValue(name, assignment.value, path,
+                                                       assignment.line, assignment.column)
+            app_path = self.files[app.qualname.rpartition(".")[0]].path
+            for assignment in app.conf:
+                name = celery_setting_name(assignment.name, None)
+                if name is not None:
+                    values[name] = ConfiguredValue(name, assignment.value, app_path,
+                                                   assignment.line, assignment.column)
+        return CeleryConfig(values)
+
+    def _config_module(self, app: CeleryApp, obj: str) -> str | None:
+        if obj in ("django.conf:settings", "django.conf.settings"):
+            return self.settings_module(app)
+        module = obj.replace(":", ".")
+        if module in self.files:
+            return module
+        return None
+
+    def settings_module(self, app: CeleryApp | None = None) -> str | None:
+        """Django's settings module: configured, else DJANGO_SETTINGS_MODULE as the code sets it."""
+        if self.config.settings_module:
+            return self.config.settings_module if self.config.settings_module in self.files else None
+        candidates = []
+        if app is not None:
+            own = self.files.get(app.qualname.rpartition(".")[0])
+            if own is not None and own.django_settings_module:
+                candidates.append(own.django_settings_module)
+        candidates += sorted({f.django_settings_module for f in self.files.values()
+                              if f.django_settings_module})
+        for candidate in candidates:
+            if candidate in self.files:
+                return candidate
+        return None
+
+    def module_settings(self, module: str, _seen: frozenset[str] = frozenset()
+                        ) -> dict[str, tuple[SettingAssignment, str]]:
+        """Module-level assignments of `module`, star-import chains followed, later wins."""
+        facts = self.files.get(module)
+        if facts is None or module in _seen:
+            return {}
+        values: dict[str, tuple[SettingAssignment, str]] = {}
+        for op in facts.settings_ops:
+            if isinstance(op, StarImport):
+                values.update(self.module_settings(op.module, _seen | {module}))
+            else:
+                values[op.name] = (op, facts.path)
+        return values
+
+
+def celery_setting_name(key: str, namespace: str | None) -> str | None:
+    """Celery's own name for a settings key as an app with `namespace` reads it."""
+    from celery.app.defaults import _TO_NEW_KEY, SETTING_KEYS
+
+    if namespace:
+        prefix = f"{namespace}_"
+        if not key.startswith(prefix):
+            return None
+        name = key[len(prefix):].lower()
+        return name if name in SETTING_KEYS else None
+    if key in SETTING_KEYS:
+        return key
+    return _TO_NEW_KEY.get(key)
+
+
+def _is_model_base(qualname: str) -> bool:
+    if qualname in MODEL_BASES:
+        return True
+    module, _, name = qualname.rpartition(".")
+    return module.endswith("models") and name.endswith("Model") and "." in module
+
+
+def _is_views_module(module: str, patterns: tuple[str, ...]) -> bool:
+    parts = module.split(".")
+    if "views" in parts or parts[-1].endswith("views"):
+        return True
+    return any(fnmatch.fnmatch(module, p) for p in patterns)
+
+
+def build_index(facts: list[FileFacts], config: Config) -> ProjectIndex:
+    files: dict[str, FileFacts] = {}
+    for item in facts:
+        # two files with one module name (scripts in different folders): keep the first
+        files.setdefault(item.module, item)
+    return ProjectIndex(files, config)

@@ -1,0 +1,361 @@
+"""Phase 1 for Python files: read facts with the standard library's `ast` (fast, no formatting)."""
+
+from __future__ import annotations
+
+import ast
+import operator
+from pathlib import Path
+from typing import Any
+
+from celery_lint.analysis.modules import module_name, resolve_relative
+from celery_lint.facts.types import (
+    CeleryApp,
+    ClassFact,
+    FileFacts,
+    FunctionFact,
+    Param,
+    SettingAssignment,
+    StarImport,
+    TaskDefinition,
+    Unknown,
+    Value,
+)
+
+SHARED_TASK = {"celery.shared_task", "celery.app.shared_task", "celery.app.base.shared_task"}
+CELERY_CLASS = {"celery.Celery", "celery.app.Celery", "celery.app.base.Celery"}
+URL_FUNCTIONS = {"path", "re_path", "url"}
+MANAGER_SUFFIXES = ("Manager",)
+
+_BINARY = {
+    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+    ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+}
+
+
+def dotted(node: ast.AST) -> str | None:
+    """`a.b.c` for a chain of attributes on a name, else None."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def evaluate(node: ast.AST, names: dict[str, Value] | None = None) -> Value:
+    """A literal, a name defined earlier, or simple arithmetic of those; else Unknown."""
+    names = names or {}
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        pass
+    if isinstance(node, ast.Name) and node.id in names:
+        return names[node.id]
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+        left, right = evaluate(node.left, names), evaluate(node.right, names)
+        numbers = (int, float)
+        if isinstance(left, numbers) and isinstance(right, numbers):
+            if not isinstance(left, bool) and not isinstance(right, bool):
+                try:
+                    if isinstance(node.op, ast.Pow) and abs(right) > 64:
+                        raise OverflowError
+                    return _BINARY[type(node.op)](left, right)
+                except (ArithmeticError, ValueError):
+                    pass
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return tuple(evaluate(e, names) for e in node.elts)
+    return Unknown(_source_text(node))
+
+
+def _source_text(node: ast.AST) -> str:
+    try:
+        return ast.unparse(node)
+    except Exception:  # unparse of exotic nodes: the text is only for messages
+        return "<expression>"
+
+
+class _Reader:
+    def __init__(self, path: Path, tree: ast.Module) -> None:
+        self.path = str(path)
+        self.module, self.is_package = module_name(path)
+        self.tree = tree
+        self.imports: dict[str, str] = {}
+        self.apps: dict[str, CeleryApp] = {}
+        self.tasks: list[TaskDefinition] = []
+        self.candidate_tasks: list[TaskDefinition] = []
+        self.classes: list[ClassFact] = []
+        self.functions: list[FunctionFact] = []
+        self.routed: list[str] = []
+        self.settings_ops: list[SettingAssignment | StarImport] = []
+        self.settings_values: dict[str, Value] = {}
+        self.django_settings_module: str | None = None
+        self.local_definitions = {
+            node.name for node in tree.body
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        }
+
+    # -- names ---------------------------------------------------------------------------
+    def qualify(self, node: ast.AST) -> str | None:
+        name = dotted(node)
+        if name is None:
+            return None
+        head, _, rest = name.partition(".")
+        if head in self.imports:
+            base = self.imports[head]
+        elif head in self.apps or head in self.local_definitions:
+            base = f"{self.module}.{head}"
+        else:
+            base = head
+        return f"{base}.{rest}" if rest else base
+
+    def _import(self, node: ast.Import | ast.ImportFrom, into: dict[str, str]) -> None:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    into[alias.asname] = alias.name
+                else:
+                    head = alias.name.split(".")[0]
+                    into[head] = head
+            return
+        base = resolve_relative(self.module, self.is_package, node.level, node.module)
+        for alias in node.names:
+            if alias.name == "*":
+                if node.col_offset == 0:
+                    self.settings_ops.append(StarImport(base))
+                continue
+            into[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
+
+    # -- walk ----------------------------------------------------------------------------
+    def read(self) -> None:
+        for node in self.tree.body:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                self._import(node, self.imports)
+        for node in self.tree.body:
+            self._statement(node)
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Call):
+                self._call(node)
+
+    def _statement(self, node: ast.stmt) -> None:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            self._function(node)
+        elif isinstance(node, ast.ClassDef):
+            self._class(node)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            self._assignment(node)
+        elif isinstance(node, (ast.If, ast.Try)):
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, ast.stmt):
+                    self._statement(child)
+                elif isinstance(child, ast.ExceptHandler):
+                    for inner in child.body:
+                        self._statement(inner)
+        elif isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
+            self._import(node, {})
+
+    def _assignment(self, node: ast.Assign | ast.AnnAssign | ast.AugAssign) -> None:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        if node.value is None:
+            return
+        if isinstance(node.value, ast.Call) and self.qualify(node.value.func) in CELERY_CLASS:
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    qualname = f"{self.module}.{target.id}"
+                    self.apps[target.id] = CeleryApp(qualname, node.lineno)
+            return
+        for target in targets:
+            if isinstance(target, ast.Name):
+                if isinstance(node, ast.AugAssign):
+                    value: Value = Unknown(_source_text(node))
+                else:
+                    value = evaluate(node.value, self.settings_values)
+                self.settings_values[target.id] = value
+                self.settings_ops.append(
+                    SettingAssignment(target.id, value, target.lineno, target.col_offset + 1)
+                )
+            elif isinstance(target, ast.Attribute):
+                self._conf_attribute(target, node.value)
+
+    def _conf_attribute(self, target: ast.Attribute, value: ast.expr) -> None:
+        # app.conf.task_time_limit = 60
+        owner = target.value
+        if isinstance(owner, ast.Attribute) and owner.attr == "conf":
+            app = dotted(owner.value)
+            if app in self.apps:
+                self._add_conf(app, [SettingAssignment(
+                    target.attr, evaluate(value, self.settings_values), target.lineno,
+                    target.col_offset + 1)])
+
+    def _add_conf(self, app: str, entries: list[SettingAssignment]) -> None:
+        current = self.apps[app]
+        self.apps[app] = CeleryApp(current.qualname, current.line, current.config_objects,
+                                   current.conf + tuple(entries))
+
+    def _call(self, node: ast.Call) -> None:
+        func = node.func
+        if isinstance(func, ast.Attribute):
+            owner = dotted(func.value)
+            if func.attr == "setdefault" and owner in ("os.environ", "environ"):
+                self._setdefault(node)
+            elif func.attr == "config_from_object" and owner in self.apps:
+                self._config_from_object(owner, node)
+            elif func.attr == "update" and isinstance(func.value, ast.Attribute) \
+                    and func.value.attr == "conf" and dotted(func.value.value) in self.apps:
+                self._conf_update(dotted(func.value.value) or "", node)
+        callee = self.qualify(func) or ""
+        if callee.split(".")[-1] in URL_FUNCTIONS and callee.startswith(("django.", "path", "re_path", "url")):
+            if len(node.args) >= 2:
+                target = self.qualify(node.args[1])
+                if target:
+                    self.routed.append(target)
+
+    def _setdefault(self, node: ast.Call) -> None:
+        if len(node.args) >= 2 and isinstance(node.args[0], ast.Constant) \
+                and node.args[0].value == "DJANGO_SETTINGS_MODULE" \
+                and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str):
+            self.django_settings_module = node.args[1].value
+
+    def _config_from_object(self, app: str, node: ast.Call) -> None:
+        if not node.args:
+            return
+        target = node.args[0]
+        if isinstance(target, ast.Constant) and isinstance(target.value, str):
+            obj = target.value
+        else:
+            qualified = self.qualify(target)
+            obj = "django.conf:settings" if qualified == "django.conf.settings" else (
+                qualified or _source_text(target))
+        namespace = None
+        for keyword in node.keywords:
+            if keyword.arg == "namespace" and isinstance(keyword.value, ast.Constant):
+                namespace = keyword.value.value if isinstance(keyword.value.value, str) else None
+        current = self.apps[app]
+        self.apps[app] = CeleryApp(current.qualname, current.line,
+                                   current.config_objects + ((obj, namespace),), current.conf)
+
+    def _conf_update(self, app: str, node: ast.Call) -> None:
+        entries = [SettingAssignment(k.arg, evaluate(k.value, self.settings_values),
+                                     k.value.lineno, k.value.col_offset + 1)
+                   for k in node.keywords if k.arg]
+        for arg in node.args:
+            if isinstance(arg, ast.Dict):
+                for key, value in zip(arg.keys, arg.values):
+                    if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                        entries.append(SettingAssignment(key.value, evaluate(value, self.settings_values),
+                                                         key.lineno, key.col_offset + 1))
+        self._add_conf(app, entries)
+
+    # -- definitions ---------------------------------------------------------------------
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        qualname = f"{self.module}.{node.name}"
+        params = _params(node.args, self.qualify)
+        decorators = tuple(filter(None, (self.qualify(_callee(d)) for d in node.decorator_list)))
+        self.functions.append(FunctionFact(qualname, params[0].name if params else None, decorators))
+        for decorator in node.decorator_list:
+            task = self._task(node, decorator, params)
+            if task is not None:
+                break
+
+    def _task(self, node: ast.FunctionDef | ast.AsyncFunctionDef, decorator: ast.expr,
+              params: tuple[Param, ...]) -> TaskDefinition | None:
+        callee = _callee(decorator)
+        qualified = self.qualify(callee)
+        if qualified is None:
+            return None
+        is_candidate = False
+        if qualified in SHARED_TASK:
+            kind = "shared_task"
+        elif qualified.endswith(".task") and isinstance(callee, ast.Attribute):
+            kind = qualified[: -len(".task")]
+            is_candidate = kind not in {a.qualname for a in self.apps.values()}
+            if kind in ("celery.current_app", "celery.app.current_app"):
+                is_candidate = False
+        else:
+            return None
+        options: dict[str, Value] = {}
+        explicit_name = None
+        if isinstance(decorator, ast.Call):
+            for keyword in decorator.keywords:
+                if keyword.arg is None:
+                    continue
+                options[keyword.arg] = evaluate(keyword.value, self.settings_values)
+            name = options.get("name")
+            explicit_name = name if isinstance(name, str) else None
+        task = TaskDefinition(self.module, node.name, self.path, node.lineno, kind, explicit_name,
+                              options, params)
+        (self.candidate_tasks if is_candidate else self.tasks).append(task)
+        return task
+
+    def _class(self, node: ast.ClassDef) -> None:
+        bases = tuple(self.qualify(b) or _source_text(b) for b in node.bases)
+        managers = []
+        for statement in node.body:
+            if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Call):
+                callee = dotted(_callee(statement.value.func)) or ""
+                if callee.endswith(MANAGER_SUFFIXES) or callee.endswith("as_manager") or \
+                        "from_queryset" in callee:
+                    managers += [t.id for t in statement.targets if isinstance(t, ast.Name)]
+        self.classes.append(ClassFact(f"{self.module}.{node.name}", bases, tuple(managers),
+                                      node.lineno))
+
+    def facts(self) -> FileFacts:
+        return FileFacts(
+            path=self.path, module=self.module, is_package=self.is_package, imports=self.imports,
+            tasks=tuple(self.tasks), candidate_tasks=tuple(self.candidate_tasks),
+            apps=tuple(self.apps.values()), classes=tuple(self.classes),
+            functions=tuple(self.functions), routed=tuple(self.routed),
+            settings_ops=tuple(self.settings_ops),
+            django_settings_module=self.django_settings_module,
+        )
+
+
+def _callee(node: ast.expr) -> ast.expr:
+    """`x` of `@x(...)` or `x()`; the node itself otherwise."""
+    while isinstance(node, ast.Call):
+        node = node.func
+    return node
+
+
+def _params(args: ast.arguments, qualify: Any) -> tuple[Param, ...]:
+    def param(arg: ast.arg, kind: str, has_default: bool) -> Param:
+        annotation = qualify(arg.annotation) if arg.annotation is not None else None
+        if annotation is None and isinstance(arg.annotation, ast.Constant) \
+                and isinstance(arg.annotation.value, str):
+            annotation = arg.annotation.value
+        return Param(arg.arg, kind, has_default, annotation)
+
+    positional = list(args.posonlyargs) + list(args.args)
+    first_default = len(positional) - len(args.defaults)
+    result = [param(a, "positional_only" if i < len(args.posonlyargs) else "positional",
+                    i >= first_default) for i, a in enumerate(positional)]
+    if args.vararg:
+        result.append(param(args.vararg, "var_positional", True))
+    result += [param(a, "keyword_only", d is not None)
+               for a, d in zip(args.kwonlyargs, args.kw_defaults)]
+    if args.kwarg:
+        result.append(param(args.kwarg, "var_keyword", True))
+    return tuple(result)
+
+
+def read_python_facts(path: Path, text: str) -> FileFacts:
+    """Facts of one Python file; a file that does not parse yields only its syntax error."""
+    module, is_package = module_name(path)
+    try:
+        tree = ast.parse(text, filename=str(path))
+    except SyntaxError as exc:
+        row = exc.lineno or 1
+        column = exc.offset or 1
+        return FileFacts(str(path), module, is_package,
+                         syntax_error=(exc.msg or "invalid syntax", row, max(column, 1)))
+    except (ValueError, RecursionError, MemoryError) as exc:
+        message = "too deeply nested to parse" if isinstance(exc, RecursionError) else str(exc)
+        return FileFacts(str(path), module, is_package, syntax_error=(message, 1, 1))
+    reader = _Reader(path, tree)
+    try:
+        reader.read()
+    except RecursionError:
+        return FileFacts(str(path), module, is_package)
+    return reader.facts()

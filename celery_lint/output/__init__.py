@@ -1,0 +1,14 @@
+"""Output formats: each turns a run's diagnostics into text for one kind of reader."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from celery_lint.diagnostics import Diagnostic
+from celery_lint.output import concise, full, json_format
+
+FORMATS: dict[str, Callable[[list[Diagnostic]], str]] = {
+    "full": full.render,
+    "concise": concise.render,
+    "json": json_format.render,
+}

@@ -1,0 +1,81 @@
+"""What every phase 2 rule gets: the file's tree and facts, the project index and one report call."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import ClassVar
+
+import libcst as cst
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+
+from celery_lint.analysis.calls import TaskCall, task_call
+from celery_lint.analysis.values import Binder
+from celery_lint.config import Config
+from celery_lint.diagnostics import Diagnostic, Fix, Location
+from celery_lint.facts.index import ProjectIndex
+from celery_lint.facts.types import FileFacts
+from celery_lint.registry import RuleInfo
+from celery_lint.source import SourceFile
+
+
+class FileContext:
+    """One file under check. Rules report through it; nothing here reads the disk."""
+
+    def __init__(self, source: SourceFile, module: cst.Module, facts: FileFacts,
+                 index: ProjectIndex, config: Config) -> None:
+        self.source = source
+        self.module = module
+        self.facts = facts
+        self.index = index
+        self.config = config
+        self.wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        self.diagnostics: list[Diagnostic] = []
+        self._task_calls: dict[cst.Call, TaskCall | None] = {}
+
+    @cached_property
+    def binder(self) -> Binder:
+        return Binder(self.module, self.facts, self.index)
+
+    def task_call(self, node: cst.Call) -> TaskCall | None:
+        """The task call `node` makes (asked by several rules, worked out once)."""
+        if node not in self._task_calls:
+            self._task_calls[node] = task_call(node, self.binder)
+        return self._task_calls[node]
+
+    @cached_property
+    def positions(self):  # type: ignore[no-untyped-def]
+        return self.wrapper.resolve(PositionProvider)
+
+    def range_of(self, node: cst.CSTNode) -> CodeRange:
+        return self.positions[node]
+
+    def report(self, info: RuleInfo, node: cst.CSTNode, message: str, *,
+               end: cst.CSTNode | None = None, fix: Fix | None = None) -> None:
+        start = self.range_of(node)
+        stop = self.range_of(end) if end is not None else start
+        self.report_at(info, Location(start.start.line, start.start.column + 1),
+                       Location(stop.end.line, stop.end.column + 1), message, fix=fix)
+
+    def report_at(self, info: RuleInfo, location: Location, end: Location, message: str, *,
+                  fix: Fix | None = None) -> None:
+        self.diagnostics.append(Diagnostic(
+            code=info.code, message=message, path=self.source.path, location=location,
+            end_location=end, fix=fix, noqa_row=location.row, severity=info.severity,
+        ))
+
+
+class Rule(cst.BatchableCSTVisitor):
+    """A phase 2 rule: a libcst visitor over one file with the project index at hand."""
+
+    info: ClassVar[RuleInfo]
+
+    def __init__(self, context: FileContext) -> None:
+        super().__init__()
+        self.context = context
+
+    @property
+    def binder(self) -> Binder:
+        return self.context.binder
+
+    def report(self, node: cst.CSTNode, message: str, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        self.context.report(self.info, node, message, **kwargs)

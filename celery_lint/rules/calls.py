@@ -1,0 +1,233 @@
+"""Rules about calling tasks: what is sent (CEL101, CEL107), to what (CEL104, CEL105), from where (CEL102)."""
+
+from __future__ import annotations
+
+import difflib
+
+import libcst as cst
+
+from celery_lint.analysis.calls import TaskCall, chain_links, is_result_wait
+from celery_lint.analysis.values import ORM_KINDS, Kind, Value, source_of, string_value
+from celery_lint.diagnostics import Applicability, Severity
+from celery_lint.facts.types import Param, TaskDefinition
+from celery_lint.registry import RuleInfo, register
+from celery_lint.rules.base import Rule
+
+BEAT_SCHEDULE_NAMES = frozenset({"CELERY_BEAT_SCHEDULE", "CELERYBEAT_SCHEDULE", "beat_schedule"})
+
+
+def _travelling(call: TaskCall) -> list[cst.BaseExpression]:
+    """Arguments sent to the worker, one level into list, tuple and dict literals."""
+    if call.method in ("direct", "apply"):
+        return []
+    found = []
+    for value in call.values:
+        found.append(value)
+        if isinstance(value, (cst.List, cst.Tuple)):
+            found += [e.value for e in value.elements if isinstance(e, cst.Element)]
+        elif isinstance(value, cst.Dict):
+            found += [e.value for e in value.elements if isinstance(e, cst.DictElement)]
+    return found
+
+
+class OrmObjectArgument(Rule):
+    info = register(RuleInfo(
+        "CEL101", "orm-object-argument", Severity.WARNING,
+        "a model instance, QuerySet or HttpRequest passed to a task", Applicability.UNSAFE))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        call = self.context.task_call(node)
+        if call is None:
+            return
+        for argument in _travelling(call):
+            value = self.binder.infer(argument)
+            if value.kind in ORM_KINDS:
+                self.report(argument, _orm_message(source_of(argument), value, call))
+
+
+def _orm_message(text: str, value: Value, call: TaskCall) -> str:
+    via = f" from `{value.origin}`" if value.origin and value.origin != text else ""
+    if value.kind is Kind.INSTANCE:
+        what = f"{value.a_model} instance" if value.model else "a model instance"
+        advice = f"pass `{text}.pk` and load it in the task"
+    elif value.kind is Kind.REQUEST:
+        what, advice = "an HttpRequest", "pass the values the task needs"
+    else:
+        what = f"a QuerySet of `{value.model_name}`" if value.model else "a QuerySet"
+        advice = "pass a list of primary keys"
+    return f"`{text}` is {what}{via}, sent to {call.label}: {advice}"
+
+
+class UnserializableArgument(Rule):
+    info = register(RuleInfo(
+        "CEL107", "unserializable-argument", Severity.ERROR,
+        "an argument JSON cannot carry: set, lambda, function, generator, open file, module"))
+
+    _KINDS = {
+        Kind.SET: "a set", Kind.LAMBDA: "a lambda", Kind.FUNCTION: "a function",
+        Kind.GENERATOR: "a generator", Kind.FILE: "an open file", Kind.MODULE: "a module",
+        Kind.MODEL_CLASS: "a class", Kind.CLASS: "a class", Kind.TASK: "a task object",
+    }
+
+    def visit_Call(self, node: cst.Call) -> None:
+        call = self.context.task_call(node)
+        if call is None or self._pickled(call):
+            return
+        for argument in _travelling(call):
+            value = self.binder.infer(argument)
+            if value.kind in self._KINDS:
+                self.report(argument, f"`{source_of(argument)}` is {self._KINDS[value.kind]}, "
+                                      f"which JSON cannot carry to {call.label}")
+
+    def _pickled(self, call: TaskCall) -> bool:
+        config = self.context.index.celery_config
+        if config is not None and config.may_use_pickle:
+            return True
+        if call.task is not None and "serializer" in call.task.options:
+            return True
+        return any(a.keyword is not None and a.keyword.value == "serializer" for a in call.node.args)
+
+
+class BlockingCallInView(Rule):
+    info = register(RuleInfo(
+        "CEL102", "blocking-call-in-view", Severity.WARNING,
+        "a task run synchronously, or its result waited for, inside a Django view"))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        function = self.binder.function_at(node)
+        if function is None or not function.is_view:
+            return
+        if is_result_wait(node, self.binder):
+            assert isinstance(node.func, cst.Attribute)
+            self.report(node, f"`.{node.func.attr.value}()` waits for a task's result inside a "
+                              "view: the request blocks until a worker finishes")
+            return
+        call = self.context.task_call(node)
+        if call is not None and call.task is not None and call.method in ("direct", "apply"):
+            how = "calling it directly" if call.method == "direct" else "`.apply()`"
+            self.report(node, f"{call.label} runs task `{call.task.function}` inside the view "
+                              f"({how}): use `.delay()` and return")
+
+
+class TaskSignatureMismatch(Rule):
+    info = register(RuleInfo(
+        "CEL104", "task-signature-mismatch", Severity.ERROR,
+        "call arguments that do not fit the task's parameters"))
+
+    def __init__(self, context) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(context)
+        self.links: set[cst.CSTNode] = set()
+
+    def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+        if isinstance(node.operator, cst.BitOr):
+            self.links.add(node.right)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.links.update(chain_links(node, self.binder))
+        call = self.context.task_call(node)
+        if call is None or call.task is None or call.star or call.args is None \
+                or call.kwargs is None or call.method == "direct":
+            return
+        link = node in self.links and call.method == "s"
+        problem = signature_problem(call.task, len(call.args) + (1 if link else 0),
+                                    list(call.kwargs), partial=call.is_partial and not link)
+        if problem:
+            extra = " (a chain link gets the previous result first)" if link else ""
+            self.report(node, f"{call.label}: {problem}{extra}")
+
+
+def signature_problem(task: TaskDefinition, positional: int, keywords: list[str],
+                      partial: bool) -> str | None:
+    """Why `positional` arguments and `keywords` do not fit `task`, or None when they do."""
+    params = task.call_params
+    slots = [p for p in params if p.kind in ("positional", "positional_only")]
+    by_keyword = {p.name: p for p in params if p.kind in ("positional", "keyword_only")}
+    var_positional = any(p.kind == "var_positional" for p in params)
+    var_keyword = any(p.kind == "var_keyword" for p in params)
+    if positional > len(slots) and not var_positional:
+        return (f"{positional} positional arguments given, `{task.function}` takes "
+                f"{len(slots)}")
+    filled = {p.name for p in slots[:positional]}
+    for keyword in keywords:
+        if keyword in filled:
+            return f"`{keyword}` is given twice"
+        if keyword not in by_keyword and not var_keyword:
+            return f"`{task.function}` has no parameter `{keyword}`"
+    if partial:
+        return None
+    missing = [p.name for p in params if _required(p) and p.name not in filled
+               and p.name not in keywords]
+    if missing:
+        names = ", ".join(f"`{m}`" for m in missing)
+        return f"missing required argument{'s' if len(missing) > 1 else ''} {names}"
+    return None
+
+
+def _required(param: Param) -> bool:
+    return not param.has_default and param.kind in ("positional", "positional_only", "keyword_only")
+
+
+class UnknownTaskName(Rule):
+    info = register(RuleInfo(
+        "CEL105", "unknown-task-name", Severity.ERROR,
+        "a task name that no task in the project registers"))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        call = self.context.task_call(node)
+        if call is not None and call.name_node is not None:
+            self.check(call.name_node)
+            return
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "update" and isinstance(
+                func.value, cst.Attribute) and func.value.attr.value == "conf":
+            for arg in node.args:
+                if arg.keyword is not None and arg.keyword.value == "beat_schedule":
+                    self.check_schedule(arg.value)
+
+    def visit_Module(self, node: cst.Module) -> None:
+        for statement in node.body:
+            if not isinstance(statement, cst.SimpleStatementLine):
+                continue
+            for small in statement.body:
+                if isinstance(small, cst.Assign) and any(
+                        _is_beat_schedule_target(t.target) for t in small.targets):
+                    self.check_schedule(small.value)
+
+    def check_schedule(self, schedule: cst.BaseExpression) -> None:
+        if not isinstance(schedule, cst.Dict):
+            return
+        for entry in schedule.elements:
+            if isinstance(entry, cst.DictElement) and isinstance(entry.value, cst.Dict):
+                for field in entry.value.elements:
+                    if isinstance(field, cst.DictElement) and string_value(field.key) == "task":
+                        self.check(field.value)
+
+    def check(self, node: cst.BaseExpression) -> None:
+        name = string_value(node)
+        index = self.context.index
+        if name is None or not index.tasks or index.has_dynamic_task_names:
+            return
+        if _registered(name, index.task_names) or name.startswith("celery."):
+            return
+        close = difflib.get_close_matches(name, sorted(index.task_names), n=1, cutoff=0.85)
+        if close:
+            self.report(node, f"No task is registered as `{name}`; did you mean `{close[0]}`?")
+            return
+        head = name.split(".")[0]
+        prefixes = {n.split(".")[0] for n in index.task_names if "." in n}
+        if "." in name and (head in index.top_packages or head in prefixes):
+            self.report(node, f"No task in the project is registered as `{name}`")
+
+
+def _registered(name: str, names: frozenset[str]) -> bool:
+    if name in names:
+        return True
+    # a module path computed from a project laid out as namespace packages may lack its head
+    return any(n.endswith("." + name) or name.endswith("." + n) for n in names if "." in n)
+
+
+def _is_beat_schedule_target(target: cst.BaseExpression) -> bool:
+    if isinstance(target, cst.Name):
+        return target.value in BEAT_SCHEDULE_NAMES or target.value.endswith("_BEAT_SCHEDULE")
+    return isinstance(target, cst.Attribute) and target.attr.value == "beat_schedule" and \
+        isinstance(target.value, cst.Attribute) and target.value.attr.value == "conf"

@@ -1,0 +1,179 @@
+"""Rules about defining tasks: limits (CEL201, CEL202), binding and retries (CEL204, CEL205),
+waiting inside a task (CEL207) and what a task accepts (CEL210)."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from celery_lint.analysis.calls import is_result_wait
+from celery_lint.analysis.values import ORM_KINDS, Kind, source_of
+from celery_lint.diagnostics import Applicability, Location, Severity
+from celery_lint.facts.index import celery_setting_name
+from celery_lint.facts.types import SettingAssignment, TaskDefinition
+from celery_lint.registry import RuleInfo, register
+from celery_lint.rules.base import Rule
+
+
+def _task_of(rule: Rule, node: cst.FunctionDef) -> TaskDefinition | None:
+    context = rule.binder.functions.get(node)
+    return context.task if context is not None else None
+
+
+def _decorator_keyword(node: cst.FunctionDef, keyword: str) -> cst.Arg | None:
+    for decorator in node.decorators:
+        if isinstance(decorator.decorator, cst.Call):
+            for arg in decorator.decorator.args:
+                if arg.keyword is not None and arg.keyword.value == keyword:
+                    return arg
+    return None
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
+class MissingTimeLimit(Rule):
+    info = register(RuleInfo(
+        "CEL201", "missing-time-limit", Severity.WARNING,
+        "a task with neither `soft_time_limit` nor `time_limit`, in a project with no global limit",
+        Applicability.UNSAFE))
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        task = _task_of(self, node)
+        config = self.context.index.celery_config
+        if task is None or config is None or config.has_time_limit:
+            return
+        if {"soft_time_limit", "time_limit", "base"} & set(task.options):
+            return
+        self.report(node, f"Task `{task.function}` has no time limit, and the project sets no "
+                          "global one: a hung call holds a worker forever", end=node.name)
+
+
+class SoftLimitNotBelowHard(Rule):
+    info = register(RuleInfo(
+        "CEL202", "soft-limit-not-below-hard", Severity.ERROR,
+        "`soft_time_limit` not below `time_limit`: the soft limit never fires"))
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        task = _task_of(self, node)
+        soft_arg = _decorator_keyword(node, "soft_time_limit")
+        if task is None or soft_arg is None:
+            return
+        soft = _number(task.options.get("soft_time_limit"))
+        hard = _number(task.options.get("time_limit"))
+        source = "its `time_limit`"
+        if hard is None and "time_limit" not in task.options:
+            config = self.context.index.celery_config
+            setting = config.get("task_time_limit") if config is not None else None
+            hard = _number(setting.value) if setting is not None else None
+            source = "the global `task_time_limit`"
+        if soft is not None and hard is not None and soft >= hard:
+            self.report(soft_arg, f"Task `{task.function}`'s soft_time_limit ({soft:g} s) is not "
+                                  f"below {source} ({hard:g} s): the soft limit never fires")
+
+    def visit_Module(self, node: cst.Module) -> None:
+        local: dict[str, SettingAssignment] = {}
+        for op in self.context.facts.settings_ops:
+            if isinstance(op, SettingAssignment):
+                name = celery_setting_name(op.name, "CELERY") or celery_setting_name(op.name, None)
+                if name in ("task_soft_time_limit", "task_time_limit"):
+                    local[name] = op
+        soft_op = local.get("task_soft_time_limit")
+        if soft_op is None:
+            return
+        soft = _number(soft_op.value)
+        hard_op = local.get("task_time_limit")
+        hard = _number(hard_op.value) if hard_op is not None else None
+        if hard_op is None:
+            config = self.context.index.celery_config
+            setting = config.get("task_time_limit") if config is not None else None
+            hard = _number(setting.value) if setting is not None else None
+        if soft is None or hard is None or soft < hard:
+            return
+        start = Location(soft_op.line, soft_op.column)
+        end = Location(soft_op.line, soft_op.column + len(soft_op.name))
+        self.context.report_at(self.info, start, end,
+                               f"`{soft_op.name}` ({soft:g} s) is not below the hard time limit "
+                               f"({hard:g} s): the soft limit never fires")
+
+
+class RetryNotRaised(Rule):
+    info = register(RuleInfo(
+        "CEL204", "retry-not-raised", Severity.ERROR,
+        "`self.retry(...)` whose result is neither raised nor returned", Applicability.SAFE))
+
+    def visit_Expr(self, node: cst.Expr) -> None:
+        call = node.value
+        if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
+                and call.func.attr.value == "retry"):
+            return
+        receiver = self.binder.infer(call.func.value)
+        if receiver.kind in (Kind.TASK_SELF, Kind.TASK):
+            self.report(call, f"`{source_of(call.func)}(...)` is neither raised nor returned: "
+                              f"write `raise {source_of(call.func)}(...)` so the task stops here")
+
+
+class BindMismatch(Rule):
+    info = register(RuleInfo(
+        "CEL205", "bind-mismatch", Severity.ERROR,
+        "`self.request`/`self.retry` without `bind=True`, or `bind=True` with no parameter"))
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if node.attr.value not in ("request", "retry") or not isinstance(node.value, cst.Name) \
+                or node.value.value != "self":
+            return
+        function = self.binder.function_at(node)
+        task = function.task if function is not None else None
+        if task is None or task.bound or not task.params or task.params[0].name != "self":
+            return
+        self.report(node, f"Task `{task.function}` uses `self.{node.attr.value}` but is not "
+                          "declared with `bind=True`: `self` is its first argument, not the task")
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        task = _task_of(self, node)
+        if task is None or not task.bound or task.params:
+            return
+        bind = _decorator_keyword(node, "bind")
+        self.report(bind or node, f"Task `{task.function}` has `bind=True` but no parameter to "
+                                  "receive the task instance")
+
+
+class ResultGetInTask(Rule):
+    info = register(RuleInfo(
+        "CEL207", "result-get-in-task", Severity.ERROR,
+        "`.get()`/`.wait()`/`.join()` on a task result inside a task: the pool can deadlock"))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        function = self.binder.function_at(node)
+        if function is None or function.task is None or not is_result_wait(node, self.binder):
+            return
+        for arg in node.args:
+            if arg.keyword is not None and arg.keyword.value == "disable_sync_subtasks":
+                return
+        assert isinstance(node.func, cst.Attribute)
+        self.report(node, f"Task `{function.task.function}` waits for another task's result with "
+                          f"`.{node.func.attr.value}()`: use a chain or chord callback instead")
+
+
+class OrmObjectParameter(Rule):
+    info = register(RuleInfo(
+        "CEL210", "orm-object-parameter", Severity.WARNING,
+        "a task parameter annotated with a model type"))
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        task = _task_of(self, node)
+        if task is None:
+            return
+        params = [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]
+        if task.bound:
+            params = params[1:]
+        for param in params:
+            if param.annotation is None:
+                continue
+            value = self.binder.annotation_value(param.annotation.annotation)
+            if value.kind in ORM_KINDS:
+                what = value.a_model if value.model else f"a {value.kind.value}"
+                self.report(param, f"Task `{task.function}` takes `{param.name.value}` as {what}: "
+                                   "take its primary key and load it inside the task")

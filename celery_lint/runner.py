@@ -1,0 +1,219 @@
+"""The two phases behind every front end: facts per file, the index, then rules per file."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import libcst as cst
+import pathspec
+
+from celery_lint.config import Config
+from celery_lint.diagnostics import Diagnostic, Location
+from celery_lint.discovery import discover
+from celery_lint.facts.index import ProjectIndex, build_index
+from celery_lint.facts.python import read_python_facts
+from celery_lint.facts.types import FileFacts
+from celery_lint.registry import selected_rules
+from celery_lint.rules import VISITOR_RULES
+from celery_lint.rules.base import FileContext
+from celery_lint.rules.engine import SYNTAX_ERROR, UNUSED_NOQA
+from celery_lint.source import SourceError, SourceFile
+
+# A file can only raise a phase 2 diagnostic if it mentions one of these.
+PHASE2_WORDS = ("delay", "apply_async", "task", "signature", "beat_schedule", "BEAT_SCHEDULE",
+                "TIME_LIMIT", "noqa", "retry")
+PROJECT_MARKERS = ("manage.py", "pyproject.toml", "setup.py", "setup.cfg", ".git")
+
+
+class SkippedFile(Exception):
+    """A file phase 2 cannot read although Python can: reported as a warning."""
+
+
+@dataclass
+class RunResult:
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    files_checked: int = 0
+    internal_errors: int = 0
+
+
+@dataclass
+class _Loaded:
+    source: SourceFile | None
+    facts: FileFacts | None
+    checked: bool
+
+
+def display_path(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
+
+
+def project_root_of(file: Path) -> Path:
+    """The folder of the project around `file`: the nearest one with manage.py, pyproject.toml…"""
+    for directory in file.absolute().parents:
+        if any((directory / marker).exists() for marker in PROJECT_MARKERS):
+            return directory
+    return file.absolute().parent
+
+
+def load_source(path: Path, text: str | None = None) -> tuple[SourceFile | None, Diagnostic | str | None]:
+    """Read one file: a SourceFile, or a CEL001 diagnostic (undecodable) or a warning (unreadable)."""
+    shown = display_path(path)
+    try:
+        raw = text.encode("utf-8") if text is not None else path.read_bytes()
+    except OSError as exc:
+        return None, f"{shown}: cannot read: {exc.strerror or exc}"
+    try:
+        return SourceFile.from_bytes(str(path), shown, raw), None
+    except SourceError as exc:
+        return None, _syntax_diagnostic(str(path), str(exc), 1, 1)
+
+
+def _syntax_diagnostic(path: str, message: str, row: int, column: int) -> Diagnostic:
+    return Diagnostic(SYNTAX_ERROR.code, f"Cannot parse: {message}", path, Location(row, column),
+                      Location(row, column), noqa_row=row, severity=SYNTAX_ERROR.severity)
+
+
+def run(paths: list[Path], config: Config, stdin: tuple[Path, str] | None = None) -> RunResult:
+    """Lint `paths` (or the stdin buffer reported as its path) with the whole project as context."""
+    result = RunResult()
+    found, warnings = discover(paths, config)
+    result.warnings += [f"{display_path(Path(w.path))}: {w.message}" for w in warnings]
+    checked = {d.path for d in found}
+    context_roots = {project_root_of(d.path) for d in found if d.explicit}
+    if stdin is not None:
+        stdin_path = stdin[0].absolute()
+        checked = {stdin_path}
+        context_roots.add(project_root_of(stdin_path))
+    for root in sorted(context_roots):
+        extra, _ = discover([root], config)
+        found += [d for d in extra if d.path not in {f.path for f in found}]
+    loaded: dict[Path, _Loaded] = {}
+    if stdin is not None:
+        loaded[stdin[0].absolute()] = _load(stdin[0].absolute(), stdin[1], True, result)
+    for item in found:
+        if item.path not in loaded:
+            loaded[item.path] = _load(item.path, None, item.path in checked, result)
+    index = build_index([entry.facts for entry in loaded.values() if entry.facts is not None],
+                        config)
+    codes = selected_rules(config.select, config.ignore, config.extend_select)
+    for entry in loaded.values():
+        if entry.checked and entry.source is not None and entry.facts is not None:
+            result.files_checked += 1
+            try:
+                diagnostics = check_file(entry.source, entry.facts, index, config, codes)
+            except SkippedFile as exc:
+                result.warnings.append(f"{entry.source.display_path}: {exc}")
+                continue
+            except Exception as exc:  # a bug in a rule must not end the run
+                result.internal_errors += 1
+                result.warnings.append(f"{entry.source.display_path}: internal error: {exc!r}")
+                continue
+            result.diagnostics += diagnostics
+    result.diagnostics.sort(key=lambda d: d.sort_key)
+    return result
+
+
+def _load(path: Path, text: str | None, checked: bool, result: RunResult) -> _Loaded:
+    source, problem = load_source(path, text)
+    if isinstance(problem, str):
+        result.warnings.append(problem)
+    elif isinstance(problem, Diagnostic) and checked:
+        result.files_checked += 1
+        result.diagnostics.append(problem)
+    if source is None:
+        return _Loaded(None, None, checked)
+    return _Loaded(source, read_python_facts(Path(source.path), source.text), checked)
+
+
+def check_file(source: SourceFile, facts: FileFacts, index: ProjectIndex, config: Config,
+               codes: frozenset[str]) -> list[Diagnostic]:
+    """Phase 2 for one file: its diagnostics after noqa and per-file ignores."""
+    diagnostics: list[Diagnostic] = []
+    if facts.syntax_error is not None:
+        message, row, column = facts.syntax_error
+        diagnostics.append(_syntax_diagnostic(source.path, message, row, column))
+    elif any(word in source.text for word in PHASE2_WORDS):
+        diagnostics += _visit(source, facts, index, config, codes)
+    ignored = _per_file_ignored(source.path, config)
+    diagnostics = [d for d in diagnostics if d.code in codes | {SYNTAX_ERROR.code}
+                   and d.code not in ignored]
+    return _apply_noqa(source, diagnostics, codes - ignored)
+
+
+def _visit(source: SourceFile, facts: FileFacts, index: ProjectIndex, config: Config,
+           codes: frozenset[str]) -> list[Diagnostic]:
+    rules = [rule for rule in VISITOR_RULES if rule.info.code in codes]
+    if not rules:
+        return []
+    try:
+        module = cst.parse_module(source.text)
+    except (cst.ParserSyntaxError, RecursionError) as exc:
+        # `ast` accepted the file, so this is a limit of the libcst parser, not the user's error
+        raise SkippedFile(f"skipped: libcst cannot parse it ({str(exc).splitlines()[0]})") from None
+    context = FileContext(source, module, facts, index, config)
+    context.wrapper.visit_batched([rule(context) for rule in rules])
+    return context.diagnostics
+
+
+def _per_file_ignored(path: str, config: Config) -> frozenset[str]:
+    if not config.per_file_ignores:
+        return frozenset()
+    from celery_lint.registry import expand_codes
+
+    try:
+        relative = Path(path).relative_to(config.root).as_posix()
+    except ValueError:
+        relative = Path(path).as_posix()
+    ignored: set[str] = set()
+    for pattern, codes in config.per_file_ignores:
+        spec = pathspec.GitIgnoreSpec.from_lines([pattern])
+        if spec.match_file(relative):
+            ignored |= expand_codes(codes)
+    return frozenset(ignored)
+
+
+def _apply_noqa(source: SourceFile, diagnostics: list[Diagnostic],
+                codes: frozenset[str]) -> list[Diagnostic]:
+    file_noqa = source.file_noqa
+    if file_noqa is not None:
+        if not file_noqa:
+            return []
+        diagnostics = [d for d in diagnostics if d.code not in file_noqa]
+    directives = source.noqa
+    if not directives:
+        return diagnostics
+    kept: list[Diagnostic] = []
+    used: dict[int, set[str]] = {}
+    for diagnostic in diagnostics:
+        directive = directives.get(diagnostic.noqa_row)
+        if directive is not None and (directive.codes is None or diagnostic.code in directive.codes):
+            used.setdefault(directive.row, set()).add(diagnostic.code)
+            continue
+        kept.append(diagnostic)
+    if UNUSED_NOQA.code not in codes:
+        return kept
+    for row, directive in sorted(directives.items()):
+        if directive.codes is None:
+            continue
+        unused = [c for c in directive.codes if c.startswith("CEL") and c not in used.get(row, ())
+                  and (c in codes or not _known(c))]
+        if unused:
+            names = ", ".join(f"`{c}`" for c in unused)
+            kept.append(Diagnostic(
+                UNUSED_NOQA.code, f"Unused `noqa` directive ({names} not reported here)",
+                source.path, Location(row, directive.column), Location(row, directive.end_column),
+                noqa_row=row, severity=UNUSED_NOQA.severity))
+    kept.sort(key=lambda d: d.sort_key)
+    return kept
+
+
+def _known(code: str) -> bool:
+    from celery_lint.registry import get_rule
+
+    return get_rule(code) is not None

@@ -1,0 +1,122 @@
+"""One source file as the linter sees it: decoded text, encoding, BOM, newlines and noqa comments."""
+
+from __future__ import annotations
+
+import codecs
+import io
+import re
+import tokenize
+from dataclasses import dataclass, field
+from functools import cached_property
+
+_NOQA = re.compile(
+    r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE
+)
+_FILE_NOQA = re.compile(
+    r"^\s*#\s*celery-lint:\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?\s*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_CODE = re.compile(r"[A-Z]+[0-9]+", re.IGNORECASE)
+
+
+class SourceError(Exception):
+    """A file that cannot be turned into text; the message says why."""
+
+
+@dataclass(frozen=True)
+class NoqaDirective:
+    """A `# noqa` comment: `codes` is None for a bare `# noqa`."""
+
+    row: int
+    column: int  # 1-based column of the `#`
+    end_column: int
+    codes: tuple[str, ...] | None
+
+
+@dataclass
+class SourceFile:
+    path: str  # absolute path
+    display_path: str  # as shown to the user
+    text: str  # decoded, without the BOM, newlines as in the file
+    encoding: str = "utf-8"
+    bom: bool = False
+    newline: str = "\n"
+    _noqa: dict[int, NoqaDirective] | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_bytes(cls, path: str, display_path: str, raw: bytes) -> "SourceFile":
+        bom = raw.startswith(codecs.BOM_UTF8)
+        try:
+            encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+        except SyntaxError as exc:
+            raise SourceError(str(exc)) from None
+        if encoding == "utf-8-sig":
+            encoding = "utf-8"
+        body = raw[len(codecs.BOM_UTF8) :] if bom else raw
+        try:
+            text = body.decode(encoding)
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise SourceError(f"cannot decode as {encoding}: {exc}") from None
+        return cls(path, display_path, text, encoding, bom, _detect_newline(text))
+
+    @cached_property
+    def lines(self) -> list[str]:
+        return self.text.splitlines()
+
+    def line(self, row: int) -> str:
+        lines = self.lines
+        return lines[row - 1] if 0 < row <= len(lines) else ""
+
+    @property
+    def noqa(self) -> dict[int, NoqaDirective]:
+        if self._noqa is None:
+            self._noqa = _find_noqa(self.text) if "noqa" in self.text.lower() else {}
+        return self._noqa
+
+    @cached_property
+    def file_noqa(self) -> tuple[str, ...] | None:
+        """Codes disabled for the whole file (`# celery-lint: noqa[: CODES]`); () means all."""
+        match = _FILE_NOQA.search(self.text)
+        if match is None:
+            return None
+        codes = match.group("codes")
+        return tuple(c.upper() for c in _CODE.findall(codes)) if codes else ()
+
+
+def _detect_newline(text: str) -> str:
+    index = text.find("\n")
+    if index > 0 and text[index - 1] == "\r":
+        return "\r\n"
+    if index < 0 and "\r" in text:
+        return "\r"
+    return "\n"
+
+
+def _comments(text: str) -> list[tuple[int, int, str]]:
+    """(row, 0-based column, text) of each comment; falls back to a line scan on bad syntax."""
+    try:
+        tokens = tokenize.generate_tokens(io.StringIO(text).readline)
+        return [(t.start[0], t.start[1], t.string) for t in tokens if t.type == tokenize.COMMENT]
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        found = []
+        for row, line in enumerate(text.splitlines(), start=1):
+            index = line.find("#")
+            if index >= 0:
+                found.append((row, index, line[index:]))
+        return found
+
+
+def _find_noqa(text: str) -> dict[int, NoqaDirective]:
+    directives: dict[int, NoqaDirective] = {}
+    for row, col, comment in _comments(text):
+        match = _NOQA.search(comment)
+        if match is None:
+            continue
+        codes = match.group("codes")
+        directives[row] = NoqaDirective(
+            row=row,
+            column=col + match.start() + 1,
+            end_column=col + match.end() + 1,
+            codes=tuple(c.upper() for c in _CODE.findall(codes)) if codes else None,
+        )
+    return directives
