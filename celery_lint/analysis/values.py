@@ -81,7 +81,7 @@ class Value:
     def a_model(self) -> str:
         """"an `Order`", "a `User`": the model with its article."""
         name = self.model_name
-        return f"{'an' if name[:1] in 'AEIOU' else 'a'} `{name}`"
+        return f"{'an' if name[:1] in 'AEIO' else 'a'} `{name}`"
 
 
 UNKNOWN = Value(Kind.UNKNOWN)

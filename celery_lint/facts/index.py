@@ -122,6 +122,31 @@ class ProjectIndex:
                     found[task.qualname] = task
         return found
 
+    def rewrites_arguments(self, task: TaskDefinition) -> bool:
+        """Whether the task's `base=` class defines `__call__`, and so may change its arguments."""
+        base = task.options.get("base")
+        if not isinstance(base, Unknown):
+            return False
+        facts = self.files.get(task.module)
+        qualname = base.text
+        if facts is not None:
+            head, _, rest = qualname.partition(".")
+            if head in facts.imports:
+                qualname = facts.imports[head] + (f".{rest}" if rest else "")
+            elif f"{task.module}.{head}" in self.classes:
+                qualname = f"{task.module}.{qualname}"
+        pending, seen = [self.resolve(qualname)], set()
+        while pending:
+            current = pending.pop()
+            if current in seen or current not in self.classes:
+                continue
+            seen.add(current)
+            cls = self.classes[current]
+            if "__call__" in cls.methods:
+                return True
+            pending += [self.resolve(b) for b in cls.bases]
+        return False
+
     def task(self, qualname: str | None) -> TaskDefinition | None:
         if qualname is None:
             return None

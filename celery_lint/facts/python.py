@@ -24,6 +24,7 @@ from celery_lint.facts.types import (
 SHARED_TASK = {"celery.shared_task", "celery.app.shared_task", "celery.app.base.shared_task"}
 CELERY_CLASS = {"celery.Celery", "celery.app.Celery", "celery.app.base.Celery"}
 URL_FUNCTIONS = {"path", "re_path", "url"}
+APP_METHODS = {"config_from_object", "autodiscover_tasks"}
 MANAGER_SUFFIXES = ("Manager",)
 
 _BINARY = {
@@ -92,6 +93,11 @@ class _Reader:
         self.settings_ops: list[SettingAssignment | StarImport] = []
         self.settings_values: dict[str, Value] = {}
         self.django_settings_module: str | None = None
+        self.module_names = {
+            target.id for node in tree.body if isinstance(node, (ast.Assign, ast.AnnAssign))
+            for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+            if isinstance(target, ast.Name)
+        }
         self.local_definitions = {
             node.name for node in tree.body
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
@@ -200,8 +206,12 @@ class _Reader:
             owner = dotted(func.value)
             if func.attr == "setdefault" and owner in ("os.environ", "environ"):
                 self._setdefault(node)
-            elif func.attr == "config_from_object" and owner in self.apps:
-                self._config_from_object(owner, node)
+            elif func.attr in APP_METHODS and owner is not None and "." not in owner \
+                    and owner not in self.imports and owner in self.module_names:
+                # an app made by a factory (`app = make_celery()`) is known by how it is used
+                self.apps.setdefault(owner, CeleryApp(f"{self.module}.{owner}", node.lineno))
+                if func.attr == "config_from_object":
+                    self._config_from_object(owner, node)
             elif func.attr == "update" and isinstance(func.value, ast.Attribute) \
                     and func.value.attr == "conf" and dotted(func.value.value) in self.apps:
                 self._conf_update(dotted(func.value.value) or "", node)
@@ -219,9 +229,10 @@ class _Reader:
             self.django_settings_module = node.args[1].value
 
     def _config_from_object(self, app: str, node: ast.Call) -> None:
-        if not node.args:
+        given = [k.value for k in node.keywords if k.arg == "obj"]
+        if not node.args and not given:
             return
-        target = node.args[0]
+        target = node.args[0] if node.args else given[0]
         if isinstance(target, ast.Constant) and isinstance(target.value, str):
             obj = target.value
         else:
@@ -292,6 +303,8 @@ class _Reader:
     def _class(self, node: ast.ClassDef) -> None:
         bases = tuple(self.qualify(b) or _source_text(b) for b in node.bases)
         managers = []
+        methods = tuple(s.name for s in node.body
+                        if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)))
         for statement in node.body:
             if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Call):
                 callee = dotted(_callee(statement.value.func)) or ""
@@ -299,7 +312,7 @@ class _Reader:
                         "from_queryset" in callee:
                     managers += [t.id for t in statement.targets if isinstance(t, ast.Name)]
         self.classes.append(ClassFact(f"{self.module}.{node.name}", bases, tuple(managers),
-                                      node.lineno))
+                                      methods, node.lineno))
 
     def facts(self) -> FileFacts:
         return FileFacts(

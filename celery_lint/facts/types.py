@@ -58,6 +58,7 @@ class ClassFact:
     qualname: str
     bases: tuple[str, ...]  # qualified where they resolve, else as written
     managers: tuple[str, ...]  # class attributes assigned a manager
+    methods: tuple[str, ...]
     line: int
 
 

@@ -126,7 +126,8 @@ class TaskSignatureMismatch(Rule):
         self.links.update(chain_links(node, self.binder))
         call = self.context.task_call(node)
         if call is None or call.task is None or call.star or call.args is None \
-                or call.kwargs is None or call.method == "direct":
+                or call.kwargs is None or call.method == "direct" \
+                or self.context.index.rewrites_arguments(call.task):
             return
         link = node in self.links and call.method == "s"
         problem = signature_problem(call.task, len(call.args) + (1 if link else 0),

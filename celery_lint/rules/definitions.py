@@ -109,10 +109,13 @@ class RetryNotRaised(Rule):
         if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
                 and call.func.attr.value == "retry"):
             return
+        if any(a.keyword is not None and a.keyword.value == "throw" for a in call.args):
+            return  # `throw=False` returns on purpose; raising it would change behaviour
         receiver = self.binder.infer(call.func.value)
         if receiver.kind in (Kind.TASK_SELF, Kind.TASK):
-            self.report(call, f"`{source_of(call.func)}(...)` is neither raised nor returned: "
-                              f"write `raise {source_of(call.func)}(...)` so the task stops here")
+            self.report(call, f"`{source_of(call.func)}(...)` is neither raised nor returned, so "
+                              "the code after it reads as reachable: write "
+                              f"`raise {source_of(call.func)}(...)`")
 
 
 class BindMismatch(Rule):
@@ -164,8 +167,8 @@ class OrmObjectParameter(Rule):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         task = _task_of(self, node)
-        if task is None:
-            return
+        if task is None or self.context.index.rewrites_arguments(task):
+            return  # a base class whose __call__ loads the object from the id it was sent
         params = [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]
         if task.bound:
             params = params[1:]

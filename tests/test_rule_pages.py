@@ -1,0 +1,65 @@
+"""Every rule has a page, and every page's examples run: the bad one raises exactly its rule."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from helpers import lint
+
+from celery_lint.pages import page, pages_dir
+from celery_lint.registry import all_rules
+
+_BLOCK = re.compile(r'```python title="(?P<path>[^"]+)"\n(?P<code>.*?)```', re.DOTALL)
+_SECTION = re.compile(r"^## (?P<title>.+)$", re.MULTILINE)
+
+
+def sections(text: str) -> dict[str, str]:
+    marks = list(_SECTION.finditer(text))
+    return {m.group("title").strip(): text[m.end(): marks[i + 1].start() if i + 1 < len(marks)
+                                             else len(text)] for i, m in enumerate(marks)}
+
+
+def example_files(text: str) -> dict[str, str]:
+    return {m.group("path"): m.group("code") for m in _BLOCK.finditer(text)}
+
+
+CODES = [rule.code for rule in all_rules()]
+
+
+def test_every_registered_rule_has_a_page() -> None:
+    missing = [code for code in CODES if page(code) is None]
+    assert missing == []
+
+
+def test_every_page_belongs_to_a_registered_rule() -> None:
+    pages = {p.stem for p in pages_dir().glob("CEL*.md")}
+    assert pages == set(CODES)
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_page_has_the_sections(code: str) -> None:
+    text = page(code) or ""
+    assert text.startswith(f"# {code}: ")
+    for title in ("What it does", "Why is this bad?", "Example", "Use instead"):
+        assert title in sections(text), title
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_bad_example_raises_exactly_its_rule(code: str, tmp_path: Path) -> None:
+    files = example_files(sections(page(code) or "")["Example"])
+    assert files, "the Example section has no titled code block"
+    found = lint(tmp_path, files, select=("ALL",))
+    assert found and {c for c, _, _ in found} == {code}, found
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_good_example_raises_nothing(code: str, tmp_path: Path) -> None:
+    files = example_files(sections(page(code) or "")["Use instead"])
+    assert files, "the Use instead section has no titled code block"
+    assert lint(tmp_path, files, select=("ALL",)) == []
+
+
+def test_pages_dir_is_the_repository_folder_in_a_checkout() -> None:
+    assert (pages_dir() / "CEL101.md").is_file()
