@@ -17,13 +17,14 @@ from celery_lint.facts.python import read_python_facts
 from celery_lint.facts.types import FileFacts
 from celery_lint.registry import selected_rules
 from celery_lint.rules import VISITOR_RULES
-from celery_lint.rules.base import FileContext
+from celery_lint.rules.base import FileContext, RuleBatch
 from celery_lint.rules.engine import SYNTAX_ERROR, UNUSED_NOQA
 from celery_lint.source import SourceError, SourceFile
 
-# A file can only raise a phase 2 diagnostic if it mentions one of these.
-PHASE2_WORDS = ("delay", "apply_async", "task", "signature", "beat_schedule", "BEAT_SCHEDULE",
-                "TIME_LIMIT", "noqa", "retry")
+# Besides files that define or import tasks, a file can only raise a phase 2 diagnostic if it
+# mentions one of these.
+PHASE2_WORDS = (".delay(", "apply_async", "send_task", "signature(", ".s(", ".si(",
+                "beat_schedule", "BEAT_SCHEDULE", "TIME_LIMIT", "noqa")
 PROJECT_MARKERS = ("manage.py", "pyproject.toml", "setup.py", "setup.cfg", ".git")
 
 
@@ -138,12 +139,23 @@ def check_file(source: SourceFile, facts: FileFacts, index: ProjectIndex, config
     if facts.syntax_error is not None:
         message, row, column = facts.syntax_error
         diagnostics.append(_syntax_diagnostic(source.path, message, row, column))
-    elif any(word in source.text for word in PHASE2_WORDS):
+    elif needs_rules(source, facts, index):
         diagnostics += _visit(source, facts, index, config, codes)
     ignored = _per_file_ignored(source.path, config)
     diagnostics = [d for d in diagnostics if d.code in codes | {SYNTAX_ERROR.code}
                    and d.code not in ignored]
     return _apply_noqa(source, diagnostics, codes - ignored)
+
+
+def needs_rules(source: SourceFile, facts: FileFacts, index: ProjectIndex) -> bool:
+    """Whether phase 2 can find anything in this file (parsing with libcst is the costly part)."""
+    if facts.tasks or facts.candidate_tasks:
+        return True
+    if any(word in source.text for word in PHASE2_WORDS):
+        return True
+    tasks = index.tasks
+    return any(target in tasks or index.resolve(target) in tasks
+               for target in facts.imports.values())
 
 
 def _visit(source: SourceFile, facts: FileFacts, index: ProjectIndex, config: Config,
@@ -157,7 +169,7 @@ def _visit(source: SourceFile, facts: FileFacts, index: ProjectIndex, config: Co
         # `ast` accepted the file, so this is a limit of the libcst parser, not the user's error
         raise SkippedFile(f"skipped: libcst cannot parse it ({str(exc).splitlines()[0]})") from None
     context = FileContext(source, module, facts, index, config)
-    context.wrapper.visit_batched([rule(context) for rule in rules])
+    RuleBatch([rule(context) for rule in rules]).run(module)
     return context.diagnostics
 
 

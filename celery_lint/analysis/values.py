@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from celery_lint.analysis.modules import resolve_relative
+from celery_lint.analysis.walk import children
 from celery_lint.facts.index import USER_MODEL, ProjectIndex
 from celery_lint.facts.types import FileFacts, TaskDefinition
 
@@ -22,6 +23,7 @@ class Kind(enum.Enum):
     UNKNOWN = "unknown"
     INSTANCE = "model instance"
     QUERYSET = "QuerySet"
+    ROWS = "QuerySet of rows"
     MANAGER = "model manager"
     PAIR = "(instance, created) pair"
     MODEL_CLASS = "model class"
@@ -42,7 +44,7 @@ class Kind(enum.Enum):
     SYMBOL = "imported name"
 
 
-ORM_KINDS = frozenset({Kind.INSTANCE, Kind.QUERYSET, Kind.MANAGER, Kind.REQUEST})
+ORM_KINDS = frozenset({Kind.INSTANCE, Kind.QUERYSET, Kind.ROWS, Kind.MANAGER, Kind.REQUEST})
 
 INSTANCE_METHODS = frozenset({
     "get", "create", "first", "last", "latest", "earliest", "in_bulk_one", "aget", "acreate",
@@ -53,9 +55,9 @@ PAIR_METHODS = frozenset({"get_or_create", "update_or_create", "aget_or_create",
 QUERYSET_METHODS = frozenset({
     "all", "filter", "exclude", "order_by", "select_related", "prefetch_related", "annotate",
     "alias", "distinct", "using", "defer", "only", "select_for_update", "none", "reverse",
-    "extra", "union", "intersection", "difference", "values", "values_list", "complex_filter",
-    "get_queryset",
+    "extra", "union", "intersection", "difference", "complex_filter", "get_queryset",
 })
+ROW_METHODS = frozenset({"values", "values_list"})  # QuerySets of dicts or tuples, not instances
 QUERYSET_TYPES = frozenset({"django.db.models.QuerySet", "django.db.models.query.QuerySet"})
 REQUEST_TYPES = frozenset({"django.http.HttpRequest", "django.http.request.HttpRequest",
                            "rest_framework.request.Request", "django.core.handlers.wsgi.WSGIRequest"})
@@ -406,8 +408,18 @@ class Binder:
         return UNKNOWN
 
     def annotation_value(self, node: cst.BaseExpression) -> Value:
-        """A parameter annotated with a model, a QuerySet or a request."""
+        """A parameter annotated with a model, a QuerySet or a request (also Optional / `| None`)."""
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+            found = [self.annotation_value(side) for side in (node.left, node.right)
+                     if not (isinstance(side, cst.Name) and side.value == "None")]
+            return found[0] if len(found) == 1 else UNKNOWN
         if isinstance(node, cst.Subscript):
+            wrapper = self.infer(node.value).qualname or ""
+            if wrapper in ("typing.Optional", "typing.Union", "typing_extensions.Optional"):
+                inner = [e.slice.value for e in node.slice if isinstance(e.slice, cst.Index)
+                         and not (isinstance(e.slice.value, cst.Name)
+                                  and e.slice.value.value == "None")]
+                return self.annotation_value(inner[0]) if len(inner) == 1 else UNKNOWN
             node = node.value
         if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
             text = string_value(node) or ""
@@ -441,7 +453,10 @@ class Binder:
 
     # -- expressions -----------------------------------------------------------------------
     def _record(self, node: cst.CSTNode, scope: _Scope) -> None:
-        node.visit(_Recorder(self, scope))
+        try:
+            _Recorder(self, scope).read(node)
+        except RecursionError:
+            pass
 
     def _element_of(self, value: Value) -> Value:
         if value.kind in (Kind.QUERYSET, Kind.MANAGER):
@@ -462,9 +477,12 @@ class Binder:
                                                                    cst.Integer) \
                     and node.slice[0].slice.value.value == "0":
                 return Value(Kind.INSTANCE, base.origin + "[0]", model=base.model)
-            if base.kind in (Kind.QUERYSET, Kind.MANAGER) and isinstance(
-                    node.slice[0].slice, cst.Index):
-                return Value(Kind.INSTANCE, f"an item of {base.origin}", model=base.model)
+            if base.kind in (Kind.QUERYSET, Kind.MANAGER, Kind.ROWS) and len(node.slice) == 1:
+                if isinstance(node.slice[0].slice, cst.Slice):
+                    return Value(Kind.ROWS if base.kind is Kind.ROWS else Kind.QUERYSET,
+                                 base.origin, model=base.model)
+                if base.kind is not Kind.ROWS:
+                    return Value(Kind.INSTANCE, f"an item of {base.origin}", model=base.model)
             return UNKNOWN
         if isinstance(node, (cst.Set, cst.SetComp)):
             return Value(Kind.SET, "a set")
@@ -502,7 +520,11 @@ class Binder:
                     return Value(Kind.PAIR, origin, model=base.model)
                 if method in QUERYSET_METHODS:
                     return Value(Kind.QUERYSET, origin, model=base.model)
+                if method in ROW_METHODS:
+                    return Value(Kind.ROWS, origin, model=base.model)
                 return UNKNOWN
+            if base.kind is Kind.ROWS and method in QUERYSET_METHODS | ROW_METHODS:
+                return Value(Kind.ROWS, origin, model=base.model)
             if base.kind in (Kind.FORM, Kind.SERIALIZER) and method == "save":
                 return Value(Kind.INSTANCE, origin)
             if base.kind is Kind.VIEW_SELF:
@@ -543,74 +565,55 @@ class Binder:
         return UNKNOWN
 
 
-class _Recorder(cst.CSTVisitor):
+class _Recorder:
     """Records bindings of names read inside one expression, and the function around calls."""
 
     def __init__(self, binder: Binder, scope: _Scope) -> None:
         self.binder = binder
         self.scope = scope
 
-    def visit_Name(self, node: cst.Name) -> bool:
-        found = self.scope.lookup(node.value)
-        if found is not None:
-            self.binder.names[node] = found
-        self.binder.scope_of[node] = self.scope.function
-        return False
+    def read(self, node: cst.CSTNode) -> None:
+        if isinstance(node, cst.Name):
+            found = self.scope.lookup(node.value)
+            if found is not None:
+                self.binder.names[node] = found
+            self.binder.scope_of[node] = self.scope.function
+        elif isinstance(node, cst.Attribute):
+            self.binder.scope_of[node] = self.scope.function
+            self.read(node.value)
+        elif isinstance(node, cst.Arg):
+            self.read(node.value)
+        elif isinstance(node, cst.Lambda):
+            inner = _Scope(parent=self.scope, function=self.scope.function)
+            for param in [*node.params.posonly_params, *node.params.params,
+                          *node.params.kwonly_params]:
+                inner.names[param.name.value] = UNKNOWN
+            _Recorder(self.binder, inner).read(node.body)
+        elif isinstance(node, cst.NamedExpr):
+            self.read(node.value)
+            self.binder._bind_target(node.target, self.binder.infer(node.value), self.scope)
+        elif isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp)):
+            self._comprehension(node.for_in, [node.elt])
+        elif isinstance(node, cst.DictComp):
+            self._comprehension(node.for_in, [node.key, node.value])
+        elif isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            return
+        else:
+            if isinstance(node, cst.Call):
+                self.binder.scope_of[node] = self.scope.function
+            for child in children(node):
+                self.read(child)
 
-    def visit_Call(self, node: cst.Call) -> bool:
-        self.binder.scope_of[node] = self.scope.function
-        return True
-
-    def visit_Attribute(self, node: cst.Attribute) -> bool:
-        self.binder.scope_of[node] = self.scope.function
-        node.value.visit(self)
-        return False
-
-    def visit_Arg(self, node: cst.Arg) -> bool:
-        node.value.visit(self)
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        inner = _Scope(parent=self.scope, function=self.scope.function)
-        for param in [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]:
-            inner.names[param.name.value] = UNKNOWN
-        node.body.visit(_Recorder(self.binder, inner))
-        return False
-
-    def visit_NamedExpr(self, node: cst.NamedExpr) -> bool:
-        node.value.visit(self)
-        self.binder._bind_target(node.target, self.binder.infer(node.value), self.scope)
-        return False
-
-    def _comprehension(self, for_in: cst.CompFor, parts: list[cst.BaseExpression]) -> bool:
+    def _comprehension(self, for_in: cst.CompFor, parts: list[cst.BaseExpression]) -> None:
         inner = _Scope(parent=self.scope, function=self.scope.function)
         recorder = _Recorder(self.binder, inner)
         current: cst.CompFor | None = for_in
         while current is not None:
-            current.iter.visit(recorder)
+            recorder.read(current.iter)
             element = self.binder._element_of(self.binder.infer(current.iter))
             self.binder._bind_target(current.target, element, inner)
             for condition in current.ifs:
-                condition.test.visit(recorder)
+                recorder.read(condition.test)
             current = current.inner_for_in
         for part in parts:
-            part.visit(recorder)
-        return False
-
-    def visit_ListComp(self, node: cst.ListComp) -> bool:
-        return self._comprehension(node.for_in, [node.elt])
-
-    def visit_SetComp(self, node: cst.SetComp) -> bool:
-        return self._comprehension(node.for_in, [node.elt])
-
-    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> bool:
-        return self._comprehension(node.for_in, [node.elt])
-
-    def visit_DictComp(self, node: cst.DictComp) -> bool:
-        return self._comprehension(node.for_in, [node.key, node.value])
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
+            recorder.read(part)

@@ -274,6 +274,15 @@ class ProjectIndex:
                 return candidate
         return None
 
+    def is_settings_module(self, module: str) -> bool:
+        """A Django settings module or a Celery config module, by name or by how it is used."""
+        if any(part.startswith("settings") or part.endswith(("settings", "celeryconfig"))
+               for part in module.split(".")):
+            return True
+        configured = {self.settings_module(app) for app in self.apps} | {
+            obj.replace(":", ".") for app in self.apps for obj, _ in app.config_objects}
+        return module in configured
+
     def module_settings(self, module: str, _seen: frozenset[str] = frozenset()
                         ) -> dict[str, tuple[SettingAssignment, str]]:
         """Module-level assignments of `module`, star-import chains followed, later wins."""

@@ -10,6 +10,7 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from celery_lint.analysis.calls import TaskCall, task_call
 from celery_lint.analysis.values import Binder
+from celery_lint.analysis.walk import children
 from celery_lint.config import Config
 from celery_lint.diagnostics import Diagnostic, Fix, Location
 from celery_lint.facts.index import ProjectIndex
@@ -79,3 +80,39 @@ class Rule(cst.BatchableCSTVisitor):
 
     def report(self, node: cst.CSTNode, message: str, **kwargs) -> None:  # type: ignore[no-untyped-def]
         self.context.report(self.info, node, message, **kwargs)
+
+
+class RuleBatch:
+    """Runs several rules in one walk of the tree.
+
+    libcst's own `visit_batched` looks the rules' methods up with `inspect` on every file; the
+    methods a rule class defines do not change, so they are found once per class here.
+    """
+
+    _methods: ClassVar[dict[type[Rule], tuple[str, ...]]] = {}
+
+    def __init__(self, rules: list[Rule]) -> None:
+        self.visits: dict[str, list] = {}  # type: ignore[type-arg]
+        self.leaves: dict[str, list] = {}  # type: ignore[type-arg]
+        for rule in rules:
+            for name in self._names(type(rule)):
+                table = self.visits if name.startswith("visit_") else self.leaves
+                table.setdefault(name.split("_", 1)[1], []).append(getattr(rule, name))
+
+    @classmethod
+    def _names(cls, rule: type[Rule]) -> tuple[str, ...]:
+        if rule not in cls._methods:
+            cls._methods[rule] = tuple(
+                name for name in dir(rule)
+                if name.startswith(("visit_", "leave_"))
+                and getattr(rule, name) is not getattr(cst.BatchableCSTVisitor, name, None))
+        return cls._methods[rule]
+
+    def run(self, node: cst.CSTNode) -> None:
+        kind = type(node).__name__
+        for method in self.visits.get(kind, ()):
+            method(node)
+        for child in children(node):
+            self.run(child)
+        for method in self.leaves.get(kind, ()):
+            method(node)

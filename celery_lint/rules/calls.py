@@ -13,6 +13,7 @@ from celery_lint.facts.types import Param, TaskDefinition
 from celery_lint.registry import RuleInfo, register
 from celery_lint.rules.base import Rule
 
+JSON_LIKE = ("json", "msgpack")  # serializers that cannot carry sets, functions or files
 BEAT_SCHEDULE_NAMES = frozenset({"CELERY_BEAT_SCHEDULE", "CELERYBEAT_SCHEDULE", "beat_schedule"})
 
 
@@ -46,7 +47,13 @@ class OrmObjectArgument(Rule):
 
 
 def _orm_message(text: str, value: Value, call: TaskCall) -> str:
-    via = f" from `{value.origin}`" if value.origin and value.origin != text else ""
+    origin = value.origin
+    if not origin or origin == text:
+        via = ""
+    elif "`" in origin or " " in origin:
+        via = f" ({origin})"
+    else:
+        via = f" from `{origin}`"
     if value.kind is Kind.INSTANCE:
         what = f"{value.a_model} instance" if value.model else "a model instance"
         advice = f"pass `{text}.pk` and load it in the task"
@@ -83,9 +90,13 @@ class UnserializableArgument(Rule):
         config = self.context.index.celery_config
         if config is not None and config.may_use_pickle:
             return True
+        chosen = [a.value for a in call.node.args
+                  if a.keyword is not None and a.keyword.value == "serializer"]
+        if chosen:
+            return string_value(chosen[0]) not in JSON_LIKE
         if call.task is not None and "serializer" in call.task.options:
-            return True
-        return any(a.keyword is not None and a.keyword.value == "serializer" for a in call.node.args)
+            return call.task.options["serializer"] not in JSON_LIKE
+        return False
 
 
 class BlockingCallInView(Rule):
@@ -146,8 +157,8 @@ def signature_problem(task: TaskDefinition, positional: int, keywords: list[str]
     var_positional = any(p.kind == "var_positional" for p in params)
     var_keyword = any(p.kind == "var_keyword" for p in params)
     if positional > len(slots) and not var_positional:
-        return (f"{positional} positional arguments given, `{task.function}` takes "
-                f"{len(slots)}")
+        given = f"{positional} positional argument{'s' if positional != 1 else ''}"
+        return f"{given} given, `{task.function}` takes {len(slots)}"
     filled = {p.name for p in slots[:positional]}
     for keyword in keywords:
         if keyword in filled:
@@ -210,13 +221,13 @@ class UnknownTaskName(Rule):
             return
         if _registered(name, index.task_names) or name.startswith("celery."):
             return
-        close = difflib.get_close_matches(name, sorted(index.task_names), n=1, cutoff=0.85)
-        if close:
-            self.report(node, f"No task is registered as `{name}`; did you mean `{close[0]}`?")
-            return
         head = name.split(".")[0]
         prefixes = {n.split(".")[0] for n in index.task_names if "." in n}
-        if "." in name and (head in index.top_packages or head in prefixes):
+        ours = "." in name and (head in index.top_packages or head in prefixes)
+        close = difflib.get_close_matches(name, sorted(index.task_names), n=1, cutoff=0.85)
+        if close and (ours or close[0].split(".")[0] == head):
+            self.report(node, f"No task is registered as `{name}`; did you mean `{close[0]}`?")
+        elif ours:
             self.report(node, f"No task in the project is registered as `{name}`")
 
 

@@ -74,6 +74,8 @@ class SoftLimitNotBelowHard(Rule):
                                   f"below {source} ({hard:g} s): the soft limit never fires")
 
     def visit_Module(self, node: cst.Module) -> None:
+        if not self.context.index.is_settings_module(self.context.facts.module):
+            return
         local: dict[str, SettingAssignment] = {}
         for op in self.context.facts.settings_ops:
             if isinstance(op, SettingAssignment):
@@ -109,7 +111,9 @@ class RetryNotRaised(Rule):
         if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
                 and call.func.attr.value == "retry"):
             return
-        if any(a.keyword is not None and a.keyword.value == "throw" for a in call.args):
+        if any(a.keyword is not None and a.keyword.value == "throw"
+               and not (isinstance(a.value, cst.Name) and a.value.value == "True")
+               for a in call.args):
             return  # `throw=False` returns on purpose; raising it would change behaviour
         receiver = self.binder.infer(call.func.value)
         if receiver.kind in (Kind.TASK_SELF, Kind.TASK):
@@ -172,11 +176,14 @@ class OrmObjectParameter(Rule):
         params = [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]
         if task.bound:
             params = params[1:]
+        found = []
         for param in params:
             if param.annotation is None:
                 continue
             value = self.binder.annotation_value(param.annotation.annotation)
             if value.kind in ORM_KINDS:
                 what = value.a_model if value.model else f"a {value.kind.value}"
-                self.report(param, f"Task `{task.function}` takes `{param.name.value}` as {what}: "
-                                   "take its primary key and load it inside the task")
+                found.append(f"`{param.name.value}` as {what}")
+        if found:
+            self.report(node, f"Task `{task.function}` takes {' and '.join(found)}: take primary "
+                              "keys and load the rows inside the task", end=node.name)
