@@ -28,6 +28,10 @@ def _decorator_keyword(node: cst.FunctionDef, keyword: str) -> cst.Arg | None:
     return None
 
 
+def _defaults_to_none(param: cst.Param) -> bool:
+    return isinstance(param.default, cst.Name) and param.default.value == "None"
+
+
 def _number(value: object) -> float | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
@@ -178,8 +182,8 @@ class OrmObjectParameter(Rule):
             params = params[1:]
         found = []
         for param in params:
-            if param.annotation is None:
-                continue
+            if param.annotation is None or _defaults_to_none(param):
+                continue  # `obj: Model | None = None`: an in-process shortcut beside the id
             value = self.binder.annotation_value(param.annotation.annotation)
             if value.kind in ORM_KINDS:
                 what = value.a_model if value.model else f"a {value.kind.value}"
