@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Iterator
 
 from celery_lint.config import Config
 from celery_lint.facts.types import (
@@ -135,6 +136,10 @@ class ProjectIndex:
                 qualname = facts.imports[head] + (f".{rest}" if rest else "")
             elif f"{task.module}.{head}" in self.classes:
                 qualname = f"{task.module}.{qualname}"
+        return any("__call__" in cls.methods for cls in self.ancestors(qualname))
+
+    def ancestors(self, qualname: str) -> Iterator[ClassFact]:
+        """The project's class `qualname` and the project classes it derives from."""
         pending, seen = [self.resolve(qualname)], set()
         while pending:
             current = pending.pop()
@@ -142,10 +147,8 @@ class ProjectIndex:
                 continue
             seen.add(current)
             cls = self.classes[current]
-            if "__call__" in cls.methods:
-                return True
+            yield cls
             pending += [self.resolve(b) for b in cls.bases]
-        return False
 
     def task(self, qualname: str | None) -> TaskDefinition | None:
         if qualname is None:
@@ -199,16 +202,8 @@ class ProjectIndex:
 
     def managers_of(self, model: str) -> frozenset[str]:
         names = {"objects", "_default_manager", "_base_manager"}
-        seen = set()
-        pending = [self.resolve(model)]
-        while pending:
-            current = pending.pop()
-            if current in seen or current not in self.classes:
-                continue
-            seen.add(current)
-            cls = self.classes[current]
+        for cls in self.ancestors(model):
             names.update(cls.managers)
-            pending += [self.resolve(b) for b in cls.bases]
         return frozenset(names)
 
     @cached_property
