@@ -111,7 +111,7 @@ def run(paths: list[Path], config: Config, stdin: tuple[Path, str] | None = None
             except SkippedFile as exc:
                 result.warnings.append(f"{entry.source.display_path}: {exc}")
                 continue
-            except Exception as exc:  # a bug in a rule must not end the run
+            except Exception as exc:  # noqa: BLE001 - a bug in a rule must not end the run
                 result.internal_errors += 1
                 result.warnings.append(f"{entry.source.display_path}: internal error: {exc!r}")
                 continue

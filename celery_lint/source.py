@@ -44,7 +44,7 @@ class SourceFile:
     _noqa: dict[int, NoqaDirective] | None = field(default=None, repr=False)
 
     @classmethod
-    def from_bytes(cls, path: str, display_path: str, raw: bytes) -> "SourceFile":
+    def from_bytes(cls, path: str, display_path: str, raw: bytes) -> SourceFile:
         bom = raw.startswith(codecs.BOM_UTF8)
         try:
             encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)

@@ -24,7 +24,7 @@ def test_fixture_diagnostics_are_exactly_the_expected_ones(name: str) -> None:
     assert result.warnings == []
     found = [f"{d.code} {Path(d.path).relative_to(root).as_posix()}:{d.location.row}"
              for d in result.diagnostics]
-    key = lambda line: (line.split()[1].split(":")[0], int(line.split(":")[-1]), line.split()[0])  # noqa: E731
+    key = lambda line: (line.split()[1].split(":")[0], int(line.split(":")[-1]), line.split()[0])
     assert sorted(found, key=key) == sorted(expected(name), key=key)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from helpers import CELERY_APP, MODELS, codes_at, run_project
 
 TASKS = """

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from helpers import CELERY_APP, MODELS, codes_at
 
 # The Celery app of helpers.CELERY_APP, with settings that set no time limit.

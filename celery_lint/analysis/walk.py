@@ -7,7 +7,7 @@ largest cost of a run; rules only read, so this walk follows the dataclass field
 from __future__ import annotations
 
 import dataclasses
-from typing import Iterator
+from collections.abc import Iterator
 
 import libcst as cst
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Iterator
 
 from celery_lint.config import Config
 from celery_lint.facts.types import (
@@ -91,7 +91,7 @@ class ProjectIndex:
             facts = self.files.get(module)
             if facts is None or attr not in facts.imports:
                 # maybe a submodule attribute: a.b.c.d with a.b a module
-                head, _, rest = module.rpartition(".")
+                head = module.rpartition(".")[0]
                 outer = self.files.get(head)
                 if outer is not None and attr and module.rsplit(".", 1)[-1] in outer.imports:
                     target = outer.imports[module.rsplit(".", 1)[-1]]

@@ -58,14 +58,14 @@ def evaluate(node: ast.AST, names: dict[str, Value] | None = None) -> Value:
     if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
         left, right = evaluate(node.left, names), evaluate(node.right, names)
         numbers = (int, float)
-        if isinstance(left, numbers) and isinstance(right, numbers):
-            if not isinstance(left, bool) and not isinstance(right, bool):
-                try:
-                    if isinstance(node.op, ast.Pow) and abs(right) > 64:
-                        raise OverflowError
-                    return _BINARY[type(node.op)](left, right)
-                except (ArithmeticError, ValueError):
-                    pass
+        if isinstance(left, numbers) and isinstance(right, numbers) \
+                and not isinstance(left, bool) and not isinstance(right, bool):
+            try:
+                if isinstance(node.op, ast.Pow) and abs(right) > 64:
+                    raise OverflowError
+                return _BINARY[type(node.op)](left, right)
+            except (ArithmeticError, ValueError):
+                pass
     if isinstance(node, (ast.List, ast.Tuple)):
         return tuple(evaluate(e, names) for e in node.elts)
     return Unknown(_source_text(node))
@@ -74,7 +74,7 @@ def evaluate(node: ast.AST, names: dict[str, Value] | None = None) -> Value:
 def _source_text(node: ast.AST) -> str:
     try:
         return ast.unparse(node)
-    except Exception:  # unparse of exotic nodes: the text is only for messages
+    except Exception:  # noqa: BLE001 - unparse of exotic nodes; the text is only for messages
         return "<expression>"
 
 
@@ -216,11 +216,11 @@ class _Reader:
                     and func.value.attr == "conf" and dotted(func.value.value) in self.apps:
                 self._conf_update(dotted(func.value.value) or "", node)
         callee = self.qualify(func) or ""
-        if callee.split(".")[-1] in URL_FUNCTIONS and callee.startswith(("django.", "path", "re_path", "url")):
-            if len(node.args) >= 2:
-                target = self.qualify(node.args[1])
-                if target:
-                    self.routed.append(target)
+        if callee.split(".")[-1] in URL_FUNCTIONS and len(node.args) >= 2 \
+                and callee.startswith(("django.", "path", "re_path", "url")):
+            target = self.qualify(node.args[1])
+            if target:
+                self.routed.append(target)
 
     def _setdefault(self, node: ast.Call) -> None:
         if len(node.args) >= 2 and isinstance(node.args[0], ast.Constant) \

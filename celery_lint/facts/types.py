@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 
 @dataclass(frozen=True)
@@ -13,7 +12,7 @@ class Unknown:
     text: str
 
 
-Value = Union[None, bool, int, float, str, tuple, dict, Unknown]  # type: ignore[type-arg]
+Value = None | bool | int | float | str | tuple | dict | Unknown  # type: ignore[type-arg]
 
 
 @dataclass(frozen=True)

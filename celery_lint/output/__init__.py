@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from celery_lint.diagnostics import Diagnostic
 from celery_lint.output import concise, full, json_format

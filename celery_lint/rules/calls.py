@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from typing import ClassVar
 
 import libcst as cst
 
@@ -70,7 +71,7 @@ class UnserializableArgument(Rule):
         "CEL107", "unserializable-argument", Severity.ERROR,
         "an argument JSON cannot carry: set, lambda, function, generator, open file, module"))
 
-    _KINDS = {
+    _KINDS: ClassVar[dict[Kind, str]] = {
         Kind.SET: "a set", Kind.LAMBDA: "a lambda", Kind.FUNCTION: "a function",
         Kind.GENERATOR: "a generator", Kind.FILE: "an open file", Kind.MODULE: "a module",
         Kind.MODEL_CLASS: "a class", Kind.CLASS: "a class", Kind.TASK: "a task object",
