@@ -56,7 +56,7 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
     Exit status: 0 clean, 1 diagnostics found, 2 usage, configuration or internal error.
     """
     from celery_lint.output import FORMATS
-    from celery_lint.registry import expand_codes, get_rule
+    from celery_lint.registry import get_rule
     from celery_lint.runner import run
 
     targets = list(paths) or [stdin_filename.parent if stdin_filename else Path(".")]
@@ -98,7 +98,6 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
             click.echo(f"Found {len(diagnostics)} {noun}.")
         else:
             click.echo("All checks passed!")
-    del expand_codes
     if result.internal_errors:
         sys.exit(EXIT_ERROR)
     sys.exit(EXIT_DIAGNOSTICS if diagnostics and not exit_zero else EXIT_CLEAN)

@@ -15,7 +15,7 @@ from celery_lint.discovery import discover
 from celery_lint.facts.index import ProjectIndex, build_index
 from celery_lint.facts.python import read_python_facts
 from celery_lint.facts.types import FileFacts
-from celery_lint.registry import selected_rules
+from celery_lint.registry import expand_codes, get_rule, selected_rules
 from celery_lint.rules import VISITOR_RULES
 from celery_lint.rules.base import FileContext, RuleBatch
 from celery_lint.rules.engine import SYNTAX_ERROR, UNUSED_NOQA
@@ -91,9 +91,11 @@ def run(paths: list[Path], config: Config, stdin: tuple[Path, str] | None = None
         stdin_path = stdin[0].absolute()
         checked = {stdin_path}
         context_roots.add(project_root_of(stdin_path))
+    known = {d.path for d in found}
     for root in sorted(context_roots):
         extra, _ = discover([root], config)
-        found += [d for d in extra if d.path not in {f.path for f in found}]
+        found += [d for d in extra if d.path not in known]
+        known.update(d.path for d in extra)
     loaded: dict[Path, _Loaded] = {}
     if stdin is not None:
         loaded[stdin[0].absolute()] = _load(stdin[0].absolute(), stdin[1], True, result)
@@ -176,8 +178,6 @@ def _visit(source: SourceFile, facts: FileFacts, index: ProjectIndex, config: Co
 def _per_file_ignored(path: str, config: Config) -> frozenset[str]:
     if not config.per_file_ignores:
         return frozenset()
-    from celery_lint.registry import expand_codes
-
     try:
         relative = Path(path).relative_to(config.root).as_posix()
     except ValueError:
@@ -214,7 +214,7 @@ def _apply_noqa(source: SourceFile, diagnostics: list[Diagnostic],
         if directive.codes is None:
             continue
         unused = [c for c in directive.codes if c.startswith("CEL") and c not in used.get(row, ())
-                  and (c in codes or not _known(c))]
+                  and (c in codes or get_rule(c) is None)]
         if unused:
             names = ", ".join(f"`{c}`" for c in unused)
             kept.append(Diagnostic(
@@ -224,8 +224,3 @@ def _apply_noqa(source: SourceFile, diagnostics: list[Diagnostic],
     kept.sort(key=lambda d: d.sort_key)
     return kept
 
-
-def _known(code: str) -> bool:
-    from celery_lint.registry import get_rule
-
-    return get_rule(code) is not None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import textwrap
 from pathlib import Path
 
@@ -40,6 +39,16 @@ MODELS = """
         order = models.ForeignKey(Order, on_delete=models.CASCADE)
 """
 
+# A task with one parameter, for the engine and CLI tests.
+TASKS = """
+    from celery import shared_task
+
+
+    @shared_task
+    def send_invoice(order_id):
+        return order_id
+"""
+
 
 def write_project(root: Path, files: dict[str, str], packages: bool = True) -> None:
     """Write `files` under `root`; every folder gets an `__init__.py` unless `packages` is off."""
@@ -74,6 +83,3 @@ def codes_at(root: Path, files: dict[str, str], path: str, select: tuple[str, ..
     """(code, row) of the diagnostics in one file of the project."""
     return [(code, row) for code, where, row in lint(root, files, select, **config) if where == path]
 
-
-def with_config(config: Config, **changes: object) -> Config:
-    return dataclasses.replace(config, **changes)  # type: ignore[arg-type]

@@ -9,18 +9,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from helpers import MODELS, write_project
+from helpers import MODELS, TASKS, write_project
 
 from celery_lint.cli import main
-
-TASKS = """
-    from celery import shared_task
-
-
-    @shared_task
-    def send_invoice(order_id):
-        return order_id
-"""
 
 BAD_SERVICES = """
     from shop.models import Order

@@ -7,19 +7,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from helpers import MODELS, lint, write_project
+from helpers import MODELS, TASKS, lint, write_project
 
 from celery_lint.config import Config
 from celery_lint.runner import RunResult, run
-
-TASKS = """
-    from celery import shared_task
-
-
-    @shared_task
-    def send_invoice(order_id):
-        return order_id
-"""
 
 # CEL101 at row 7, column 24 (the `order` argument).
 SERVICES = """

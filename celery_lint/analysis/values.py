@@ -173,10 +173,6 @@ class Binder:
         except RecursionError:
             return UNKNOWN
 
-    def qualname_of(self, node: cst.BaseExpression) -> str | None:
-        value = self.infer(node)
-        return value.qualname if value.kind not in (Kind.UNKNOWN,) else None
-
     def task_of(self, node: cst.BaseExpression) -> TaskDefinition | None:
         value = self.infer(node)
         return self.index.task(value.qualname) if value.kind is Kind.TASK else None
