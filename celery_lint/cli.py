@@ -122,6 +122,48 @@ def _with_options(config: Config, select: tuple[str, ...], ignore: tuple[str, ..
 
 
 @main.command()
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option("--output-format", type=click.Choice(("table", "json")), default="table",
+              show_default=True, help="A table for people, or one JSON object per item.")
+@click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Read the configuration from this file instead of the nearest pyproject.toml.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when an item fails.")
+def audit(path: Path | None, output_format: str, config_file: Path | None,
+          exit_zero: bool) -> None:
+    """Check the project at PATH (default: .) against the production checklist.
+
+    Finds the Celery app, the settings it reads and the production settings module, and prints
+    one row per checklist item: pass, fail, unknown (a value from the environment or one that
+    cannot be evaluated is never failed), or not applicable. Exit status: 0 when no item fails,
+    1 when one does, 2 on a usage or configuration error.
+    """
+    from celery_lint.audit import build_report, render_json, render_table
+    from celery_lint.runner import load_project
+
+    target = path or Path(".")
+    if not target.exists():
+        _fail(f"no such file or folder: {target}")
+    if config_file is not None and not config_file.is_file():
+        _fail(f"--config: no such file: {config_file}")
+    try:
+        config = load_config(target, config_file)
+    except ConfigError as exc:
+        _fail(str(exc))
+    try:
+        project = load_project([target], config)
+        report = build_report(project.index)
+    except (OSError, RecursionError) as exc:
+        _fail(f"internal error: {exc!r}")
+    for warning in project.result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if output_format == "json":
+        click.echo(render_json(report), nl=False)
+    else:
+        click.echo(render_table(report, click.style), nl=False)
+    sys.exit(EXIT_DIAGNOSTICS if report.failed and not exit_zero else EXIT_CLEAN)
+
+
+@main.command()
 @click.argument("code", required=False)
 @click.option("--all", "show_all", is_flag=True, help="Print every rule's page.")
 def rule(code: str | None, show_all: bool) -> None:

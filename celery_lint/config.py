@@ -16,6 +16,7 @@ DEFAULT_DEV_SETTINGS = (
     "*test*",
     "*.tests",
     "*.local",
+    "*.local_settings",
     "*.dev",
     "*.development",
     "*.ci",

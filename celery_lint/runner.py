@@ -19,12 +19,14 @@ from celery_lint.registry import expand_codes, get_rule, selected_rules
 from celery_lint.rules import VISITOR_RULES
 from celery_lint.rules.base import FileContext, RuleBatch
 from celery_lint.rules.engine import SYNTAX_ERROR, UNUSED_NOQA
+from celery_lint.rules.settings import project_diagnostics
 from celery_lint.source import SourceError, SourceFile
 
 # Besides files that define or import tasks, a file can only raise a phase 2 diagnostic if it
 # mentions one of these.
 PHASE2_WORDS = (".delay(", "apply_async", "send_task", "signature(", ".s(", ".si(",
-                "beat_schedule", "BEAT_SCHEDULE", "TIME_LIMIT", "noqa")
+                "beat_schedule", "BEAT_SCHEDULE", "task_routes", "TASK_ROUTES", "ROUTES",
+                "TIME_LIMIT", "noqa")
 PROJECT_MARKERS = ("manage.py", "pyproject.toml", "setup.py", "setup.cfg", ".git")
 
 
@@ -80,8 +82,18 @@ def _syntax_diagnostic(path: str, message: str, row: int, column: int) -> Diagno
                       Location(row, column), noqa_row=row, severity=SYNTAX_ERROR.severity)
 
 
-def run(paths: list[Path], config: Config, stdin: tuple[Path, str] | None = None) -> RunResult:
-    """Lint `paths` (or the stdin buffer reported as its path) with the whole project as context."""
+@dataclass
+class Project:
+    """Every file of the project read and reduced to facts, and the index built from them."""
+
+    loaded: dict[Path, _Loaded]
+    index: ProjectIndex
+    result: RunResult  # warnings, and the CEL001 of files that cannot be decoded
+
+
+def load_project(paths: list[Path], config: Config, stdin: tuple[Path, str] | None = None
+                 ) -> Project:
+    """Phase 1: discover `paths` and the projects around them, read facts, build the index."""
     result = RunResult()
     found, warnings = discover(paths, config)
     result.warnings += [f"{display_path(Path(w.path))}: {w.message}" for w in warnings]
@@ -104,12 +116,21 @@ def run(paths: list[Path], config: Config, stdin: tuple[Path, str] | None = None
             loaded[item.path] = _load(item.path, None, item.path in checked, result)
     index = build_index([entry.facts for entry in loaded.values() if entry.facts is not None],
                         config)
+    return Project(loaded, index, result)
+
+
+def run(paths: list[Path], config: Config, stdin: tuple[Path, str] | None = None) -> RunResult:
+    """Lint `paths` (or the stdin buffer reported as its path) with the whole project as context."""
+    project = load_project(paths, config, stdin)
+    result, index = project.result, project.index
     codes = selected_rules(config.select, config.ignore, config.extend_select)
-    for entry in loaded.values():
+    by_file = project_diagnostics_by_file(index, codes, result)
+    for entry in project.loaded.values():
         if entry.checked and entry.source is not None and entry.facts is not None:
             result.files_checked += 1
             try:
-                diagnostics = check_file(entry.source, entry.facts, index, config, codes)
+                diagnostics = check_file(entry.source, entry.facts, index, config, codes,
+                                         by_file.get(entry.source.path, []))
             except SkippedFile as exc:
                 result.warnings.append(f"{entry.source.display_path}: {exc}")
                 continue
@@ -134,10 +155,26 @@ def _load(path: Path, text: str | None, checked: bool, result: RunResult) -> _Lo
     return _Loaded(source, read_python_facts(Path(source.path), source.text), checked)
 
 
+def project_diagnostics_by_file(index: ProjectIndex, codes: frozenset[str],
+                                result: RunResult) -> dict[str, list[Diagnostic]]:
+    """The project-wide rules (the settings audit), by the file each diagnostic sits in."""
+    try:
+        found = project_diagnostics(index, codes)
+    except Exception as exc:  # noqa: BLE001 - a bug in a rule must not end the run
+        result.internal_errors += 1
+        result.warnings.append(f"settings audit: internal error: {exc!r}")
+        return {}
+    by_file: dict[str, list[Diagnostic]] = {}
+    for diagnostic in found:
+        by_file.setdefault(diagnostic.path, []).append(diagnostic)
+    return by_file
+
+
 def check_file(source: SourceFile, facts: FileFacts, index: ProjectIndex, config: Config,
-               codes: frozenset[str]) -> list[Diagnostic]:
-    """Phase 2 for one file: its diagnostics after noqa and per-file ignores."""
-    diagnostics: list[Diagnostic] = []
+               codes: frozenset[str], project: list[Diagnostic] | None = None
+               ) -> list[Diagnostic]:
+    """Phase 2 for one file: its diagnostics (and the project's that sit in it), after noqa."""
+    diagnostics: list[Diagnostic] = list(project or ())
     if facts.syntax_error is not None:
         message, row, column = facts.syntax_error
         diagnostics.append(_syntax_diagnostic(source.path, message, row, column))

@@ -26,6 +26,12 @@ def example_files(text: str) -> dict[str, str]:
 
 
 CODES = [rule.code for rule in all_rules()]
+AUDIT = [code for code in CODES if code.startswith("CEL3")]
+
+
+def lint_page(root: Path, files: dict[str, str], code: str) -> list[tuple[str, str, int]]:
+    """Every rule on, except the other checklist rules: a page's settings show one item."""
+    return lint(root, files, select=("ALL",), ignore=tuple(c for c in AUDIT if c != code))
 
 
 def test_every_registered_rule_has_a_page() -> None:
@@ -50,7 +56,7 @@ def test_page_has_the_sections(code: str) -> None:
 def test_bad_example_raises_exactly_its_rule(code: str, tmp_path: Path) -> None:
     files = example_files(sections(page(code) or "")["Example"])
     assert files, "the Example section has no titled code block"
-    found = lint(tmp_path, files, select=("ALL",))
+    found = lint_page(tmp_path, files, code)
     assert found and {c for c, _, _ in found} == {code}, found
 
 
@@ -58,7 +64,7 @@ def test_bad_example_raises_exactly_its_rule(code: str, tmp_path: Path) -> None:
 def test_good_example_raises_nothing(code: str, tmp_path: Path) -> None:
     files = example_files(sections(page(code) or "")["Use instead"])
     assert files, "the Use instead section has no titled code block"
-    assert lint(tmp_path, files, select=("ALL",)) == []
+    assert lint_page(tmp_path, files, code) == []
 
 
 def test_pages_dir_is_the_repository_folder_in_a_checkout() -> None:

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from celery_lint.config import Config
+from celery_lint.facts.settings import (
+    CeleryConfig,
+    ConfiguredValue,
+    SettingsModel,
+    build_settings,
+)
 from celery_lint.facts.types import (
     CeleryApp,
     ClassFact,
     FileFacts,
-    SettingAssignment,
-    StarImport,
     TaskDefinition,
     Unknown,
-    Value,
 )
 
 MODEL_BASES = frozenset({
@@ -35,40 +38,6 @@ MODEL_BASES = frozenset({
 USER_MODEL = "django.contrib.auth.models.User"
 VIEW_SUFFIXES = ("View", "ViewSet", "APIView")
 _MAX_ALIAS_STEPS = 8
-
-
-@dataclass(frozen=True)
-class ConfiguredValue:
-    """A Celery setting as the app would see it, and where it was set."""
-
-    name: str  # Celery's lowercase name
-    value: Value
-    path: str
-    line: int
-    column: int
-
-
-@dataclass(frozen=True)
-class CeleryConfig:
-    values: dict[str, ConfiguredValue]
-
-    def get(self, name: str) -> ConfiguredValue | None:
-        return self.values.get(name)
-
-    @property
-    def has_time_limit(self) -> bool:
-        return "task_time_limit" in self.values or "task_soft_time_limit" in self.values
-
-    @property
-    def may_use_pickle(self) -> bool:
-        for name in ("task_serializer", "accept_content"):
-            entry = self.values.get(name)
-            if entry is None:
-                continue
-            value = entry.value
-            if isinstance(value, Unknown) or "pickle" in str(value) or "yaml" in str(value):
-                return True
-        return False
 
 
 @dataclass
@@ -222,90 +191,31 @@ class ProjectIndex:
 
     # -- configuration ---------------------------------------------------------------------
     @cached_property
+    def settings(self) -> SettingsModel:
+        """How the project configures Celery, with one evaluated config per production module."""
+        return build_settings(self.files, self.apps, self.config.settings_module,
+                              self.config.dev_settings)
+
+    @cached_property
     def celery_config(self) -> CeleryConfig | None:
-        """The settings the project's Celery app reads, or None when they cannot be found."""
-        if not self.apps:
+        """The settings the project's Celery app reads in production, or None when unknown.
+
+        With several production modules, a setting they disagree on is Unknown, so a rule reading
+        this view never fails on a value one deployment does not have.
+        """
+        configs = self.settings.configs
+        if not configs or any(not c.complete for c in configs):
             return None
-        values: dict[str, ConfiguredValue] = {}
-        for app in self.apps:
-            for obj, namespace in app.config_objects:
-                module = self._config_module(app, obj)
-                if module is None:
-                    return None
-                for assignment, path in self.module_settings(module).values():
-                    name = celery_setting_name(assignment.name, namespace)
-                    if name is not None:
-                        values[name] = ConfiguredValue(name, assignment.value, path,
-                                                       assignment.line, assignment.column)
-            app_path = self.files[app.qualname.rpartition(".")[0]].path
-            for assignment in app.conf:
-                name = celery_setting_name(assignment.name, None)
-                if name is not None:
-                    values[name] = ConfiguredValue(name, assignment.value, app_path,
-                                                   assignment.line, assignment.column)
-        return CeleryConfig(values)
-
-    def _config_module(self, app: CeleryApp, obj: str) -> str | None:
-        if obj in ("django.conf:settings", "django.conf.settings"):
-            return self.settings_module(app)
-        module = obj.replace(":", ".")
-        if module in self.files:
-            return module
-        return None
-
-    def settings_module(self, app: CeleryApp | None = None) -> str | None:
-        """Django's settings module: configured, else DJANGO_SETTINGS_MODULE as the code sets it."""
-        if self.config.settings_module:
-            return self.config.settings_module if self.config.settings_module in self.files else None
-        candidates = []
-        if app is not None:
-            own = self.files.get(app.qualname.rpartition(".")[0])
-            if own is not None and own.django_settings_module:
-                candidates.append(own.django_settings_module)
-        candidates += sorted({f.django_settings_module for f in self.files.values()
-                              if f.django_settings_module})
-        for candidate in candidates:
-            if candidate in self.files:
-                return candidate
-        return None
-
-    def is_settings_module(self, module: str) -> bool:
-        """A Django settings module or a Celery config module, by name or by how it is used."""
-        if any(part.startswith("settings") or part.endswith(("settings", "celeryconfig"))
-               for part in module.split(".")):
-            return True
-        configured = {self.settings_module(app) for app in self.apps} | {
-            obj.replace(":", ".") for app in self.apps for obj, _ in app.config_objects}
-        return module in configured
-
-    def module_settings(self, module: str, _seen: frozenset[str] = frozenset()
-                        ) -> dict[str, tuple[SettingAssignment, str]]:
-        """Module-level assignments of `module`, star-import chains followed, later wins."""
-        facts = self.files.get(module)
-        if facts is None or module in _seen:
-            return {}
-        values: dict[str, tuple[SettingAssignment, str]] = {}
-        for op in facts.settings_ops:
-            if isinstance(op, StarImport):
-                values.update(self.module_settings(op.module, _seen | {module}))
-            else:
-                values[op.name] = (op, facts.path)
-        return values
-
-
-def celery_setting_name(key: str, namespace: str | None) -> str | None:
-    """Celery's own name for a settings key as an app with `namespace` reads it."""
-    from celery.app.defaults import _TO_NEW_KEY, SETTING_KEYS
-
-    if namespace:
-        prefix = f"{namespace}_"
-        if not key.startswith(prefix):
-            return None
-        name = key[len(prefix):].lower()
-        return name if name in SETTING_KEYS else None
-    if key in SETTING_KEYS:
-        return key
-    return _TO_NEW_KEY.get(key)
+        if len(configs) == 1:
+            return configs[0]
+        merged: dict[str, ConfiguredValue] = {}
+        for name in {n for c in configs for n in c.values}:
+            seen = [c.values.get(name) for c in configs]
+            first = next(v for v in seen if v is not None)
+            if any(v is None or v.value != first.value for v in seen):
+                first = replace(first, value=Unknown("differs between production modules"))
+            merged[name] = first
+        return CeleryConfig(merged, namespace=configs[0].namespace)
 
 
 def _is_model_base(qualname: str) -> bool:

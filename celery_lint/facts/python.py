@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import ast
-import operator
 from pathlib import Path
 from typing import Any
 
 from celery_lint.analysis.modules import module_name, resolve_relative
+from celery_lint.facts.evaluate import apply_op, dotted, evaluate, is_literal, source_text
 from celery_lint.facts.types import (
     CeleryApp,
     ClassFact,
+    DynamicNames,
     FileFacts,
     FunctionFact,
+    NameImport,
     Param,
     SettingAssignment,
+    SettingsBranch,
+    SettingsOp,
     StarImport,
     TaskDefinition,
     Unknown,
@@ -27,55 +31,13 @@ URL_FUNCTIONS = {"path", "re_path", "url"}
 APP_METHODS = {"config_from_object", "autodiscover_tasks"}
 MANAGER_SUFFIXES = ("Manager",)
 
-_BINARY = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-    ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
-    ast.Pow: operator.pow,
-}
-
-
-def dotted(node: ast.AST) -> str | None:
-    """`a.b.c` for a chain of attributes on a name, else None."""
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return None
-
-
-def evaluate(node: ast.AST, names: dict[str, Value] | None = None) -> Value:
-    """A literal, a name defined earlier, or simple arithmetic of those; else Unknown."""
-    names = names or {}
-    try:
-        return ast.literal_eval(node)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        pass
-    if isinstance(node, ast.Name) and node.id in names:
-        return names[node.id]
-    if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-        left, right = evaluate(node.left, names), evaluate(node.right, names)
-        numbers = (int, float)
-        if isinstance(left, numbers) and isinstance(right, numbers) \
-                and not isinstance(left, bool) and not isinstance(right, bool):
-            try:
-                if isinstance(node.op, ast.Pow) and abs(right) > 64:
-                    raise OverflowError
-                return _BINARY[type(node.op)](left, right)
-            except (ArithmeticError, ValueError):
-                pass
-    if isinstance(node, (ast.List, ast.Tuple)):
-        return tuple(evaluate(e, names) for e in node.elts)
-    return Unknown(_source_text(node))
-
-
-def _source_text(node: ast.AST) -> str:
-    try:
-        return ast.unparse(node)
-    except Exception:  # noqa: BLE001 - unparse of exotic nodes; the text is only for messages
-        return "<expression>"
+DYNAMIC_NAME_CALLS = frozenset({"globals", "exec", "vars", "locals"})
+MUTATING_METHODS = frozenset({"append", "extend", "insert", "update"})
+AUGMENTED = {ast.Add: "+", ast.Sub: "-", ast.BitOr: "|", ast.Mult: "*"}
+# Sentry turns its Celery integration on by itself when celery is installed
+MONITORING_CALLS = {"sentry_sdk.init": "sentry", "raven.contrib.celery.register_signal": "sentry",
+                    "rollbar.init": "rollbar", "bugsnag.configure": "bugsnag"}
+CONSTRUCTOR_SETTINGS = {"broker": "broker_url", "backend": "result_backend"}
 
 
 class _Reader:
@@ -90,7 +52,8 @@ class _Reader:
         self.classes: list[ClassFact] = []
         self.functions: list[FunctionFact] = []
         self.routed: list[str] = []
-        self.settings_ops: list[SettingAssignment | StarImport] = []
+        self.settings_ops: list[SettingsOp] = []
+        self.monitoring: set[tuple[str, int]] = set()
         self.settings_values: dict[str, Value] = {}
         self.django_settings_module: str | None = None
         self.module_names = {
@@ -117,73 +80,145 @@ class _Reader:
             base = head
         return f"{base}.{rest}" if rest else base
 
-    def _import(self, node: ast.Import | ast.ImportFrom, into: dict[str, str]) -> None:
+    def _import(self, node: ast.Import | ast.ImportFrom) -> None:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.asname:
-                    into[alias.asname] = alias.name
+                    self.imports[alias.asname] = alias.name
                 else:
                     head = alias.name.split(".")[0]
-                    into[head] = head
+                    self.imports[head] = head
             return
         base = resolve_relative(self.module, self.is_package, node.level, node.module)
         for alias in node.names:
-            if alias.name == "*":
-                if node.col_offset == 0:
-                    self.settings_ops.append(StarImport(base))
-                continue
-            into[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
+            if alias.name != "*":
+                self.imports[alias.asname or alias.name] = \
+                    f"{base}.{alias.name}" if base else alias.name
 
     # -- walk ----------------------------------------------------------------------------
     def read(self) -> None:
         for node in self.tree.body:
             if isinstance(node, (ast.Import, ast.ImportFrom)):
-                self._import(node, self.imports)
-        for node in self.tree.body:
-            self._statement(node)
+                self._import(node)
+        self.settings_ops = self._block(self.tree.body)
         for node in ast.walk(self.tree):
             if isinstance(node, ast.Call):
                 self._call(node)
+            elif isinstance(node, (ast.Attribute, ast.Name)):
+                self._monitoring_name(node)
 
-    def _statement(self, node: ast.stmt) -> None:
+    def _block(self, body: list[ast.stmt]) -> list[SettingsOp]:
+        ops: list[SettingsOp] = []
+        for node in body:
+            self._statement(node, ops)
+        return ops
+
+    def _statement(self, node: ast.stmt, ops: list[SettingsOp]) -> None:
+        if isinstance(node, (ast.Expr, ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            dynamic = _dynamic_names(node)
+            if dynamic is not None:
+                ops.append(DynamicNames(node.lineno, dynamic))
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             self._function(node)
         elif isinstance(node, ast.ClassDef):
             self._class(node)
         elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-            self._assignment(node)
-        elif isinstance(node, (ast.If, ast.Try)):
-            for child in ast.iter_child_nodes(node):
-                if isinstance(child, ast.stmt):
-                    self._statement(child)
-                elif isinstance(child, ast.ExceptHandler):
-                    for inner in child.body:
-                        self._statement(inner)
-        elif isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
-            self._import(node, {})
+            self._assignment(node, ops)
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            self._mutation(node.value, ops)
+        elif isinstance(node, ast.If):
+            ops.append(SettingsBranch(source_text(node.test), node.lineno,
+                                      tuple(self._block(node.body)),
+                                      tuple(self._block(node.orelse))))
+        elif isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
+            try_node: Any = node
+            ops.append(SettingsBranch(None, node.lineno,
+                                      tuple(self._block(try_node.body + try_node.orelse))))
+            for handler in try_node.handlers:
+                ops.append(SettingsBranch(None, handler.lineno, tuple(self._block(handler.body))))
+            ops += self._block(try_node.finalbody)
+        elif isinstance(node, ast.With):
+            ops += self._block(node.body)
+        elif isinstance(node, ast.ImportFrom):
+            base = resolve_relative(self.module, self.is_package, node.level, node.module)
+            if base:
+                for alias in node.names:
+                    ops.append(StarImport(base, node.lineno) if alias.name == "*"
+                               else NameImport(base, alias.name, alias.asname or alias.name))
 
-    def _assignment(self, node: ast.Assign | ast.AnnAssign | ast.AugAssign) -> None:
+    def _assignment(self, node: ast.Assign | ast.AnnAssign | ast.AugAssign,
+                    ops: list[SettingsOp]) -> None:
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
         if node.value is None:
             return
         if isinstance(node.value, ast.Call) and self.qualify(node.value.func) in CELERY_CLASS:
             for target in targets:
                 if isinstance(target, ast.Name):
-                    qualname = f"{self.module}.{target.id}"
-                    self.apps[target.id] = CeleryApp(qualname, node.lineno)
+                    self._celery_app(target.id, node.value)
             return
         for target in targets:
             if isinstance(target, ast.Name):
-                if isinstance(node, ast.AugAssign):
-                    value: Value = Unknown(_source_text(node))
-                else:
-                    value = evaluate(node.value, self.settings_values)
-                self.settings_values[target.id] = value
-                self.settings_ops.append(
-                    SettingAssignment(target.id, value, target.lineno, target.col_offset + 1)
-                )
+                ops.append(self._setting(target, node))
+            elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) \
+                    and not isinstance(node, ast.AugAssign):
+                key = evaluate(target.slice, self.settings_values, self.qualify)
+                ops.append(self._record(target.value.id, node.value, target, "item", key))
             elif isinstance(target, ast.Attribute):
                 self._conf_attribute(target, node.value)
+            elif isinstance(target, (ast.Tuple, ast.List)):
+                for element in target.elts:
+                    if isinstance(element, ast.Name):
+                        self.settings_values[element.id] = Unknown(source_text(node.value))
+                        ops.append(SettingAssignment(element.id, Unknown(source_text(node.value)),
+                                                     element.lineno, element.col_offset + 1))
+
+    def _setting(self, target: ast.Name, node: ast.Assign | ast.AnnAssign | ast.AugAssign
+                 ) -> SettingAssignment:
+        assert node.value is not None
+        if isinstance(node, ast.AugAssign):
+            op = AUGMENTED.get(type(node.op))
+            if op is None:
+                unknown = Unknown(source_text(node))
+                self.settings_values[target.id] = unknown
+                return SettingAssignment(target.id, unknown, target.lineno, target.col_offset + 1)
+            return self._record(target.id, node.value, target, op)
+        return self._record(target.id, node.value, target, "=")
+
+    def _record(self, name: str, value_node: ast.expr, at: ast.expr, op: str,
+                key: Value = None) -> SettingAssignment:
+        value = evaluate(value_node, self.settings_values, self.qualify)
+        self.settings_values[name] = apply_op(self.settings_values.get(name), op, value, key)
+        source = None if is_literal(value_node) else source_text(value_node)
+        return SettingAssignment(name, value, at.lineno, at.col_offset + 1, source, op, key)
+
+    def _mutation(self, call: ast.Call, ops: list[SettingsOp]) -> None:
+        """`INSTALLED_APPS.append("x")`, `CELERY_BEAT_SCHEDULE.update({...})` at module level."""
+        func = call.func
+        if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
+                and func.attr in MUTATING_METHODS):
+            return
+        name = func.value.id
+        if func.attr == "update" and call.keywords and not call.args:
+            value_node: ast.expr = ast.Dict(
+                keys=[ast.Constant(k.arg) for k in call.keywords],
+                values=[k.value for k in call.keywords])
+            ast.copy_location(value_node, call)
+        elif func.attr == "insert" and len(call.args) == 2:
+            key = evaluate(call.args[0], self.settings_values, self.qualify)
+            ops.append(self._record(name, call.args[1], func.value, "insert", key))
+            return
+        elif len(call.args) == 1 and not call.keywords:
+            value_node = call.args[0]
+        else:
+            return
+        ops.append(self._record(name, value_node, func.value, func.attr))
+
+    def _celery_app(self, variable: str, call: ast.Call) -> None:
+        conf = tuple(SettingAssignment(CONSTRUCTOR_SETTINGS[k.arg],
+                                       evaluate(k.value, self.settings_values, self.qualify),
+                                       k.value.lineno, k.value.col_offset + 1)
+                     for k in call.keywords if k.arg in CONSTRUCTOR_SETTINGS)
+        self.apps[variable] = CeleryApp(f"{self.module}.{variable}", call.lineno, conf=conf)
 
     def _conf_attribute(self, target: ast.Attribute, value: ast.expr) -> None:
         # app.conf.task_time_limit = 60
@@ -192,7 +227,7 @@ class _Reader:
             app = dotted(owner.value)
             if app in self.apps:
                 self._add_conf(app, [SettingAssignment(
-                    target.attr, evaluate(value, self.settings_values), target.lineno,
+                    target.attr, evaluate(value, self.settings_values, self.qualify), target.lineno,
                     target.col_offset + 1)])
 
     def _add_conf(self, app: str, entries: list[SettingAssignment]) -> None:
@@ -216,11 +251,23 @@ class _Reader:
                     and func.value.attr == "conf" and dotted(func.value.value) in self.apps:
                 self._conf_update(dotted(func.value.value) or "", node)
         callee = self.qualify(func) or ""
+        if callee in MONITORING_CALLS:
+            self.monitoring.add((MONITORING_CALLS[callee], node.lineno))
         if callee.split(".")[-1] in URL_FUNCTIONS and len(node.args) >= 2 \
                 and callee.startswith(("django.", "path", "re_path", "url")):
             target = self.qualify(node.args[1])
             if target:
                 self.routed.append(target)
+
+    def _monitoring_name(self, node: ast.Attribute | ast.Name) -> None:
+        """`task_failure.connect` (call or decorator) and Sentry's `CeleryIntegration`."""
+        if isinstance(node, ast.Attribute):
+            if node.attr == "connect" and (self.qualify(node.value) or "").endswith("task_failure"):
+                self.monitoring.add(("task_failure", node.lineno))
+            elif node.attr == "CeleryIntegration":
+                self.monitoring.add(("sentry", node.lineno))
+        elif node.id == "CeleryIntegration":
+            self.monitoring.add(("sentry", node.lineno))
 
     def _setdefault(self, node: ast.Call) -> None:
         if len(node.args) >= 2 and isinstance(node.args[0], ast.Constant) \
@@ -238,7 +285,7 @@ class _Reader:
         else:
             qualified = self.qualify(target)
             obj = "django.conf:settings" if qualified == "django.conf.settings" else (
-                qualified or _source_text(target))
+                qualified or source_text(target))
         namespace = None
         for keyword in node.keywords:
             if keyword.arg == "namespace" and isinstance(keyword.value, ast.Constant):
@@ -248,14 +295,14 @@ class _Reader:
                                    current.config_objects + ((obj, namespace),), current.conf)
 
     def _conf_update(self, app: str, node: ast.Call) -> None:
-        entries = [SettingAssignment(k.arg, evaluate(k.value, self.settings_values),
+        entries = [SettingAssignment(k.arg, evaluate(k.value, self.settings_values, self.qualify),
                                      k.value.lineno, k.value.col_offset + 1)
                    for k in node.keywords if k.arg]
         for arg in node.args:
             if isinstance(arg, ast.Dict):
                 for key, value in zip(arg.keys, arg.values):
                     if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                        entries.append(SettingAssignment(key.value, evaluate(value, self.settings_values),
+                        entries.append(SettingAssignment(key.value, evaluate(value, self.settings_values, self.qualify),
                                                          key.lineno, key.col_offset + 1))
         self._add_conf(app, entries)
 
@@ -292,7 +339,7 @@ class _Reader:
             for keyword in decorator.keywords:
                 if keyword.arg is None:
                     continue
-                options[keyword.arg] = evaluate(keyword.value, self.settings_values)
+                options[keyword.arg] = evaluate(keyword.value, self.settings_values, self.qualify)
             name = options.get("name")
             explicit_name = name if isinstance(name, str) else None
         task = TaskDefinition(self.module, node.name, self.path, node.lineno, kind, explicit_name,
@@ -301,7 +348,7 @@ class _Reader:
         return task
 
     def _class(self, node: ast.ClassDef) -> None:
-        bases = tuple(self.qualify(b) or _source_text(b) for b in node.bases)
+        bases = tuple(self.qualify(b) or source_text(b) for b in node.bases)
         managers = []
         methods = tuple(s.name for s in node.body
                         if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)))
@@ -311,6 +358,8 @@ class _Reader:
                 if callee.endswith(MANAGER_SUFFIXES) or callee.endswith("as_manager") or \
                         "from_queryset" in callee:
                     managers += [t.id for t in statement.targets if isinstance(t, ast.Name)]
+        if "on_failure" in methods and any(b.endswith("Task") for b in bases):
+            self.monitoring.add(("on_failure", node.lineno))
         self.classes.append(ClassFact(f"{self.module}.{node.name}", bases, tuple(managers),
                                       methods, node.lineno))
 
@@ -322,7 +371,17 @@ class _Reader:
             functions=tuple(self.functions), routed=tuple(self.routed),
             settings_ops=tuple(self.settings_ops),
             django_settings_module=self.django_settings_module,
+            monitoring=tuple(sorted(self.monitoring)),
         )
+
+
+def _dynamic_names(node: ast.stmt) -> str | None:
+    """`globals` when a module-level statement calls globals(), exec(), vars() or locals()."""
+    for child in ast.walk(node):
+        if isinstance(child, ast.Call) and isinstance(child.func, ast.Name) \
+                and child.func.id in DYNAMIC_NAME_CALLS:
+            return child.func.id
+    return None
 
 
 def _callee(node: ast.expr) -> ast.expr:

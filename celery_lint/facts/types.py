@@ -12,7 +12,22 @@ class Unknown:
     text: str
 
 
-Value = None | bool | int | float | str | tuple | dict | Unknown  # type: ignore[type-arg]
+@dataclass(frozen=True)
+class FromEnv:
+    """A value read from the environment (or a deployment config file) when the process starts.
+
+    `default` is what the code falls back to when the variable is unset (already cast the way the
+    code casts it), `has_default` is False when an unset variable is an error.
+    """
+
+    origin: str  # "environment" or "config file"
+    variable: str | None
+    default: Value
+    has_default: bool
+    text: str
+
+
+Value = None | bool | int | float | str | tuple | dict | Unknown | FromEnv  # type: ignore[type-arg]
 
 
 @dataclass(frozen=True)
@@ -70,15 +85,57 @@ class FunctionFact:
 
 @dataclass(frozen=True)
 class SettingAssignment:
+    """`NAME = value` at module level, or a change to NAME (`+=`, `.append(...)`, `NAME[k] = v`).
+
+    `value` is evaluated with the file's own names; `source` (the expression's text) is kept when
+    the value is not a plain literal, so the settings evaluator can evaluate it again with the
+    names a star-import chain provides.
+    """
+
     name: str
     value: Value
     line: int
     column: int
+    source: str | None = None
+    op: str = "="  # "=", an augmented operator ("+", "-", "|"), or "append", "extend", "insert",
+    #                "update", "item" (NAME[key] = value)
+    key: Value = None
 
 
 @dataclass(frozen=True)
 class StarImport:
     module: str
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class NameImport:
+    """`from module import name as alias` at module level: settings may import each other."""
+
+    module: str
+    name: str
+    alias: str
+
+
+@dataclass(frozen=True)
+class SettingsBranch:
+    """An `if` (test is its source) or a `try` block (test is None): assignments that may not run."""
+
+    test: str | None
+    line: int
+    body: tuple[SettingsOp, ...]
+    orelse: tuple[SettingsOp, ...] = ()
+
+
+@dataclass(frozen=True)
+class DynamicNames:
+    """A module-level `globals()`, `exec(...)`, `vars()` or `locals()`: names set at run time."""
+
+    line: int
+    call: str
+
+
+SettingsOp = SettingAssignment | StarImport | NameImport | SettingsBranch | DynamicNames
 
 
 @dataclass(frozen=True)
@@ -101,6 +158,8 @@ class FileFacts:
     classes: tuple[ClassFact, ...] = ()
     functions: tuple[FunctionFact, ...] = ()
     routed: tuple[str, ...] = ()  # qualified names of views routed in urls modules
-    settings_ops: tuple[SettingAssignment | StarImport, ...] = ()
+    settings_ops: tuple[SettingsOp, ...] = ()
     django_settings_module: str | None = None
+    # failure monitoring found, with its line: "task_failure", "sentry", "on_failure", ...
+    monitoring: tuple[tuple[str, int], ...] = ()
     syntax_error: tuple[str, int, int] | None = None  # message, row, column

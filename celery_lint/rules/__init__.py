@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from celery_lint.rules import engine
+from celery_lint.rules import engine, settings
 from celery_lint.rules.base import Rule
 from celery_lint.rules.calls import (
     BlockingCallInView,
@@ -34,4 +34,4 @@ VISITOR_RULES: tuple[type[Rule], ...] = (
     OrmObjectParameter,
 )
 
-__all__ = ["VISITOR_RULES", "Rule", "engine"]
+__all__ = ["VISITOR_RULES", "Rule", "engine", "settings"]

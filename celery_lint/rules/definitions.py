@@ -7,9 +7,8 @@ import libcst as cst
 
 from celery_lint.analysis.calls import is_result_wait
 from celery_lint.analysis.values import ORM_KINDS, Kind, source_of
-from celery_lint.diagnostics import Applicability, Location, Severity
-from celery_lint.facts.index import celery_setting_name
-from celery_lint.facts.types import SettingAssignment, TaskDefinition
+from celery_lint.diagnostics import Applicability, Severity
+from celery_lint.facts.types import TaskDefinition
 from celery_lint.registry import RuleInfo, register
 from celery_lint.rules.base import Rule
 
@@ -76,33 +75,6 @@ class SoftLimitNotBelowHard(Rule):
         if soft is not None and hard is not None and soft >= hard:
             self.report(soft_arg, f"Task `{task.function}`'s soft_time_limit ({soft:g} s) is not "
                                   f"below {source} ({hard:g} s): the soft limit never fires")
-
-    def visit_Module(self, node: cst.Module) -> None:
-        if not self.context.index.is_settings_module(self.context.facts.module):
-            return
-        local: dict[str, SettingAssignment] = {}
-        for op in self.context.facts.settings_ops:
-            if isinstance(op, SettingAssignment):
-                name = celery_setting_name(op.name, "CELERY") or celery_setting_name(op.name, None)
-                if name in ("task_soft_time_limit", "task_time_limit"):
-                    local[name] = op
-        soft_op = local.get("task_soft_time_limit")
-        if soft_op is None:
-            return
-        soft = _number(soft_op.value)
-        hard_op = local.get("task_time_limit")
-        hard = _number(hard_op.value) if hard_op is not None else None
-        if hard_op is None:
-            config = self.context.index.celery_config
-            setting = config.get("task_time_limit") if config is not None else None
-            hard = _number(setting.value) if setting is not None else None
-        if soft is None or hard is None or soft < hard:
-            return
-        start = Location(soft_op.line, soft_op.column)
-        end = Location(soft_op.line, soft_op.column + len(soft_op.name))
-        self.context.report_at(self.info, start, end,
-                               f"`{soft_op.name}` ({soft:g} s) is not below the hard time limit "
-                               f"({hard:g} s): the soft limit never fires")
 
 
 class RetryNotRaised(Rule):

@@ -1,0 +1,674 @@
+"""The settings audit: the production checklist, as audit rows and as CEL3xx diagnostics.
+
+Each check reads one production configuration (see `facts.settings`) and returns a row of the
+`audit` report; a failing row carries the diagnostics `check` reports. A value that could not be
+evaluated, or comes from the environment, makes a row "unknown" and never raises a diagnostic.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from celery_lint.diagnostics import Applicability, Diagnostic, Location, Severity
+from celery_lint.facts.index import ProjectIndex
+from celery_lint.facts.settings import (
+    CeleryConfig,
+    ConfiguredValue,
+    SettingEntry,
+    assignments_of,
+    default_of,
+    describe,
+    is_old_key,
+    mixed_keys,
+    preferred_key,
+    readable_keys,
+)
+from celery_lint.facts.types import FromEnv, Unknown, Value
+from celery_lint.registry import RuleInfo, register
+
+ACKS_LATE = register(RuleInfo(
+    "CEL301", "acks-late-disabled", Severity.WARNING, "`task_acks_late` not enabled",
+    Applicability.UNSAFE))
+PREFETCH = register(RuleInfo(
+    "CEL302", "prefetch-multiplier", Severity.WARNING, "`worker_prefetch_multiplier` not 1",
+    Applicability.UNSAFE))
+NO_TIME_LIMIT = register(RuleInfo(
+    "CEL303", "no-global-time-limit", Severity.WARNING,
+    "`task_time_limit` or `task_soft_time_limit` not set", Applicability.UNSAFE))
+INSECURE_SERIALIZER = register(RuleInfo(
+    "CEL304", "insecure-serializer", Severity.ERROR,
+    "pickle (or yaml) in `accept_content`, `task_serializer`, `result_serializer`, "
+    "`result_accept_content`"))
+EAGER = register(RuleInfo(
+    "CEL305", "eager-in-production", Severity.ERROR,
+    "`task_always_eager = True` outside test/dev settings"))
+UNKNOWN_SETTING = register(RuleInfo(
+    "CEL306", "unknown-setting", Severity.ERROR,
+    "a setting Celery does not read under the app's namespace (typo, wrong prefix, old name)",
+    Applicability.SAFE))
+MISSING_APP = register(RuleInfo(
+    "CEL307", "missing-installed-app", Severity.ERROR,
+    "`django-db`/`django-cache` results or `DatabaseScheduler` without their app in "
+    "INSTALLED_APPS"))
+RESULTS_NEVER_EXPIRE = register(RuleInfo(
+    "CEL308", "results-never-expire", Severity.WARNING,
+    "`result_expires` disabled with a database result backend"))
+CREDENTIALS = register(RuleInfo(
+    "CEL309", "hardcoded-broker-credentials", Severity.ERROR,
+    "a password literal in the broker or result backend URL"))
+TIMEZONE = register(RuleInfo(
+    "CEL310", "timezone-mismatch", Severity.WARNING,
+    "Celery's timezone differs from Django's `TIME_ZONE`, or `enable_utc` contradicts `USE_TZ`"))
+SINGLE_QUEUE = register(RuleInfo(
+    "CEL311", "single-queue", Severity.INFO,
+    "no `task_routes`/`task_queues`: every task shares one queue"))
+NO_MONITORING = register(RuleInfo(
+    "CEL312", "no-failure-monitoring", Severity.INFO,
+    "no `task_failure` handler and no Sentry Celery integration anywhere in the project"))
+REJECT_ON_LOST = register(RuleInfo(
+    "CEL313", "reject-on-worker-lost-unset", Severity.WARNING,
+    "`task_acks_late` on but `task_reject_on_worker_lost` off: a killed worker still loses the "
+    "task"))
+RETRY_ON_STARTUP = register(RuleInfo(
+    "CEL314", "connection-retry-on-startup-unset", Severity.INFO,
+    "`broker_connection_retry_on_startup` not set"))
+
+PASS, FAIL, UNKNOWN, NOT_APPLICABLE, NOT_CHECKED = (
+    "pass", "fail", "unknown", "not-applicable", "not-checked")
+INSECURE_CONTENT = {"pickle", "yaml", "application/x-python-serialize", "application/x-yaml"}
+SERIALIZER_SETTINGS = ("accept_content", "task_serializer", "result_serializer",
+                       "result_accept_content")
+URL_SETTINGS = ("broker_url", "broker_read_url", "broker_write_url", "result_backend")
+DATABASE_BACKENDS = ("django-db", "database")
+INSTALLED_FOR_BACKEND = {"django-db": "django_celery_results",
+                         "django-cache": "django_celery_results"}
+TYPO_CUTOFF = 0.85
+# In Django's settings only these names are taken for Celery's; a project's REDIS_HOST or S3_BUCKET
+# is its own even though Celery has settings of those names.
+CELERY_LOOKING = ("CELERY", "BROKER_", "TASK_", "WORKER_", "BEAT_", "RESULT_")
+
+
+@dataclass
+class Row:
+    """One checklist item of the audit, for one production configuration."""
+
+    item: str
+    code: str
+    status: str
+    value: str = ""
+    where: str | None = None  # "path:line"
+    detail: str = ""
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+@dataclass
+class Audit:
+    index: ProjectIndex
+    config: CeleryConfig
+
+    def key(self, setting: str) -> str:
+        found = self.config.get(setting)
+        return found.key if found is not None else preferred_key(setting, self.config.namespace)
+
+    def at(self, info: RuleInfo, found: ConfiguredValue | SettingEntry, message: str
+           ) -> Diagnostic:
+        name = found.key if isinstance(found, ConfiguredValue) else found.name
+        return _diagnostic(info, message, found.path, found.line, found.column,
+                           found.column + len(name))
+
+    def missing(self, info: RuleInfo, message: str) -> Diagnostic:
+        assert self.config.path is not None
+        return _diagnostic(info, message, self.config.path, 1, 1, 1)
+
+    def where(self, found: ConfiguredValue | SettingEntry | None) -> str | None:
+        return f"{found.path}:{found.line}" if found is not None else None
+
+    def unset(self, setting: str) -> str:
+        return f"not set (Celery's default: {describe(default_of(setting))})"
+
+    def gaps(self) -> str:
+        return "; ".join(self.config.gaps)
+
+
+def _diagnostic(info: RuleInfo, message: str, path: str, row: int, column: int,
+                end_column: int) -> Diagnostic:
+    return Diagnostic(info.code, message, path, Location(row, column), Location(row, end_column),
+                      noqa_row=row, severity=info.severity)
+
+
+def uncertain(value: Value) -> bool:
+    return isinstance(value, (Unknown, FromEnv))
+
+
+def _row(audit: Audit, item: str, info: RuleInfo, found: ConfiguredValue | None,
+         status: str, detail: str = "", diagnostics: list[Diagnostic] | None = None) -> Row:
+    value = describe(found.value) if found is not None else ""
+    return Row(item, info.code, status, value, audit.where(found), detail, diagnostics or [])
+
+
+def _missing_row(audit: Audit, item: str, info: RuleInfo, setting: str, message: str) -> Row:
+    """A setting that is not set: a failure, unless part of the configuration could not be read."""
+    if not audit.config.complete:
+        return Row(item, info.code, UNKNOWN, audit.unset(setting), None,
+                   f"may be set where celery-lint cannot see: {audit.gaps()}")
+    return Row(item, info.code, FAIL, audit.unset(setting), audit.config.path and
+               f"{audit.config.path}:1", message, [audit.missing(info, message)])
+
+
+# -- the checks, in the order of the report ---------------------------------------------------
+def worker_restarts(audit: Audit) -> Row:
+    return Row("worker restarts on crash", "CEL404", NOT_CHECKED,
+               detail="deployment files are not read yet")
+
+
+def acks_late(audit: Audit) -> Row:
+    item, key = "acks late", audit.key("task_acks_late")
+    found = audit.config.get("task_acks_late")
+    message = (f"`{key}` is not enabled: a task is acknowledged when a worker takes it, so a "
+               "worker that crashes or is killed mid-task loses it")
+    if found is None:
+        return _missing_row(audit, item, ACKS_LATE, "task_acks_late", message)
+    if uncertain(found.value):
+        return _row(audit, item, ACKS_LATE, found, UNKNOWN)
+    if found.value:  # Celery reads any true value as on
+        return _row(audit, item, ACKS_LATE, found, PASS)
+    return _row(audit, item, ACKS_LATE, found, FAIL, message,
+                [audit.at(ACKS_LATE, found, message)])
+
+
+def prefetch(audit: Audit) -> Row:
+    item, key = "prefetch multiplier 1", audit.key("worker_prefetch_multiplier")
+    found = audit.config.get("worker_prefetch_multiplier")
+    default = default_of("worker_prefetch_multiplier")
+    if found is None:
+        message = (f"`{key}` is not set, so each worker process reserves {describe(default)} "
+                   "tasks at a time: long tasks wait behind each other while other workers "
+                   "idle; set it to 1")
+        return _missing_row(audit, item, PREFETCH, "worker_prefetch_multiplier", message)
+    if uncertain(found.value):
+        return _row(audit, item, PREFETCH, found, UNKNOWN)
+    if found.value == 1:
+        return _row(audit, item, PREFETCH, found, PASS)
+    message = (f"`{key}` is {describe(found.value)}: each worker process reserves that many "
+               "tasks ahead, so long tasks wait behind each other while other workers idle; "
+               "set it to 1")
+    return _row(audit, item, PREFETCH, found, FAIL, message, [audit.at(PREFETCH, found, message)])
+
+
+def queues(audit: Audit) -> Row:
+    item = "separate queues per priority"
+    for setting in ("task_routes", "task_queues"):
+        found = audit.config.get(setting)
+        if found is not None and found.value not in (None, (), {}):
+            return _row(audit, item, SINGLE_QUEUE, found, PASS)
+    routed = sorted({str(t.options["queue"]) for t in audit.index.tasks.values()
+                     if "queue" in t.options})
+    if routed:
+        return Row(item, SINGLE_QUEUE.code, PASS, "task options route to " + ", ".join(routed))
+    message = (f"No `{audit.key('task_routes')}` or `{audit.key('task_queues')}`: every task "
+               "shares one queue, so a burst of slow tasks delays the urgent ones; route them to "
+               "queues per priority")
+    if not audit.config.complete:
+        return Row(item, SINGLE_QUEUE.code, UNKNOWN, "not set", None,
+                   f"may be set where celery-lint cannot see: {audit.gaps()}")
+    return Row(item, SINGLE_QUEUE.code, FAIL, "not set", f"{audit.config.path}:1", message,
+               [audit.missing(SINGLE_QUEUE, message)])
+
+
+def time_limit(audit: Audit) -> Row:
+    item = "soft time limit"
+    soft = audit.config.get("task_soft_time_limit")
+    hard = audit.config.get("task_time_limit")
+    present = [f for f in (soft, hard) if f is not None]
+    shown = ", ".join(f"{f.key} = {describe(f.value)}" for f in present)
+    where = audit.where(soft or hard)
+    if any(_positive(f.value) for f in present):
+        return Row(item, NO_TIME_LIMIT.code, PASS, shown, where)
+    if any(uncertain(f.value) for f in present):
+        return Row(item, NO_TIME_LIMIT.code, UNKNOWN, shown, where)
+    soft_key = audit.key("task_soft_time_limit")
+    message = (f"Neither `{soft_key}` nor `{audit.key('task_time_limit')}` is set: a task that "
+               "hangs holds its worker forever; set a soft limit the task can catch and a hard "
+               "limit above it")
+    if present:
+        first = present[0]
+        return Row(item, NO_TIME_LIMIT.code, FAIL, shown, where, message,
+                   [audit.at(NO_TIME_LIMIT, first, message)])
+    return _missing_row(audit, item, NO_TIME_LIMIT, "task_soft_time_limit", message)
+
+
+def _positive(value: Value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+
+
+def failure_monitoring(audit: Audit) -> Row:
+    item = "failure monitoring (Sentry or task_failure)"
+    found = sorted((kind, facts.path, line) for facts in audit.index.files.values()
+                   for kind, line in facts.monitoring)
+    if found:
+        kinds = ", ".join(sorted({kind for kind, _, _ in found}))
+        _, path, line = found[0]
+        return Row(item, NO_MONITORING.code, PASS, kinds, f"{path}:{line}")
+    message = ("No `task_failure` handler and no Sentry Celery integration in the project: a task "
+               "that fails in production fails silently")
+    if audit.config.path is None:
+        return Row(item, NO_MONITORING.code, FAIL, "none found", None, message)
+    return Row(item, NO_MONITORING.code, FAIL, "none found", f"{audit.config.path}:1", message,
+               [audit.missing(NO_MONITORING, message)])
+
+
+def monitor(audit: Audit) -> Row:
+    return Row("Flower or other monitor", "CEL405", NOT_CHECKED,
+               detail="deployment files are not read yet")
+
+
+def single_beat(audit: Audit) -> Row:
+    return Row("beat runs on a single node", "CEL402", NOT_CHECKED,
+               detail="deployment files are not read yet")
+
+
+def serializer(audit: Audit) -> Row:
+    item = "serializer (no pickle or yaml)"
+    diagnostics, unsure, shown = [], [], []
+    for setting in SERIALIZER_SETTINGS:
+        found = audit.config.get(setting)
+        if found is None:
+            continue
+        shown.append(f"{found.key} = {describe(found.value)}")
+        insecure = _insecure(found.value)
+        if insecure is None:
+            unsure.append(found)
+        elif insecure:
+            message = (f"`{found.key}` allows {', '.join(sorted(insecure))}: a message from anyone "
+                       "who can write to the broker runs code on the worker; use json")
+            diagnostics.append(audit.at(INSECURE_SERIALIZER, found, message))
+    status = FAIL if diagnostics else UNKNOWN if unsure else PASS
+    first = diagnostics[0] if diagnostics else None
+    where = f"{first.path}:{first.location.row}" if first else None
+    return Row(item, INSECURE_SERIALIZER.code, status, "; ".join(shown) or "json (Celery's default)",
+               where, first.message if first else "", diagnostics)
+
+
+def _insecure(value: Value) -> set[str] | None:
+    """The insecure content types in a serializer setting; None when it cannot tell."""
+    if uncertain(value):
+        return None
+    items = value if isinstance(value, tuple) else (value,)
+    if any(uncertain(v) for v in items):
+        return None
+    return {v for v in items if isinstance(v, str) and v.lower() in INSECURE_CONTENT}
+
+
+def eager(audit: Audit) -> Row:
+    item = "not eager in production"
+    found = audit.config.get("task_always_eager")
+    if found is None:
+        return Row(item, EAGER.code, PASS, audit.unset("task_always_eager"))
+    if uncertain(found.value):
+        return _row(audit, item, EAGER, found, UNKNOWN)
+    if not found.value:
+        return _row(audit, item, EAGER, found, PASS)
+    message = (f"`{found.key}` is {describe(found.value)} in production settings: tasks run inside the web request "
+               "that sends them and never reach a worker")
+    return _row(audit, item, EAGER, found, FAIL, message, [audit.at(EAGER, found, message)])
+
+
+def unknown_settings(audit: Audit) -> Row:
+    item = "no unknown settings"
+    config = audit.config
+    modules = config.source.chain if config.source is not None else []
+    diagnostics = [d for module in modules
+                   for d in unknown_setting_diagnostics(audit.index, module)]
+    diagnostics += app_conf_unknown_settings(audit.index)
+    if not diagnostics:
+        return Row(item, UNKNOWN_SETTING.code, PASS, "all names known to Celery")
+    first = diagnostics[0]
+    names = ", ".join(sorted({d.message.split("`")[1] for d in diagnostics}))
+    return Row(item, UNKNOWN_SETTING.code, FAIL, names, f"{first.path}:{first.location.row}",
+               first.message, diagnostics)
+
+
+def installed_apps(audit: Audit) -> Row:
+    item = "result/beat apps installed"
+    django = audit.config.django
+    if django is None:
+        return Row(item, MISSING_APP.code, NOT_APPLICABLE, "", detail="not a Django settings module")
+    needs: list[tuple[ConfiguredValue, str]] = []
+    backend = audit.config.get("result_backend")
+    if backend is not None and isinstance(backend.value, str) and \
+            backend.value in INSTALLED_FOR_BACKEND:
+        needs.append((backend, INSTALLED_FOR_BACKEND[backend.value]))
+    scheduler = audit.config.get("beat_scheduler")
+    if scheduler is not None and isinstance(scheduler.value, str) and \
+            scheduler.value.startswith("django_celery_beat"):
+        needs.append((scheduler, "django_celery_beat"))
+    if not needs:
+        unsure = [f for f in (backend, scheduler) if f is not None and uncertain(f.value)]
+        if unsure:
+            return _row(audit, item, MISSING_APP, unsure[0], UNKNOWN)
+        return Row(item, MISSING_APP.code, NOT_APPLICABLE, "no django-db, django-cache or "
+                   "DatabaseScheduler")
+    apps = django.entries.get("INSTALLED_APPS")
+    if apps is None or not isinstance(apps.value, tuple):
+        return Row(item, MISSING_APP.code, UNKNOWN, describe(apps.value) if apps else "not set",
+                   audit.where(apps), "INSTALLED_APPS could not be evaluated")
+    diagnostics, unsure_apps = [], any(uncertain(a) for a in apps.value)
+    for found, app in needs:
+        installed = any(isinstance(a, str) and (a == app or a.startswith(app + "."))
+                        for a in apps.value)
+        if installed or unsure_apps:
+            continue
+        consequence = ("Celery fails when it first stores a result"
+                       if app == "django_celery_results" else "beat cannot start")
+        message = (f"`{found.key}` is {describe(found.value)}, which needs `{app}` in "
+                   f"INSTALLED_APPS (it is not there): {consequence}")
+        diagnostics.append(audit.at(MISSING_APP, found, message))
+    if diagnostics:
+        return Row(item, MISSING_APP.code, FAIL, ", ".join(a for _, a in needs),
+                   f"{diagnostics[0].path}:{diagnostics[0].location.row}",
+                   diagnostics[0].message, diagnostics)
+    def installed(app: str) -> bool:
+        return any(isinstance(a, str) and (a == app or a.startswith(app + "."))
+                   for a in apps.value)
+
+    # a backend or scheduler from the environment could need an app: fine if it is installed
+    unsure = [f for f, app in ((backend, "django_celery_results"),
+                               (scheduler, "django_celery_beat"))
+              if f is not None and uncertain(f.value) and not installed(app)]
+    missing_some = not all(installed(app) for _, app in needs)
+    if unsure or (unsure_apps and missing_some):
+        detail = f"{unsure[0].key} is {describe(unsure[0].value)}" if unsure else \
+            "INSTALLED_APPS is only partly known"
+        return Row(item, MISSING_APP.code, UNKNOWN, ", ".join(a for _, a in needs),
+                   audit.where(apps), detail)
+    return Row(item, MISSING_APP.code, PASS, ", ".join(a for _, a in needs), audit.where(apps))
+
+
+def result_expiry(audit: Audit) -> Row:
+    item = "results expire"
+    backend = audit.config.get("result_backend")
+    expires = audit.config.get("result_expires")
+    if expires is None:
+        return Row(item, RESULTS_NEVER_EXPIRE.code, PASS, audit.unset("result_expires"))
+    if uncertain(expires.value):
+        return _row(audit, item, RESULTS_NEVER_EXPIRE, expires, UNKNOWN)
+    if expires.value not in (None, 0):
+        return _row(audit, item, RESULTS_NEVER_EXPIRE, expires, PASS)
+    if backend is not None and uncertain(backend.value):
+        return _row(audit, item, RESULTS_NEVER_EXPIRE, expires, UNKNOWN,
+                    f"the result backend is {describe(backend.value)}")
+    if backend is None or not _is_database_backend(backend.value):
+        return _row(audit, item, RESULTS_NEVER_EXPIRE, expires, NOT_APPLICABLE,
+                    "not a database result backend")
+    message = (f"`{expires.key}` is {describe(expires.value)} with the database result backend "
+               f"{describe(backend.value)}: results are never deleted and the table grows "
+               "without end")
+    return _row(audit, item, RESULTS_NEVER_EXPIRE, expires, FAIL, message,
+                [audit.at(RESULTS_NEVER_EXPIRE, expires, message)])
+
+
+def _is_database_backend(value: Value) -> bool:
+    return isinstance(value, str) and (value in DATABASE_BACKENDS or value.startswith("db+"))
+
+
+def credentials(audit: Audit) -> Row:
+    item = "no credentials in broker/backend URLs"
+    diagnostics, shown = [], []
+    for setting in URL_SETTINGS:
+        found = audit.config.get(setting)
+        if found is None:
+            continue
+        shown.append(f"{found.key} = {_redacted(found.value)}")
+        user = _password_user(found.value)
+        if user is not None:
+            who = f"of `{user}` " if user else ""
+            service = "broker" if found.name.startswith("broker") else "result backend"
+            message = (f"`{found.key}` has the password {who}written in the source: anyone who "
+                       f"can read the code can use the {service}; read the URL from the "
+                       "environment")
+            diagnostics.append(audit.at(CREDENTIALS, found, message))
+    if diagnostics:
+        first = diagnostics[0]
+        return Row(item, CREDENTIALS.code, FAIL, "; ".join(shown),
+                   f"{first.path}:{first.location.row}", first.message, diagnostics)
+    return Row(item, CREDENTIALS.code, PASS, "; ".join(shown) or "no URL set")
+
+
+def _password_user(value: Value) -> str | None:
+    """The user of a password written in a URL literal ("" when there is no user), else None."""
+    if not isinstance(value, str):
+        return None
+    from kombu.utils.url import url_to_parts
+
+    for url in value.split(";"):
+        if "://" not in url:
+            continue
+        try:
+            parts = url_to_parts(url.strip())
+        except (ValueError, TypeError):
+            continue
+        if parts.password and not parts.password.startswith(("$", "{", "<", "%")):
+            return parts.username or ""
+    return None
+
+
+def _redacted(value: Value) -> str:
+    if not isinstance(value, str):
+        return describe(value)
+    from kombu.utils.url import maybe_sanitize_url
+
+    return repr(maybe_sanitize_url(value))
+
+
+def timezone(audit: Audit) -> Row:
+    item = "timezone agrees with Django"
+    django = audit.config.django
+    if django is None:
+        return Row(item, TIMEZONE.code, NOT_APPLICABLE, "", detail="not a Django settings module")
+    diagnostics = []
+    celery_zone = audit.config.get("timezone")
+    django_zone = django.entries.get("TIME_ZONE")
+    unsure = False
+    shown = []
+    if celery_zone is not None and django_zone is not None and celery_zone.key != "TIME_ZONE":
+        shown.append(f"{celery_zone.key} = {describe(celery_zone.value)}, "
+                     f"TIME_ZONE = {describe(django_zone.value)}")
+        if uncertain(celery_zone.value) or uncertain(django_zone.value):
+            unsure = True
+        elif celery_zone.value != django_zone.value:
+            message = (f"`{celery_zone.key}` is {describe(celery_zone.value)} but Django's "
+                       f"TIME_ZONE is {describe(django_zone.value)}: crontab schedules and ETAs "
+                       "run at different hours than the code expects")
+            diagnostics.append(audit.at(TIMEZONE, celery_zone, message))
+    utc = audit.config.get("enable_utc")
+    use_tz = django.entries.get("USE_TZ")
+    if utc is not None and use_tz is not None:
+        shown.append(f"{utc.key} = {describe(utc.value)}, USE_TZ = {describe(use_tz.value)}")
+        if uncertain(utc.value) or uncertain(use_tz.value):
+            unsure = True
+        elif bool(utc.value) != bool(use_tz.value):
+            message = (f"`{utc.key}` is {describe(utc.value)} but USE_TZ is "
+                       f"{describe(use_tz.value)}: Celery and Django disagree on whether times "
+                       "are UTC, so ETAs and schedules shift by the UTC offset")
+            diagnostics.append(audit.at(TIMEZONE, utc, message))
+    if diagnostics:
+        first = diagnostics[0]
+        return Row(item, TIMEZONE.code, FAIL, "; ".join(shown),
+                   f"{first.path}:{first.location.row}", first.message, diagnostics)
+    if unsure:
+        return Row(item, TIMEZONE.code, UNKNOWN, "; ".join(shown))
+    return Row(item, TIMEZONE.code, PASS, "; ".join(shown) or "Celery uses Django's TIME_ZONE")
+
+
+def reject_on_worker_lost(audit: Audit) -> Row:
+    item = "reject on worker lost"
+    acks = audit.config.get("task_acks_late")
+    if acks is None or uncertain(acks.value) or not acks.value:
+        if acks is not None and uncertain(acks.value):
+            return _row(audit, item, REJECT_ON_LOST, acks, UNKNOWN, "acks late is not known")
+        return Row(item, REJECT_ON_LOST.code, NOT_APPLICABLE, "", detail="acks late is off")
+    key = audit.key("task_reject_on_worker_lost")
+    message = (f"`{acks.key}` is on but `{key}` is not: when a worker process dies mid-task "
+               "(the OOM killer, a signal, a crash) its task is still acknowledged and lost")
+    found = audit.config.get("task_reject_on_worker_lost")
+    if found is None:
+        return _missing_row(audit, item, REJECT_ON_LOST, "task_reject_on_worker_lost", message)
+    if uncertain(found.value):
+        return _row(audit, item, REJECT_ON_LOST, found, UNKNOWN)
+    if found.value:
+        return _row(audit, item, REJECT_ON_LOST, found, PASS)
+    return _row(audit, item, REJECT_ON_LOST, found, FAIL, message,
+                [audit.at(REJECT_ON_LOST, found, message)])
+
+
+def connection_retry(audit: Audit) -> Row:
+    item = "broker connection retry on startup"
+    found = audit.config.get("broker_connection_retry_on_startup")
+    if found is not None:
+        return _row(audit, item, RETRY_ON_STARTUP, found, PASS)
+    key = audit.key("broker_connection_retry_on_startup")
+    message = (f"`{key}` is not set: whether a worker retries a broker that is down when it "
+               "starts falls back to `broker_connection_retry`, which Celery 6 stops consulting; "
+               "set it (True keeps retrying)")
+    return _missing_row(audit, item, RETRY_ON_STARTUP, "broker_connection_retry_on_startup",
+                        message)
+
+
+CHECKS: tuple[Callable[[Audit], Row], ...] = (
+    worker_restarts, acks_late, prefetch, queues, time_limit, failure_monitoring, monitor,
+    single_beat, serializer, eager, unknown_settings, installed_apps, result_expiry, credentials,
+    timezone, reject_on_worker_lost, connection_retry,
+)
+
+
+# -- unknown settings (CEL306) ----------------------------------------------------------------
+def unknown_setting_message(key: str, namespace: str | None, is_django: bool,
+                            mixed: dict[str, str] | None = None) -> str | None:
+    """Why Celery does not read `key` (or reads it only by an old name), or None if it does.
+
+    `mixed` holds the keys of a config that mixes old and new names, which Celery refuses.
+    """
+    from celery.app.defaults import _TO_OLD_KEY, SETTING_KEYS
+
+    if key.startswith("_") or (is_django and not key.isupper()):
+        return None
+    if is_django and not key.startswith(CELERY_LOOKING):
+        return None  # REDIS_HOST, DATABASE_URL, S3_BUCKET: the project's own, though Celery has them
+    if mixed and key in mixed:
+        return (f"`{key}` is an old-style name in a config of new-style names: Celery refuses to "
+                f"start (ImproperlyConfigured: cannot mix new and old setting keys); write "
+                f"`{mixed[key]}`")
+    keys = readable_keys(namespace)
+    where = f"under namespace {namespace!r}" if namespace else "without a namespace"
+    setting = keys.get(key)
+    if setting is not None:
+        preferred = preferred_key(setting, namespace)
+        if is_old_key(key) and key != preferred and not (is_django and not namespace):
+            return (f"`{key}` is Celery's old name for `{setting}`: Celery 5 still reads it "
+                    f"but warns at startup, and Celery 6 drops it; write `{preferred}`")
+        return None
+    prefix = f"{namespace}_" if namespace else ""
+    bare = key[len(prefix):] if prefix and key.startswith(prefix) else key
+    if bare.lower() in SETTING_KEYS and "_" in bare:
+        setting = bare.lower()
+        if namespace and not key.startswith(prefix):
+            return (f"`{key}` lacks the `{prefix}` prefix: the app reads its settings {where}, "
+                    f"so Celery never sees it; write `{preferred_key(setting, namespace)}`")
+        if not namespace and not is_django and key != setting:
+            return f"`{key}` is not a name Celery reads here; write `{setting}`"
+    if not namespace and is_django and key.startswith("CELERY_") and \
+            key[len("CELERY_"):].lower() in SETTING_KEYS:
+        old = _TO_OLD_KEY.get(key[len("CELERY_"):].lower())
+        instead = f"write `{old}`, or " if old else ""
+        return (f"`{key}` is not read: the app loads Django's settings {where}; {instead}pass "
+                "`namespace='CELERY'` to `config_from_object`")
+    candidates = {preferred_key(s, namespace): s for s in SETTING_KEYS}
+    if is_django and not namespace:
+        candidates = {old: s for s, old in _TO_OLD_KEY.items()}
+    close = [c for c in difflib.get_close_matches(key, list(candidates), n=3, cutoff=TYPO_CUTOFF)
+             if abs(len(c) - len(key)) <= 3]
+    if close:
+        return f"Celery has no setting `{key}` {where}: did you mean `{close[0]}`?"
+    return None
+
+
+def unknown_setting_diagnostics(index: ProjectIndex, module: str) -> list[Diagnostic]:
+    """CEL306 for the assignments a settings or config module makes itself."""
+    settings = index.settings
+    facts = index.files.get(module)
+    if facts is None:
+        return []
+    is_django = settings.source == "django"
+    mixed = {} if is_django or settings.namespace else mixed_keys(
+        frozenset(op.name for op in assignments_of(facts)))
+    found = []
+    for op in assignments_of(facts):
+        if op.op != "=":
+            continue
+        message = unknown_setting_message(op.name, settings.namespace, is_django, mixed)
+        if message is not None:
+            found.append(_diagnostic(UNKNOWN_SETTING, message, facts.path, op.line, op.column,
+                                     op.column + len(op.name)))
+    return _unique(found)
+
+
+def app_conf_unknown_settings(index: ProjectIndex) -> list[Diagnostic]:
+    app = index.settings.app
+    if app is None:
+        return []
+    facts = index.files[app.qualname.rpartition(".")[0]]
+    found = []
+    for entry in app.conf:
+        message = unknown_setting_message(entry.name, None, False)
+        if message is not None:
+            found.append(_diagnostic(UNKNOWN_SETTING, message, facts.path, entry.line,
+                                     entry.column, entry.column + len(entry.name)))
+    return found
+
+
+def soft_limit_diagnostics(audit: Audit) -> list[Diagnostic]:
+    """CEL202 for the global limits: `task_soft_time_limit` not below `task_time_limit`."""
+    from celery_lint.rules.definitions import SoftLimitNotBelowHard
+
+    soft = audit.config.get("task_soft_time_limit")
+    hard = audit.config.get("task_time_limit")
+    if soft is None or hard is None or not _positive(soft.value) or not _positive(hard.value):
+        return []
+    if soft.value < hard.value:  # type: ignore[operator]
+        return []
+    message = (f"`{soft.key}` ({soft.value:g} s) is not below `{hard.key}` ({hard.value:g} s): "
+               "the soft limit never fires")
+    return [audit.at(SoftLimitNotBelowHard.info, soft, message)]
+
+
+def _unique(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    return list({(d.code, d.path, d.location, d.message): d for d in diagnostics}.values())
+
+
+def audits(index: ProjectIndex) -> Iterator[Audit]:
+    for config in index.settings.configs:
+        yield Audit(index, config)
+
+
+def project_diagnostics(index: ProjectIndex, codes: frozenset[str]) -> list[Diagnostic]:
+    """Every settings diagnostic of the project, once each."""
+    if not any(code.startswith("CEL3") or code == "CEL202" for code in codes):
+        return []
+    found: list[Diagnostic] = []
+    for number, audit in enumerate(audits(index)):
+        for check in CHECKS:
+            if check is failure_monitoring and number:
+                continue  # project-wide: once, in the first production module
+            found += [d for d in check(audit).diagnostics if d.code in codes]
+        if "CEL202" in codes:
+            found += soft_limit_diagnostics(audit)
+    if UNKNOWN_SETTING.code in codes:
+        settings = index.settings
+        modules = set(settings.family) | {m for c in settings.configs if c.source
+                                          for m in c.source.chain}
+        for module in sorted(modules):
+            found += unknown_setting_diagnostics(index, module)
+        found += app_conf_unknown_settings(index)
+    return _unique(found)

@@ -1,0 +1,379 @@
+"""`celery-lint audit` as a user runs it: one row per checklist item, statuses, JSON, exit codes,
+and the promise that the linted project is never imported."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from helpers import CELERY_APP, write_project
+
+from celery_lint.cli import main
+
+APP_ONLY = {k: v for k, v in CELERY_APP.items() if k != "proj/settings.py"}
+
+# The checklist, in the order of the report.
+CODES = ["CEL404", "CEL301", "CEL302", "CEL311", "CEL303", "CEL312", "CEL405", "CEL402", "CEL304",
+         "CEL305", "CEL306", "CEL307", "CEL308", "CEL309", "CEL310", "CEL313", "CEL314"]
+DEPLOYMENT_CODES = {"CEL404", "CEL405", "CEL402"}
+JSON_KEYS = {"item", "code", "status", "value", "where", "detail", "settings_module"}
+
+# Settings that pass every settings item of the checklist.
+PRODUCTION_READY = """
+    import os
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration
+
+    INSTALLED_APPS = ['django.contrib.admin', 'django_celery_results']
+    TIME_ZONE = 'UTC'
+    CELERY_BROKER_URL = os.environ['BROKER_URL']
+    CELERY_RESULT_BACKEND = 'django-db'
+    CELERY_TASK_ACKS_LATE = True
+    CELERY_TASK_REJECT_ON_WORKER_LOST = True
+    CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+    CELERY_TASK_SOFT_TIME_LIMIT = 240
+    CELERY_TASK_TIME_LIMIT = 300
+    CELERY_TASK_ROUTES = {'shop.tasks.*': {'queue': 'shop'}}
+    CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+    sentry_sdk.init(dsn=os.environ.get('SENTRY_DSN'), integrations=[CeleryIntegration()])
+"""
+
+
+def invoke(args: list[str]) -> Result:
+    """Run the CLI in-process; no run of it may print a traceback."""
+    result = CliRunner().invoke(main, args)
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exc_info
+    return result
+
+
+@pytest.fixture
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def audit_json(root: Path, files: dict[str, str]) -> tuple[int, list[dict[str, object]]]:
+    write_project(root, files)
+    result = invoke(["audit", "--output-format", "json"])
+    return result.exit_code, json.loads(result.stdout)
+
+
+def by_code(items: list[dict[str, object]]) -> dict[object, dict[str, object]]:
+    return {item["code"]: item for item in items}
+
+
+def table_rows(stdout: str) -> list[list[str]]:
+    """The cells (status, item, value, where, rule) of every table in the output."""
+    lines = stdout.splitlines()
+    rows: list[list[str]] = []
+    for number, header in enumerate(lines):
+        if not header.startswith("status "):
+            continue
+        starts = [0, *(header.index(name) for name in ("item", "value", "where", "rule"))]
+        for line in lines[number + 1:]:
+            if not line.strip():
+                break
+            ends = [*starts[1:], None]
+            rows.append([line[start:end].strip() for start, end in zip(starts, ends)])
+    return rows
+
+
+# -- the table ------------------------------------------------------------------------------------
+
+def test_table_has_one_row_per_item(in_tmp: Path) -> None:
+    write_project(in_tmp, CELERY_APP)
+    rows = table_rows(invoke(["audit"]).stdout)
+    assert [row[4] for row in rows] == CODES
+
+
+def test_table_statuses_values_and_places(in_tmp: Path) -> None:
+    write_project(in_tmp, CELERY_APP)
+    rows = {row[4]: row for row in table_rows(invoke(["audit"]).stdout)}
+    assert rows["CEL301"] == ["FAIL", "acks late", "not set (Celery's default: False)",
+                              "proj/settings.py:1", "CEL301"]
+    # a long value is clipped to the column
+    assert rows["CEL303"] == ["pass", "soft time limit",
+                              "CELERY_TASK_SOFT_TIME_LIMIT = 240, CELERY_T…",
+                              "proj/settings.py:3", "CEL303"]
+    assert rows["CEL404"][0] == "not yet checked"
+    assert rows["CEL307"][0] == "n/a"
+
+
+def test_table_names_the_app_and_the_production_module(in_tmp: Path) -> None:
+    files = {**APP_ONLY, "proj/settings/__init__.py": "",
+             "proj/settings/base.py": "INSTALLED_APPS = []\n",
+             "proj/settings/production.py": "from .base import *\nCELERY_TASK_ACKS_LATE = True\n"}
+    write_project(in_tmp, files)
+    lines = invoke(["audit"]).stdout.splitlines()
+    assert lines[0] == ("Celery app proj.celery.app (proj/celery.py:5) reads Django's settings, "
+                        "namespace 'CELERY'")
+    assert "Production settings: proj.settings.production (via proj.settings.base)" in lines
+
+
+def test_table_details_of_a_failing_row(in_tmp: Path) -> None:
+    write_project(in_tmp, {**APP_ONLY, "proj/settings.py": "CELERY_TASK_ACKS_LATE = False\n"})
+    stdout = invoke(["audit"]).stdout
+    assert "  CEL301 FAIL: `CELERY_TASK_ACKS_LATE` is not enabled" in stdout
+
+
+def test_table_summary_line(in_tmp: Path) -> None:
+    write_project(in_tmp, {**APP_ONLY, "proj/settings.py": PRODUCTION_READY})
+    stdout = invoke(["audit"]).stdout
+    assert stdout.splitlines()[-1] == "14 passed, 3 not yet checked (deployment files)."
+
+
+def test_table_of_two_production_modules(in_tmp: Path) -> None:
+    files = {**APP_ONLY, "proj/settings/__init__.py": "",
+             "proj/settings/base.py": "INSTALLED_APPS = []\n",
+             "proj/settings/production.py": "from .base import *\nX = 1\n",
+             "proj/settings/staging.py": "from .base import *\nX = 2\n"}
+    write_project(in_tmp, files)
+    stdout = invoke(["audit"]).stdout
+    assert len(table_rows(stdout)) == 2 * len(CODES)
+    assert "Production settings: proj.settings.production (via proj.settings.base)" in stdout
+    assert "Production settings: proj.settings.staging (via proj.settings.base)" in stdout
+
+
+# -- JSON -----------------------------------------------------------------------------------------
+
+def test_json_has_one_object_per_item(in_tmp: Path) -> None:
+    _, items = audit_json(in_tmp, CELERY_APP)
+    assert [item["code"] for item in items] == CODES
+    assert all(set(item) == JSON_KEYS for item in items)
+    assert {item["settings_module"] for item in items} == {"proj.settings"}
+
+
+def test_json_failing_missing_setting(in_tmp: Path) -> None:
+    _, items = audit_json(in_tmp, CELERY_APP)
+    assert by_code(items)["CEL301"] == {
+        "item": "acks late", "code": "CEL301", "status": "fail",
+        "value": "not set (Celery's default: False)",
+        "where": {"filename": str((in_tmp / "proj/settings.py").resolve()), "row": 1},
+        "detail": by_code(items)["CEL301"]["detail"], "settings_module": "proj.settings"}
+    assert str(by_code(items)["CEL301"]["detail"]).startswith(
+        "`CELERY_TASK_ACKS_LATE` is not enabled")
+
+
+def test_json_passing_row_with_its_place(in_tmp: Path) -> None:
+    _, items = audit_json(in_tmp, CELERY_APP)
+    row = by_code(items)["CEL303"]
+    assert (row["status"], row["value"], row["where"]) == (
+        "pass", "CELERY_TASK_SOFT_TIME_LIMIT = 240, CELERY_TASK_TIME_LIMIT = 300",
+        {"filename": str((in_tmp / "proj/settings.py").resolve()), "row": 3})
+
+
+def test_json_statuses(in_tmp: Path) -> None:
+    _, items = audit_json(in_tmp, {**APP_ONLY, "proj/settings.py": PRODUCTION_READY})
+    assert {item["code"]: item["status"] for item in items} == {
+        "CEL404": "not-checked", "CEL301": "pass", "CEL302": "pass", "CEL311": "pass",
+        "CEL303": "pass", "CEL312": "pass", "CEL405": "not-checked", "CEL402": "not-checked",
+        "CEL304": "pass", "CEL305": "pass", "CEL306": "pass", "CEL307": "pass",
+        "CEL308": "pass", "CEL309": "pass", "CEL310": "pass", "CEL313": "pass",
+        "CEL314": "pass"}
+
+
+def test_deployment_rows_are_not_checked(in_tmp: Path) -> None:
+    _, items = audit_json(in_tmp, CELERY_APP)
+    assert {item["code"]: item["status"] for item in items
+            if item["code"] in DEPLOYMENT_CODES} == dict.fromkeys(DEPLOYMENT_CODES, "not-checked")
+    assert all(item["where"] is None for item in items if item["code"] in DEPLOYMENT_CODES)
+
+
+def test_value_from_the_environment_is_unknown_with_its_default(in_tmp: Path) -> None:
+    settings = "import os\nCELERY_TASK_ACKS_LATE = os.environ.get('ACKS_LATE', False)\n"
+    _, items = audit_json(in_tmp, {**APP_ONLY, "proj/settings.py": settings})
+    row = by_code(items)["CEL301"]
+    assert (row["status"], row["value"]) == (
+        "unknown", "from the environment ($ACKS_LATE, default False)")
+    assert row["where"] == {"filename": str((in_tmp / "proj/settings.py").resolve()), "row": 2}
+
+
+def test_value_from_the_environment_without_default(in_tmp: Path) -> None:
+    settings = "import os\nCELERY_BROKER_URL = os.environ['BROKER_URL']\n"
+    _, items = audit_json(in_tmp, {**APP_ONLY, "proj/settings.py": settings})
+    row = by_code(items)["CEL309"]
+    assert row["status"] == "pass"
+    assert "from the environment ($BROKER_URL, no default)" in str(row["value"])
+
+
+def test_value_from_the_environment_in_the_table(in_tmp: Path) -> None:
+    settings = ("import environ\nenv = environ.Env()\n"
+                "CELERY_WORKER_PREFETCH_MULTIPLIER = env.int('PREFETCH', default=4)\n")
+    write_project(in_tmp, {**APP_ONLY, "proj/settings.py": settings})
+    rows = {row[4]: row for row in table_rows(invoke(["audit"]).stdout)}
+    assert rows["CEL302"][0] == "unknown"
+    assert rows["CEL302"][2] == "from the environment ($PREFETCH, default 4)"
+
+
+def test_unknown_setting_row_names_the_keys(in_tmp: Path) -> None:
+    settings = "CELERY_TASK_ACK_LATE = True\nTASK_ACKS_LATE = True\n"
+    _, items = audit_json(in_tmp, {**APP_ONLY, "proj/settings.py": settings})
+    row = by_code(items)["CEL306"]
+    assert (row["status"], row["value"]) == ("fail", "CELERY_TASK_ACK_LATE, TASK_ACKS_LATE")
+
+
+def test_credentials_value_is_redacted(in_tmp: Path) -> None:
+    settings = "CELERY_BROKER_URL = 'amqp://shop:s3cret@rabbit//'\n"
+    _, items = audit_json(in_tmp, {**APP_ONLY, "proj/settings.py": settings})
+    row = by_code(items)["CEL309"]
+    assert row["status"] == "fail"
+    assert "s3cret" not in json.dumps(items)
+
+
+def test_missing_settings_are_unknown_when_a_module_does_not_parse(in_tmp: Path) -> None:
+    files = {**APP_ONLY, "proj/settings/__init__.py": "",
+             "proj/settings/base.py": "CELERY_TASK_ACKS_LATE = (\n",
+             "proj/settings/production.py": "from .base import *\nX = 1\n"}
+    _, items = audit_json(in_tmp, files)
+    statuses = {item["code"]: item["status"] for item in items}
+    assert {statuses[c] for c in ("CEL301", "CEL302", "CEL303", "CEL311", "CEL314")} == {"unknown"}
+    assert "cannot be parsed" in str(by_code(items)["CEL301"]["detail"])
+
+
+def test_table_warns_about_a_module_that_does_not_parse(in_tmp: Path) -> None:
+    write_project(in_tmp, {**APP_ONLY, "proj/settings.py": "CELERY_TASK_ACKS_LATE = (\n"})
+    stdout = invoke(["audit"]).stdout
+    assert "warning: proj/settings.py:1: cannot parse" in stdout
+
+
+def test_project_without_a_celery_app(in_tmp: Path) -> None:
+    write_project(in_tmp, {"manage.py": "", "shop/models.py": "X = 1\n"})
+    result = invoke(["audit"])
+    assert "note: no Celery app found" in result.stdout
+    rows = table_rows(result.stdout)
+    assert [row[4] for row in rows] == CODES
+    assert {row[4]: row[0] for row in rows} == {
+        code: "not yet checked" if code in DEPLOYMENT_CODES else "unknown" for code in CODES}
+    assert result.exit_code == 0
+
+
+def test_project_with_no_production_settings_module(in_tmp: Path) -> None:
+    files = {**APP_ONLY, "proj/settings/__init__.py": "",
+             "proj/settings/base.py": "INSTALLED_APPS = []\n",
+             "proj/settings/production.py": "from .base import *\nX = 1\n"}
+    write_project(in_tmp, files)
+    (in_tmp / "pyproject.toml").write_text(
+        '[tool.celery-lint]\nsettings-module = "proj.settings.nowhere"\n', encoding="utf-8")
+    result = invoke(["audit", "--output-format", "json"])
+    items = json.loads(result.stdout)
+    assert {item["status"] for item in items if item["code"] not in DEPLOYMENT_CODES} \
+        == {"unknown"}
+    assert result.exit_code == 0
+
+
+# -- exit codes -----------------------------------------------------------------------------------
+
+def test_exit_1_when_a_row_fails(in_tmp: Path) -> None:
+    write_project(in_tmp, CELERY_APP)
+    assert invoke(["audit"]).exit_code == 1
+
+
+def test_exit_1_with_json_output(in_tmp: Path) -> None:
+    code, _ = audit_json(in_tmp, CELERY_APP)
+    assert code == 1
+
+
+def test_exit_0_when_no_row_fails(in_tmp: Path) -> None:
+    write_project(in_tmp, {**APP_ONLY, "proj/settings.py": PRODUCTION_READY})
+    assert invoke(["audit"]).exit_code == 0
+
+
+def test_exit_0_when_the_only_doubt_is_the_environment(in_tmp: Path) -> None:
+    settings = PRODUCTION_READY.replace(
+        "CELERY_TASK_ACKS_LATE = True", "CELERY_TASK_ACKS_LATE = os.getenv('ACKS', 'no') == 'yes'")
+    code, items = audit_json(in_tmp, {**APP_ONLY, "proj/settings.py": settings})
+    assert by_code(items)["CEL301"]["status"] == "unknown"
+    assert code == 0
+
+
+def test_exit_zero_option(in_tmp: Path) -> None:
+    write_project(in_tmp, CELERY_APP)
+    assert invoke(["audit", "--exit-zero"]).exit_code == 0
+
+
+def test_exit_2_for_a_bad_pyproject_key(in_tmp: Path) -> None:
+    write_project(in_tmp, CELERY_APP)
+    (in_tmp / "pyproject.toml").write_text("[tool.celery-lint]\nsettings-modul = 'x'\n",
+                                           encoding="utf-8")
+    result = invoke(["audit"])
+    assert result.exit_code == 2
+    assert "unknown key `settings-modul`" in result.stderr
+
+
+def test_exit_2_for_a_path_that_does_not_exist(in_tmp: Path) -> None:
+    result = invoke(["audit", "nowhere"])
+    assert result.exit_code == 2
+    assert "no such file or folder: nowhere" in result.stderr
+
+
+def test_settings_module_from_pyproject(in_tmp: Path) -> None:
+    files = {**APP_ONLY, "proj/settings/__init__.py": "",
+             "proj/settings/base.py": "INSTALLED_APPS = []\n",
+             "proj/settings/production.py": "from .base import *\nX = 1\n",
+             "proj/settings/local.py": "from .base import *\nCELERY_TASK_ALWAYS_EAGER = True\n"}
+    write_project(in_tmp, files)
+    (in_tmp / "pyproject.toml").write_text(
+        '[tool.celery-lint]\nsettings-module = "proj.settings.local"\n', encoding="utf-8")
+    _, items = audit_json(in_tmp, {})
+    assert {item["settings_module"] for item in items} == {"proj.settings.local"}
+    assert by_code(items)["CEL305"]["status"] == "fail"
+
+
+# -- never imports the project --------------------------------------------------------------------
+
+def hostile_project(root: Path) -> list[Path]:
+    """A project whose modules, if imported, write a marker file and raise or exit."""
+    markers = [root / "settings-imported", root / "celery-imported", root / "tasks-imported"]
+    settings, celery, tasks = (repr(str(marker)) for marker in markers)
+    write_project(root, {
+        "manage.py": "",
+        "proj/settings.py": f"""
+            open({settings}, "w").close()
+            raise RuntimeError("imported!")
+            CELERY_TASK_ACKS_LATE = False
+            CELERY_TASK_TIME_LIMIT = 300
+        """,
+        "proj/celery.py": f"""
+            import os
+            import sys
+            open({celery}, "w").close()
+            sys.exit(3)
+            from celery import Celery
+
+            os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proj.settings")
+            app = Celery("proj")
+            app.config_from_object("django.conf:settings", namespace="CELERY")
+        """,
+        "shop/tasks.py": f"""
+            from celery import shared_task
+            open({tasks}, "w").close()
+            raise SystemExit(4)
+
+
+            @shared_task
+            def send_invoice(order_id):
+                return order_id
+        """,
+    })
+    return markers
+
+
+def test_check_never_imports_the_project(in_tmp: Path) -> None:
+    markers = hostile_project(in_tmp)
+    result = invoke(["check", "--select", "CEL301", "--output-format", "concise"])
+    assert result.exit_code == 1
+    assert "proj/settings.py:3:1: CEL301" in result.stdout
+    assert [marker for marker in markers if marker.exists()] == []
+
+
+def test_audit_never_imports_the_project(in_tmp: Path) -> None:
+    markers = hostile_project(in_tmp)
+    result = invoke(["audit", "--output-format", "json"])
+    assert result.exit_code == 1
+    row = by_code(json.loads(result.stdout))["CEL301"]
+    assert (row["status"], row["value"]) == ("fail", "False")
+    assert [marker for marker in markers if marker.exists()] == []
