@@ -1863,6 +1863,63 @@ def test_app_conf_update_beat_schedule_unknown(tmp_path):
     assert name_rows(tmp_path, source, "proj/celery.py") == [7]
 
 
+def test_beat_schedule_entry_added_by_subscript_unknown(tmp_path):
+    source = """
+        CELERY_BEAT_SCHEDULE = {}
+        CELERY_BEAT_SCHEDULE["invoices"] = {"task": "shop.tasks.send_invoices", "schedule": 60.0}
+    """
+    assert name_rows(tmp_path, source, "proj/settings.py") == [2]
+
+
+def test_beat_schedule_entries_added_by_update_unknown(tmp_path):
+    source = """
+        CELERY_BEAT_SCHEDULE = {}
+        CELERY_BEAT_SCHEDULE.update({
+            "invoices": {"task": "shop.tasks.send_invoices", "schedule": 60.0},
+            "ok": {"task": "shop.tasks.send_invoice", "schedule": 60.0},
+        })
+    """
+    assert name_rows(tmp_path, source, "proj/settings.py") == [3]
+
+
+def test_subscript_of_another_dict_not_checked(tmp_path):
+    source = """
+        TEMPLATES = [{}]
+        TEMPLATES[0] = {"task": "shop.tasks.send_invoices"}
+    """
+    assert name_rows(tmp_path, source, "proj/settings.py") == []
+
+
+def test_task_routes_exact_name_unknown(tmp_path):
+    source = """
+        CELERY_TASK_ROUTES = {
+            "shop.tasks.send_invoices": {"queue": "mail"},
+            "shop.tasks.send_invoice": {"queue": "mail"},
+            "shop.tasks.*": {"queue": "default"},
+        }
+    """
+    assert name_rows(tmp_path, source, "proj/settings.py") == [2]
+
+
+def test_task_routes_list_of_tables_and_app_conf(tmp_path):
+    source = CELERY_MODULE + """
+    app.conf.task_routes = [{"shop.tasks.send_invoices": {"queue": "mail"}}]
+    app.conf.update(task_routes={"shop.tasks.send_invoise": "mail"})
+    """
+    assert name_rows(tmp_path, source, "proj/celery.py") == [6, 7]
+
+
+def test_task_routes_globs_and_registered_names_not_flagged(tmp_path):
+    source = """
+        CELERY_TASK_ROUTES = {
+            "shop.tasks.send_invoice": {"queue": "mail"},
+            "shop.*": {"queue": "default"},
+            "shop.tasks.send_[a-z]+": {"queue": "default"},
+        }
+    """
+    assert name_rows(tmp_path, source, "proj/settings.py") == []
+
+
 # -- CEL107: unserializable-argument -----------------------------------------------------------
 
 def unserializable_rows(tmp_path: Path, argument: str, settings: str | None = None) -> list[int]:

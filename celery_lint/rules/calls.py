@@ -16,6 +16,7 @@ from celery_lint.rules.base import Rule
 
 JSON_LIKE = ("json", "msgpack")  # serializers that cannot carry sets, functions or files
 BEAT_SCHEDULE_NAMES = frozenset({"CELERY_BEAT_SCHEDULE", "CELERYBEAT_SCHEDULE", "beat_schedule"})
+TASK_ROUTES_NAMES = frozenset({"CELERY_TASK_ROUTES", "CELERY_ROUTES", "task_routes"})
 
 
 def _travelling(call: TaskCall) -> list[cst.BaseExpression]:
@@ -196,24 +197,61 @@ class UnknownTaskName(Rule):
             for arg in node.args:
                 if arg.keyword is not None and arg.keyword.value == "beat_schedule":
                     self.check_schedule(arg.value)
+                elif arg.keyword is not None and arg.keyword.value == "task_routes":
+                    self.check_routes(arg.value)
 
     def visit_Module(self, node: cst.Module) -> None:
         for statement in node.body:
             if not isinstance(statement, cst.SimpleStatementLine):
                 continue
             for small in statement.body:
-                if isinstance(small, cst.Assign) and any(
-                        _is_beat_schedule_target(t.target) for t in small.targets):
-                    self.check_schedule(small.value)
+                if isinstance(small, cst.Assign):
+                    self._assignment(small)
+                elif isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+                    # CELERY_BEAT_SCHEDULE.update({...})
+                    func = small.value.func
+                    if isinstance(func, cst.Attribute) and func.attr.value == "update" and \
+                            _setting_kind(func.value) == "beat_schedule":
+                        for arg in small.value.args:
+                            if arg.keyword is None:
+                                self.check_schedule(arg.value)
+
+    def _assignment(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            kind = _setting_kind(target.target)
+            if kind == "beat_schedule":
+                self.check_schedule(node.value)
+            elif kind == "task_routes":
+                self.check_routes(node.value)
+            elif isinstance(target.target, cst.Subscript) and \
+                    _setting_kind(target.target.value) == "beat_schedule":
+                self.check_entry(node.value)  # CELERY_BEAT_SCHEDULE["name"] = {...}
 
     def check_schedule(self, schedule: cst.BaseExpression) -> None:
         if not isinstance(schedule, cst.Dict):
             return
         for entry in schedule.elements:
-            if isinstance(entry, cst.DictElement) and isinstance(entry.value, cst.Dict):
-                for field in entry.value.elements:
-                    if isinstance(field, cst.DictElement) and string_value(field.key) == "task":
-                        self.check(field.value)
+            if isinstance(entry, cst.DictElement):
+                self.check_entry(entry.value)
+
+    def check_entry(self, entry: cst.BaseExpression) -> None:
+        if isinstance(entry, cst.Dict):
+            for field in entry.elements:
+                if isinstance(field, cst.DictElement) and string_value(field.key) == "task":
+                    self.check(field.value)
+
+    def check_routes(self, routes: cst.BaseExpression) -> None:
+        """Exact task names routed in `task_routes` (a dict, or a list of dicts); not globs."""
+        tables = [e.value for e in routes.elements if isinstance(e, cst.Element)] \
+            if isinstance(routes, (cst.List, cst.Tuple)) else [routes]
+        for table in tables:
+            if not isinstance(table, cst.Dict):
+                continue
+            for entry in table.elements:
+                if isinstance(entry, cst.DictElement):
+                    name = string_value(entry.key)
+                    if name is not None and not any(c in name for c in "*?[^$\\"):
+                        self.check(entry.key)
 
     def check(self, node: cst.BaseExpression) -> None:
         name = string_value(node)
@@ -239,8 +277,17 @@ def _registered(name: str, names: frozenset[str]) -> bool:
     return any(n.endswith("." + name) or name.endswith("." + n) for n in names if "." in n)
 
 
-def _is_beat_schedule_target(target: cst.BaseExpression) -> bool:
+def _setting_kind(target: cst.BaseExpression) -> str | None:
+    """"beat_schedule" or "task_routes" for the names a settings module or `app.conf` uses."""
     if isinstance(target, cst.Name):
-        return target.value in BEAT_SCHEDULE_NAMES or target.value.endswith("_BEAT_SCHEDULE")
-    return isinstance(target, cst.Attribute) and target.attr.value == "beat_schedule" and \
-        isinstance(target.value, cst.Attribute) and target.value.attr.value == "conf"
+        name = target.value
+        if name in BEAT_SCHEDULE_NAMES or name.endswith("_BEAT_SCHEDULE"):
+            return "beat_schedule"
+        if name in TASK_ROUTES_NAMES or name.endswith("_TASK_ROUTES"):
+            return "task_routes"
+        return None
+    if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Attribute) \
+            and target.value.attr.value == "conf":
+        return {"beat_schedule": "beat_schedule", "task_routes": "task_routes"}.get(
+            target.attr.value)
+    return None
