@@ -12,6 +12,7 @@ import ast
 import fnmatch
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from functools import cache
 
 from celery_lint.facts.evaluate import apply_op, dotted, evaluate_source
@@ -314,6 +315,8 @@ def default_of(setting: str) -> Value:
     from celery.app.defaults import DEFAULTS
 
     value = DEFAULTS.get(setting)
+    if isinstance(value, timedelta):
+        return int(value.total_seconds())
     if isinstance(value, list):
         return tuple(value)
     if isinstance(value, (bool, int, float, str, type(None), tuple, dict)):
