@@ -10,19 +10,17 @@ from celery_lint.facts.index import ProjectIndex
 from celery_lint.facts.settings import CeleryConfig, SettingsModel
 from celery_lint.rules.settings import (
     CHECKS,
+    DEPLOYMENT_CHECKS,
     FAIL,
     NOT_APPLICABLE,
-    NOT_CHECKED,
     PASS,
     UNKNOWN,
     Audit,
     Row,
 )
 
-STATUS_LABELS = {PASS: "pass", FAIL: "FAIL", UNKNOWN: "unknown", NOT_APPLICABLE: "n/a",
-                 NOT_CHECKED: "not yet checked"}
-STATUS_COLOURS = {PASS: "green", FAIL: "red", UNKNOWN: "yellow", NOT_APPLICABLE: None,
-                  NOT_CHECKED: "magenta"}
+STATUS_LABELS = {PASS: "pass", FAIL: "FAIL", UNKNOWN: "unknown", NOT_APPLICABLE: "n/a"}
+STATUS_COLOURS = {PASS: "green", FAIL: "red", UNKNOWN: "yellow", NOT_APPLICABLE: None}
 VALUE_WIDTH = 44
 
 
@@ -64,7 +62,7 @@ def build_report(index: ProjectIndex) -> Report:
         rows = []
         for check in CHECKS:
             row = check(audit)
-            if row.status != NOT_CHECKED:
+            if check not in DEPLOYMENT_CHECKS:
                 row = Row(row.item, row.code, UNKNOWN, "", None, "; ".join(settings.notes))
             rows.append(row)
         report.sections.append(Section(None, None, [], rows))
@@ -145,8 +143,7 @@ def _clip(value: str) -> str:
 
 def _summary(rows: list[Row]) -> str:
     counts = {status: sum(1 for r in rows if r.status == status) for status in STATUS_LABELS}
-    words = {PASS: "passed", FAIL: "failed", UNKNOWN: "unknown", NOT_APPLICABLE: "not applicable",
-             NOT_CHECKED: "not yet checked (deployment files)"}
+    words = {PASS: "passed", FAIL: "failed", UNKNOWN: "unknown", NOT_APPLICABLE: "not applicable"}
     return ", ".join(f"{counts[s]} {words[s]}" for s in STATUS_LABELS if counts[s]) + "."
 
 

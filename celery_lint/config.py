@@ -42,6 +42,7 @@ class Config:
     extend_exclude: tuple[str, ...] = ()
     settings_module: str | None = None
     dev_settings: tuple[str, ...] = DEFAULT_DEV_SETTINGS
+    dev_deployments: tuple[str, ...] = ()  # deployment files that are not production (globs)
     view_modules: tuple[str, ...] = ()
     side_effect_calls: tuple[str, ...] = ()
     fix_time_limits: tuple[tuple[str, int], ...] = (("soft", 300), ("hard", 360))
@@ -90,6 +91,7 @@ _KEYS = {
     "extend-exclude": ("extend_exclude", _string_list),
     "settings-module": ("settings_module", _string),
     "dev-settings": ("dev_settings", _string_list),
+    "dev-deployments": ("dev_deployments", _string_list),
     "view-modules": ("view_modules", _string_list),
     "side-effect-calls": ("side_effect_calls", _string_list),
     "fix-time-limits": ("fix_time_limits", _fix_time_limits),

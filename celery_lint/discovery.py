@@ -30,8 +30,11 @@ class DiscoveryWarning:
     message: str
 
 
-def is_python(path: Path) -> bool:
-    return path.suffix == ".py"
+def is_lintable(path: Path) -> bool:
+    """A Python file or a deployment file (Procfile, compose, Kubernetes, supervisord, ...)."""
+    from celery_lint.facts.deploy import deploy_kind
+
+    return path.suffix == ".py" or deploy_kind(path) is not None
 
 
 class _Ignorer:
@@ -94,7 +97,7 @@ def discover(paths: list[Path], config: Config) -> tuple[list[Discovered], list[
             )
             for name in filenames:
                 file = here / name
-                if is_python(file) and file not in found and not ignorer.ignored(file, False):
+                if is_lintable(file) and file not in found and not ignorer.ignored(file, False):
                     found[file] = Discovered(file, explicit=False)
     return sorted(found.values(), key=lambda d: d.path), warnings
 

@@ -12,12 +12,19 @@ import pathspec
 from celery_lint.config import Config
 from celery_lint.diagnostics import Diagnostic, Location
 from celery_lint.discovery import discover
+from celery_lint.facts.deploy import (
+    deploy_kind,
+    read_deploy_facts,
+    script_candidates,
+    worth_reading,
+)
 from celery_lint.facts.index import ProjectIndex, build_index
 from celery_lint.facts.python import read_python_facts
-from celery_lint.facts.types import FileFacts
+from celery_lint.facts.types import DeployFacts, FileFacts
 from celery_lint.registry import expand_codes, get_rule, selected_rules
 from celery_lint.rules import VISITOR_RULES
 from celery_lint.rules.base import FileContext, RuleBatch
+from celery_lint.rules.deploy import deploy_diagnostics
 from celery_lint.rules.engine import SYNTAX_ERROR, UNUSED_NOQA
 from celery_lint.rules.settings import project_diagnostics
 from celery_lint.source import SourceError, SourceFile
@@ -26,7 +33,7 @@ from celery_lint.source import SourceError, SourceFile
 # mentions one of these.
 PHASE2_WORDS = (".delay(", "apply_async", "send_task", "signature(", ".s(", ".si(",
                 "beat_schedule", "BEAT_SCHEDULE", "task_routes", "TASK_ROUTES", "ROUTES",
-                "TIME_LIMIT", "noqa")
+                "TIME_LIMIT", "noqa", "crontab", "add_periodic_task", "PeriodicTask")
 PROJECT_MARKERS = ("manage.py", "pyproject.toml", "setup.py", "setup.cfg", ".git")
 
 
@@ -47,6 +54,7 @@ class _Loaded:
     source: SourceFile | None
     facts: FileFacts | None
     checked: bool
+    deploy: DeployFacts | None = None
 
 
 def display_path(path: Path) -> str:
@@ -64,7 +72,8 @@ def project_root_of(file: Path) -> Path:
     return file.absolute().parent
 
 
-def load_source(path: Path, text: str | None = None) -> tuple[SourceFile | None, Diagnostic | str | None]:
+def load_source(path: Path, text: str | None = None, python: bool = True
+                ) -> tuple[SourceFile | None, Diagnostic | str | None]:
     """Read one file: a SourceFile, or a CEL001 diagnostic (undecodable) or a warning (unreadable)."""
     shown = display_path(path)
     try:
@@ -72,7 +81,9 @@ def load_source(path: Path, text: str | None = None) -> tuple[SourceFile | None,
     except OSError as exc:
         return None, f"{shown}: cannot read: {exc.strerror or exc}"
     try:
-        return SourceFile.from_bytes(str(path), shown, raw), None
+        source = SourceFile.from_bytes(str(path), shown, raw)
+        source.python = python
+        return source, None
     except SourceError as exc:
         return None, _syntax_diagnostic(str(path), str(exc), 1, 1)
 
@@ -114,8 +125,10 @@ def load_project(paths: list[Path], config: Config, stdin: tuple[Path, str] | No
     for item in found:
         if item.path not in loaded:
             loaded[item.path] = _load(item.path, None, item.path in checked, result)
+    _load_scripts(loaded, config, result)
     index = build_index([entry.facts for entry in loaded.values() if entry.facts is not None],
-                        config)
+                        config, [entry.deploy for entry in loaded.values()
+                                 if entry.deploy is not None])
     return Project(loaded, index, result)
 
 
@@ -126,6 +139,12 @@ def run(paths: list[Path], config: Config, stdin: tuple[Path, str] | None = None
     codes = selected_rules(config.select, config.ignore, config.extend_select)
     by_file = project_diagnostics_by_file(index, codes, result)
     for entry in project.loaded.values():
+        if entry.checked and entry.source is not None and entry.facts is None:
+            # a deployment file: its diagnostics come from the project rules
+            result.files_checked += 1
+            result.diagnostics += _finish(entry.source, by_file.get(entry.source.path, []),
+                                          config, codes)
+            continue
         if entry.checked and entry.source is not None and entry.facts is not None:
             result.files_checked += 1
             try:
@@ -143,26 +162,56 @@ def run(paths: list[Path], config: Config, stdin: tuple[Path, str] | None = None
     return result
 
 
-def _load(path: Path, text: str | None, checked: bool, result: RunResult) -> _Loaded:
-    source, problem = load_source(path, text)
+def _load(path: Path, text: str | None, checked: bool, result: RunResult,
+          kind: str | None = None) -> _Loaded:
+    kind = kind or (None if path.suffix == ".py" else deploy_kind(path))
+    source, problem = load_source(path, text, python=kind is None)
     if isinstance(problem, str):
         result.warnings.append(problem)
-    elif isinstance(problem, Diagnostic) and checked:
+    elif isinstance(problem, Diagnostic) and checked and kind is None:
         result.files_checked += 1
         result.diagnostics.append(problem)
     if source is None:
         return _Loaded(None, None, checked)
+    if kind is not None:
+        if not worth_reading(kind, source.text):
+            return _Loaded(source, None, checked)
+        facts = read_deploy_facts(source.path, kind, source.text)
+        if checked:
+            result.warnings += [f"{source.display_path}: {w}" for w in facts.warnings]
+        return _Loaded(source, None, checked, facts)
     return _Loaded(source, read_python_facts(Path(source.path), source.text), checked)
+
+
+def _load_scripts(loaded: dict[Path, _Loaded], config: Config, result: RunResult) -> None:
+    """Read the scripts that process definitions run (`command: /start-worker`, through a
+    Dockerfile's COPY), also those without a `.sh` name discovery did not pick up."""
+    deploys = [entry.deploy for entry in loaded.values() if entry.deploy is not None]
+    copies = [(source, destination, d.path) for d in deploys for source, destination in d.copies]
+    root = str(config.root)
+    checked = {entry.deploy.path for entry in loaded.values()
+               if entry.deploy is not None and entry.checked}
+    for facts in deploys:
+        for definition in facts.processes:
+            for script, _, _ in definition.scripts:
+                for candidate in script_candidates(script, facts.path, copies, root):
+                    path = Path(candidate)
+                    if path in loaded or not path.is_file():
+                        continue
+                    # checked with the definition that runs it
+                    entry = _load(path, None, facts.path in checked, result, kind="shell")
+                    loaded[path] = entry
+                    break
 
 
 def project_diagnostics_by_file(index: ProjectIndex, codes: frozenset[str],
                                 result: RunResult) -> dict[str, list[Diagnostic]]:
-    """The project-wide rules (the settings audit), by the file each diagnostic sits in."""
+    """The project-wide rules (settings, deployments), by the file each diagnostic sits in."""
     try:
-        found = project_diagnostics(index, codes)
+        found = project_diagnostics(index, codes) + deploy_diagnostics(index, codes)
     except Exception as exc:  # noqa: BLE001 - a bug in a rule must not end the run
         result.internal_errors += 1
-        result.warnings.append(f"settings audit: internal error: {exc!r}")
+        result.warnings.append(f"project rules: internal error: {exc!r}")
         return {}
     by_file: dict[str, list[Diagnostic]] = {}
     for diagnostic in found:
@@ -180,6 +229,12 @@ def check_file(source: SourceFile, facts: FileFacts, index: ProjectIndex, config
         diagnostics.append(_syntax_diagnostic(source.path, message, row, column))
     elif needs_rules(source, facts, index):
         diagnostics += _visit(source, facts, index, config, codes)
+    return _finish(source, diagnostics, config, codes)
+
+
+def _finish(source: SourceFile, diagnostics: list[Diagnostic], config: Config,
+            codes: frozenset[str]) -> list[Diagnostic]:
+    """A file's diagnostics after the selection, per-file ignores and noqa comments."""
     ignored = _per_file_ignored(source.path, config)
     diagnostics = [d for d in diagnostics if d.code in codes | {SYNTAX_ERROR.code}
                    and d.code not in ignored]

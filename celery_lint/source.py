@@ -41,6 +41,7 @@ class SourceFile:
     encoding: str = "utf-8"
     bom: bool = False
     newline: str = "\n"
+    python: bool = True  # else a deployment file: comments are found by a line scan
     _noqa: dict[int, NoqaDirective] | None = field(default=None, repr=False)
 
     @classmethod
@@ -70,7 +71,7 @@ class SourceFile:
     @property
     def noqa(self) -> dict[int, NoqaDirective]:
         if self._noqa is None:
-            self._noqa = _find_noqa(self.text) if "noqa" in self.text.lower() else {}
+            self._noqa = _find_noqa(self.text, self.python) if "noqa" in self.text.lower() else {}
         return self._noqa
 
     @cached_property
@@ -92,23 +93,32 @@ def _detect_newline(text: str) -> str:
     return "\n"
 
 
-def _comments(text: str) -> list[tuple[int, int, str]]:
-    """(row, 0-based column, text) of each comment; falls back to a line scan on bad syntax."""
+def _comments(text: str, python: bool = True) -> list[tuple[int, int, str]]:
+    """(row, 0-based column, text) of each comment; a line scan for other files or bad syntax."""
+    if not python:
+        return _scanned_comments(text)
     try:
         tokens = tokenize.generate_tokens(io.StringIO(text).readline)
         return [(t.start[0], t.start[1], t.string) for t in tokens if t.type == tokenize.COMMENT]
     except (tokenize.TokenError, SyntaxError, IndentationError):
-        found = []
-        for row, line in enumerate(text.splitlines(), start=1):
-            index = line.find("#")
-            if index >= 0:
-                found.append((row, index, line[index:]))
-        return found
+        return _scanned_comments(text)
 
 
-def _find_noqa(text: str) -> dict[int, NoqaDirective]:
+def _scanned_comments(text: str) -> list[tuple[int, int, str]]:
+    """`#` comments found line by line: at the start of a line or after a space."""
+    found = []
+    for row, line in enumerate(text.splitlines(), start=1):
+        index = line.find("#")
+        while index > 0 and not line[index - 1].isspace():
+            index = line.find("#", index + 1)
+        if index >= 0:
+            found.append((row, index, line[index:]))
+    return found
+
+
+def _find_noqa(text: str, python: bool = True) -> dict[int, NoqaDirective]:
     directives: dict[int, NoqaDirective] = {}
-    for row, col, comment in _comments(text):
+    for row, col, comment in _comments(text, python):
         match = _NOQA.search(comment)
         if match is None:
             continue

@@ -18,6 +18,8 @@ APP_ONLY = {k: v for k, v in CELERY_APP.items() if k != "proj/settings.py"}
 CODES = ["CEL404", "CEL301", "CEL302", "CEL311", "CEL303", "CEL312", "CEL405", "CEL402", "CEL304",
          "CEL305", "CEL306", "CEL307", "CEL308", "CEL309", "CEL310", "CEL313", "CEL314"]
 DEPLOYMENT_CODES = {"CEL404", "CEL405", "CEL402"}
+NO_DEPLOYMENT = ("no process definitions found (Procfile, docker-compose, Kubernetes, supervisord, "
+                 "systemd, Dockerfile)")
 JSON_KEYS = {"item", "code", "status", "value", "where", "detail", "settings_module"}
 
 # Settings that pass every settings item of the checklist.
@@ -39,6 +41,40 @@ PRODUCTION_READY = """
     CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
     sentry_sdk.init(dsn=os.environ.get('SENTRY_DSN'), integrations=[CeleryIntegration()])
+"""
+
+# A production compose file that passes the deployment items: workers restart, one beat, Flower.
+COMPOSE = """
+    services:
+      worker:
+        image: shop
+        command: celery -A proj worker -l info -Q celery,shop
+        restart: unless-stopped
+        deploy:
+          replicas: 2
+      beat:
+        image: shop
+        command: celery -A proj beat -l info
+        restart: unless-stopped
+      flower:
+        image: mher/flower
+        restart: unless-stopped
+"""
+
+# A worker without restart policy and a second beat; the worker's -E events count as monitoring.
+COMPOSE_WITHOUT_RESTART = """
+    services:
+      worker:
+        image: shop
+        command: celery -A proj worker -E -l info -Q celery,shop
+      beat:
+        image: shop
+        command: celery -A proj beat -l info
+        restart: unless-stopped
+      beat-again:
+        image: shop
+        command: celery -A proj beat -l info
+        restart: unless-stopped
 """
 
 
@@ -99,7 +135,7 @@ def test_table_statuses_values_and_places(in_tmp: Path) -> None:
     assert rows["CEL303"] == ["pass", "soft time limit",
                               "CELERY_TASK_SOFT_TIME_LIMIT = 240, CELERY_T…",
                               "proj/settings.py:3", "CEL303"]
-    assert rows["CEL404"][0] == "not yet checked"
+    assert rows["CEL404"] == ["unknown", "worker restarts on crash", "", "-", "CEL404"]
     assert rows["CEL307"][0] == "n/a"
 
 
@@ -123,7 +159,26 @@ def test_table_details_of_a_failing_row(in_tmp: Path) -> None:
 def test_table_summary_line(in_tmp: Path) -> None:
     write_project(in_tmp, {**APP_ONLY, "proj/settings.py": PRODUCTION_READY})
     stdout = invoke(["audit"]).stdout
-    assert stdout.splitlines()[-1] == "14 passed, 3 not yet checked (deployment files)."
+    assert stdout.splitlines()[-1] == "14 passed, 3 unknown."
+
+
+def test_table_summary_line_with_deployment_files(in_tmp: Path) -> None:
+    write_project(in_tmp, {**APP_ONLY, "proj/settings.py": PRODUCTION_READY,
+                           "docker-compose.yml": COMPOSE})
+    stdout = invoke(["audit"]).stdout
+    assert stdout.splitlines()[-1] == "17 passed."
+
+
+def test_table_deployment_rows_with_their_places(in_tmp: Path) -> None:
+    write_project(in_tmp, {**APP_ONLY, "proj/settings.py": PRODUCTION_READY,
+                           "docker-compose.yml": COMPOSE_WITHOUT_RESTART})
+    rows = {row[4]: row for row in table_rows(invoke(["audit"]).stdout)}
+    assert rows["CEL404"] == ["FAIL", "worker restarts on crash", "1 process definition(s)",
+                              "docker-compose.yml:4", "CEL404"]
+    assert rows["CEL405"] == ["pass", "Flower or other monitor", "worker `worker` with task events (-E)",
+                              "docker-compose.yml:4", "CEL405"]
+    assert rows["CEL402"] == ["FAIL", "beat runs on a single node", "1 process definition(s)",
+                              "docker-compose.yml:11", "CEL402"]
 
 
 def test_table_of_two_production_modules(in_tmp: Path) -> None:
@@ -169,18 +224,66 @@ def test_json_passing_row_with_its_place(in_tmp: Path) -> None:
 def test_json_statuses(in_tmp: Path) -> None:
     _, items = audit_json(in_tmp, {**APP_ONLY, "proj/settings.py": PRODUCTION_READY})
     assert {item["code"]: item["status"] for item in items} == {
-        "CEL404": "not-checked", "CEL301": "pass", "CEL302": "pass", "CEL311": "pass",
-        "CEL303": "pass", "CEL312": "pass", "CEL405": "not-checked", "CEL402": "not-checked",
+        "CEL404": "unknown", "CEL301": "pass", "CEL302": "pass", "CEL311": "pass",
+        "CEL303": "pass", "CEL312": "pass", "CEL405": "unknown", "CEL402": "unknown",
         "CEL304": "pass", "CEL305": "pass", "CEL306": "pass", "CEL307": "pass",
         "CEL308": "pass", "CEL309": "pass", "CEL310": "pass", "CEL313": "pass",
         "CEL314": "pass"}
 
 
-def test_deployment_rows_are_not_checked(in_tmp: Path) -> None:
+def test_deployment_rows_are_unknown_without_process_definitions(in_tmp: Path) -> None:
     _, items = audit_json(in_tmp, CELERY_APP)
+    assert {item["code"]: (item["status"], item["value"], item["where"], item["detail"])
+            for item in items if item["code"] in DEPLOYMENT_CODES} == dict.fromkeys(
+        DEPLOYMENT_CODES, ("unknown", None, None, NO_DEPLOYMENT))
+
+
+def test_deployment_rows_are_unknown_with_only_a_dev_compose_file(in_tmp: Path) -> None:
+    compose = COMPOSE.replace("worker -l info", "worker -B -l info").replace(
+        "restart: unless-stopped", "restart: 'no'")
+    code, items = audit_json(in_tmp, {**APP_ONLY, "proj/settings.py": PRODUCTION_READY,
+                                      "docker-compose.dev.yml": compose})
     assert {item["code"]: item["status"] for item in items
-            if item["code"] in DEPLOYMENT_CODES} == dict.fromkeys(DEPLOYMENT_CODES, "not-checked")
-    assert all(item["where"] is None for item in items if item["code"] in DEPLOYMENT_CODES)
+            if item["code"] in DEPLOYMENT_CODES} == dict.fromkeys(DEPLOYMENT_CODES, "unknown")
+    assert code == 0
+
+
+def test_deployment_rows_pass_with_a_production_compose_file(in_tmp: Path) -> None:
+    code, items = audit_json(in_tmp, {**APP_ONLY, "proj/settings.py": PRODUCTION_READY,
+                                      "docker-compose.yml": COMPOSE})
+    rows = by_code(items)
+    assert {c: (rows[c]["status"], rows[c]["value"]) for c in DEPLOYMENT_CODES} == {
+        "CEL404": ("pass", "1 worker definition(s) restart"),
+        "CEL405": ("pass", "flower `flower`"),
+        "CEL402": ("pass", "one beat per deployment")}
+    assert rows["CEL405"]["where"] == {
+        "filename": str((in_tmp / "docker-compose.yml").resolve()), "row": 12}
+    assert code == 0
+
+
+def test_deployment_rows_fail_at_the_process_definition(in_tmp: Path) -> None:
+    code, items = audit_json(in_tmp, {**APP_ONLY, "proj/settings.py": PRODUCTION_READY,
+                                      "docker-compose.yml": COMPOSE_WITHOUT_RESTART})
+    rows = by_code(items)
+    compose_file = str((in_tmp / "docker-compose.yml").resolve())
+    assert (rows["CEL404"]["status"], rows["CEL404"]["where"]) == (
+        "fail", {"filename": compose_file, "row": 4})
+    assert str(rows["CEL404"]["detail"]).startswith("Worker `worker` has no `restart:` policy")
+    assert (rows["CEL402"]["status"], rows["CEL402"]["where"]) == (
+        "fail", {"filename": compose_file, "row": 11})
+    assert str(rows["CEL402"]["detail"]).startswith("`beat-again` runs beat, and so does `beat`")
+    assert code == 1
+
+
+def test_deployment_rows_not_applicable_without_worker_or_beat(in_tmp: Path) -> None:
+    flower_only = "services:\n  flower:\n    image: mher/flower\n"
+    _, items = audit_json(in_tmp, {**APP_ONLY, "proj/settings.py": PRODUCTION_READY,
+                                   "docker-compose.yml": flower_only})
+    rows = by_code(items)
+    assert {c: (rows[c]["status"], rows[c]["value"]) for c in DEPLOYMENT_CODES} == {
+        "CEL404": ("not-applicable", "no worker process"),
+        "CEL405": ("pass", "flower `flower`"),
+        "CEL402": ("not-applicable", "no beat process")}
 
 
 def test_value_from_the_environment_is_unknown_with_its_default(in_tmp: Path) -> None:
@@ -246,8 +349,7 @@ def test_project_without_a_celery_app(in_tmp: Path) -> None:
     assert "note: no Celery app found" in result.stdout
     rows = table_rows(result.stdout)
     assert [row[4] for row in rows] == CODES
-    assert {row[4]: row[0] for row in rows} == {
-        code: "not yet checked" if code in DEPLOYMENT_CODES else "unknown" for code in CODES}
+    assert {row[4]: row[0] for row in rows} == dict.fromkeys(CODES, "unknown")
     assert result.exit_code == 0
 
 
@@ -260,8 +362,7 @@ def test_project_with_no_production_settings_module(in_tmp: Path) -> None:
         '[tool.celery-lint]\nsettings-module = "proj.settings.nowhere"\n', encoding="utf-8")
     result = invoke(["audit", "--output-format", "json"])
     items = json.loads(result.stdout)
-    assert {item["status"] for item in items if item["code"] not in DEPLOYMENT_CODES} \
-        == {"unknown"}
+    assert {item["status"] for item in items} == {"unknown"}
     assert result.exit_code == 0
 
 

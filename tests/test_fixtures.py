@@ -52,6 +52,8 @@ def test_celeryconfig_covers_the_settings_rules_of_a_config_module() -> None:
 # -- the settings audit -------------------------------------------------------------------------
 
 DEPLOYMENT_ROWS = {"CEL402", "CEL404", "CEL405"}
+NO_DEPLOYMENT = ("no process definitions found (Procfile, docker-compose, Kubernetes, supervisord, "
+                 "systemd, Dockerfile)")
 
 
 def report_of(name: str) -> Report:
@@ -76,8 +78,17 @@ def test_clean_audit_has_no_failing_or_unknown_row() -> None:
     assert report.settings.production == ("config.settings.production",)
     assert not report.failed
     statuses = {code: row.status for code, row in rows_of("clean").items()}
-    assert statuses == {code: "not-checked" if code in DEPLOYMENT_ROWS else "pass"
-                        for code in statuses}
+    assert statuses == dict.fromkeys(statuses, "pass")
+    assert DEPLOYMENT_ROWS <= set(statuses)
+
+
+def test_clean_audit_passes_the_deployment_rows_from_its_compose_file() -> None:
+    rows = rows_of("clean")
+    assert (rows["CEL404"].value, rows["CEL404"].where) == ("2 worker definition(s) restart", None)
+    assert (rows["CEL405"].value, rows["CEL405"].where) == (
+        "flower `flower`", where("clean", "docker-compose.yml:31"))
+    assert (rows["CEL402"].value, rows["CEL402"].where) == ("one beat per deployment", None)
+    assert all(rows[code].diagnostics == [] for code in DEPLOYMENT_ROWS)
 
 
 def test_clean_audit_reads_the_production_chain() -> None:
@@ -124,8 +135,38 @@ def test_shop_audit_shows_a_value_from_the_environment_without_failing_it() -> N
 def test_shop_audit_passes_what_its_settings_get_right() -> None:
     rows = rows_of("shop")
     assert {code for code, row in rows.items() if row.status == "pass"} == {
-        "CEL304", "CEL308", "CEL310", "CEL314"}
+        "CEL304", "CEL308", "CEL310", "CEL311", "CEL314"}
+    assert rows["CEL311"].value == "task options route to exports, notifications, payments"
     assert rows["CEL313"].status == "not-applicable"  # acks late is off
+
+
+def diagnostic_places(row: Row, name: str) -> list[str]:
+    return [f"{Path(d.path).relative_to(FIXTURES / name).as_posix()}:{d.location.row}"
+            for d in row.diagnostics]
+
+
+def test_shop_audit_fails_the_deployment_rows_at_the_process_definitions() -> None:
+    rows = rows_of("shop")
+    assert {code: rows[code].status for code in DEPLOYMENT_ROWS} == dict.fromkeys(
+        DEPLOYMENT_ROWS, "fail")
+    restarts = rows["CEL404"]
+    assert (restarts.value, restarts.where) == (
+        "2 process definition(s)", where("shop", "deploy/systemd/celery-worker.service:11"))
+    assert sorted(diagnostic_places(restarts, "shop")) == [
+        "deploy/systemd/celery-worker.service:11", "docker-compose.prod.yml:23"]
+    beat = rows["CEL402"]
+    assert (beat.value, beat.where) == (
+        "3 process definition(s)", where("shop", "deploy/k8s/worker.yaml:22"))
+    assert sorted(diagnostic_places(beat, "shop")) == [
+        "deploy/k8s/worker.yaml:22", "docker-compose.prod.yml:28", "docker-compose.prod.yml:35"]
+    assert "(and 2 more)" in beat.detail
+
+
+def test_shop_audit_ignores_the_flower_of_its_dev_compose_file() -> None:
+    row = rows_of("shop")["CEL405"]
+    assert (row.status, row.value, row.where) == (
+        "fail", "none found", where("shop", "config/settings/production.py:1"))
+    assert diagnostic_places(row, "shop") == ["config/settings/production.py:1"]
 
 
 def test_celeryconfig_audit_reads_a_config_module_without_namespace() -> None:
@@ -151,10 +192,12 @@ def test_celeryconfig_audit_finds_the_lowercase_typo_and_the_old_name() -> None:
 
 def test_celeryconfig_audit_rows() -> None:
     rows = rows_of("celeryconfig")
-    assert {code: row.status for code, row in rows.items()
-            if row.status not in ("pass", "not-checked")} == {
+    assert {code: row.status for code, row in rows.items() if row.status != "pass"} == {
         "CEL301": "fail", "CEL304": "fail", "CEL306": "fail", "CEL312": "fail",
-        "CEL307": "not-applicable", "CEL310": "not-applicable", "CEL313": "not-applicable"}
+        "CEL307": "not-applicable", "CEL310": "not-applicable", "CEL313": "not-applicable",
+        "CEL404": "unknown", "CEL405": "unknown", "CEL402": "unknown"}
+    assert all((rows[code].detail, rows[code].where) == (NO_DEPLOYMENT, None)
+               for code in DEPLOYMENT_ROWS)
     assert rows["CEL301"].where == where("celeryconfig", "proj/celeryconfig.py:1")
     assert rows["CEL304"].where == where("celeryconfig", "proj/celeryconfig.py:14")
 

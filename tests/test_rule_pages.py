@@ -11,7 +11,7 @@ from helpers import lint
 from celery_lint.pages import page, pages_dir
 from celery_lint.registry import all_rules
 
-_BLOCK = re.compile(r'```python title="(?P<path>[^"]+)"\n(?P<code>.*?)```', re.DOTALL)
+_BLOCK = re.compile(r'```(?:\w+)? title="(?P<path>[^"]+)"\n(?P<code>.*?)```', re.DOTALL)
 _SECTION = re.compile(r"^## (?P<title>.+)$", re.MULTILINE)
 
 

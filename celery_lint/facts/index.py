@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from celery_lint.config import Config
+from celery_lint.facts.deploy import Deployment, build_deployments
 from celery_lint.facts.settings import (
     CeleryConfig,
     ConfiguredValue,
@@ -17,6 +18,7 @@ from celery_lint.facts.settings import (
 from celery_lint.facts.types import (
     CeleryApp,
     ClassFact,
+    DeployFacts,
     FileFacts,
     TaskDefinition,
     Unknown,
@@ -44,6 +46,13 @@ _MAX_ALIAS_STEPS = 8
 class ProjectIndex:
     files: dict[str, FileFacts]  # by module name
     config: Config = field(default_factory=Config)
+    deploy_files: list[DeployFacts] = field(default_factory=list)
+
+    @cached_property
+    def deployments(self) -> list[Deployment]:
+        """The project's deployments (a Procfile, a compose file, ...), with their processes."""
+        return build_deployments(self.deploy_files, str(self.config.root),
+                                 self.config.dev_deployments)
 
     # -- modules and names -----------------------------------------------------------------
     @cached_property
@@ -232,9 +241,10 @@ def _is_views_module(module: str, patterns: tuple[str, ...]) -> bool:
     return any(fnmatch.fnmatch(module, p) for p in patterns)
 
 
-def build_index(facts: list[FileFacts], config: Config) -> ProjectIndex:
+def build_index(facts: list[FileFacts], config: Config,
+                deploy_files: list[DeployFacts] | None = None) -> ProjectIndex:
     files: dict[str, FileFacts] = {}
     for item in facts:
         # two files with one module name (scripts in different folders): keep the first
         files.setdefault(item.module, item)
-    return ProjectIndex(files, config)
+    return ProjectIndex(files, config, deploy_files or [])

@@ -31,6 +31,8 @@ URL_FUNCTIONS = {"path", "re_path", "url"}
 APP_METHODS = {"config_from_object", "autodiscover_tasks"}
 MANAGER_SUFFIXES = ("Manager",)
 
+QUEUE_CALLS = frozenset({"task", "shared_task", "apply_async", "set", "signature", "send_task",
+                         "s", "si", "options"})
 DYNAMIC_NAME_CALLS = frozenset({"globals", "exec", "vars", "locals"})
 MUTATING_METHODS = frozenset({"append", "extend", "insert", "update"})
 AUGMENTED = {ast.Add: "+", ast.Sub: "-", ast.BitOr: "|", ast.Mult: "*"}
@@ -54,6 +56,7 @@ class _Reader:
         self.routed: list[str] = []
         self.settings_ops: list[SettingsOp] = []
         self.monitoring: set[tuple[str, int]] = set()
+        self.queues: list[tuple[str, int, int, str]] = []
         self.settings_values: dict[str, Value] = {}
         self.django_settings_module: str | None = None
         self.module_names = {
@@ -250,6 +253,8 @@ class _Reader:
             elif func.attr == "update" and isinstance(func.value, ast.Attribute) \
                     and func.value.attr == "conf" and dotted(func.value.value) in self.apps:
                 self._conf_update(dotted(func.value.value) or "", node)
+        if node.keywords:
+            self._queue(node)
         callee = self.qualify(func) or ""
         if callee in MONITORING_CALLS:
             self.monitoring.add((MONITORING_CALLS[callee], node.lineno))
@@ -258,6 +263,20 @@ class _Reader:
             target = self.qualify(node.args[1])
             if target:
                 self.routed.append(target)
+
+    def _queue(self, node: ast.Call) -> None:
+        """`queue="x"` given to a task decorator, `apply_async`, `.set`, `signature`, `send_task`."""
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else \
+            func.id if isinstance(func, ast.Name) else None
+        if name not in QUEUE_CALLS:
+            return
+        for keyword in node.keywords:
+            value = keyword.value
+            if keyword.arg == "queue" and isinstance(value, ast.Constant) \
+                    and isinstance(value.value, str):
+                self.queues.append((value.value, value.lineno, value.col_offset + 1,
+                                    f"`queue=` of `{dotted(func) or name}(...)`"))
 
     def _monitoring_name(self, node: ast.Attribute | ast.Name) -> None:
         """`task_failure.connect` (call or decorator) and Sentry's `CeleryIntegration`."""
@@ -372,6 +391,7 @@ class _Reader:
             settings_ops=tuple(self.settings_ops),
             django_settings_module=self.django_settings_module,
             monitoring=tuple(sorted(self.monitoring)),
+            queues=tuple(self.queues),
         )
 
 

@@ -162,4 +162,60 @@ class FileFacts:
     django_settings_module: str | None = None
     # failure monitoring found, with its line: "task_failure", "sentry", "on_failure", ...
     monitoring: tuple[tuple[str, int], ...] = ()
+    # `queue="x"` of task decorators and calls: (queue, line, column, how)
+    queues: tuple[tuple[str, int, int, str], ...] = ()
     syntax_error: tuple[str, int, int] | None = None  # message, row, column
+
+
+# -- deployment files ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Invocation:
+    """One `celery ...` command line found in a process definition."""
+
+    command: str  # "worker", "beat", "flower", "events", "multi", ... ("" when unknown)
+    app: str | None
+    queues: tuple[str, ...] | None  # -Q; None when not given
+    exclude_queues: tuple[str, ...] = ()
+    embedded_beat: bool = False  # worker -B
+    events: bool = False  # worker -E
+    text: str = ""  # the command line as written
+    line: int = 1
+    column: int = 1
+    dynamic: bool = False  # an argument comes from a variable ($QUEUES): its value is unknown
+
+
+@dataclass(frozen=True)
+class ProcessDef:
+    """A process as one deployment file states it, before `extends` and scripts are followed.
+
+    `replicas` is None when the file does not say (the platform's default or a command-line
+    scale); `per_node` marks a DaemonSet; `template` a systemd template unit (name@.service).
+    `restarts` is True, False, or None when the file cannot tell.
+    """
+
+    name: str
+    invocations: tuple[Invocation, ...]
+    line: int
+    replicas: int | None = None
+    replicas_text: str | None = None  # replicas written as something that is not a number
+    per_node: bool = False
+    template: bool = False
+    restarts: bool | None = None
+    restart_text: str = ""  # how the restart policy is written, for messages
+    scripts: tuple[tuple[str, int, int], ...] = ()  # commands that run a file: (path, line, col)
+    image: str = ""
+    extends: tuple[str | None, str] | None = None  # compose: (file or None, service)
+    has_command: bool = True
+    source: str | None = None  # the file its command is in, when inherited from another file
+
+
+@dataclass(frozen=True)
+class DeployFacts:
+    """What one deployment file says about the processes it runs."""
+
+    path: str
+    kind: str  # "procfile", "compose", "kubernetes", "supervisord", "systemd", "dockerfile", "shell"
+    processes: tuple[ProcessDef, ...] = ()
+    copies: tuple[tuple[str, str], ...] = ()  # Dockerfile COPY/ADD: (source, destination)
+    warnings: tuple[str, ...] = ()
+    dev_hints: tuple[str, ...] = ()  # signs of a development setup (runserver, mounted source)

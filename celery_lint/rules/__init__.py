@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from celery_lint.rules import engine, settings
+from celery_lint.rules import deploy, engine, settings
 from celery_lint.rules.base import Rule
 from celery_lint.rules.calls import (
     BlockingCallInView,
@@ -19,6 +19,11 @@ from celery_lint.rules.definitions import (
     RetryNotRaised,
     SoftLimitNotBelowHard,
 )
+from celery_lint.rules.schedules import (
+    InvalidCrontab,
+    PeriodicArgsNotJson,
+    PeriodicTaskWithoutExpires,
+)
 
 VISITOR_RULES: tuple[type[Rule], ...] = (
     OrmObjectArgument,
@@ -32,6 +37,9 @@ VISITOR_RULES: tuple[type[Rule], ...] = (
     BindMismatch,
     ResultGetInTask,
     OrmObjectParameter,
+    InvalidCrontab,
+    PeriodicTaskWithoutExpires,
+    PeriodicArgsNotJson,
 )
 
-__all__ = ["VISITOR_RULES", "Rule", "engine", "settings"]
+__all__ = ["VISITOR_RULES", "Rule", "deploy", "engine", "settings"]

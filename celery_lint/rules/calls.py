@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass
 from typing import ClassVar
 
 import libcst as cst
 
 from celery_lint.analysis.calls import TaskCall, chain_links, is_result_wait
-from celery_lint.analysis.values import ORM_KINDS, Kind, Value, source_of, string_value
+from celery_lint.analysis.values import ORM_KINDS, Binder, Kind, Value, source_of, string_value
 from celery_lint.diagnostics import Applicability, Severity
 from celery_lint.facts.types import Param, TaskDefinition
 from celery_lint.registry import RuleInfo, register
@@ -17,6 +18,12 @@ from celery_lint.rules.base import Rule
 JSON_LIKE = ("json", "msgpack")  # serializers that cannot carry sets, functions or files
 BEAT_SCHEDULE_NAMES = frozenset({"CELERY_BEAT_SCHEDULE", "CELERYBEAT_SCHEDULE", "beat_schedule"})
 TASK_ROUTES_NAMES = frozenset({"CELERY_TASK_ROUTES", "CELERY_ROUTES", "task_routes"})
+PERIODIC_TASK = "django_celery_beat.models.PeriodicTask"
+PERIODIC_TASK_CALLS = frozenset({PERIODIC_TASK} | {
+    f"{PERIODIC_TASK}.objects.{method}" for method in (
+        "create", "get_or_create", "update_or_create", "acreate", "aget_or_create",
+        "aupdate_or_create")})
+DEFAULTS_KEYWORDS = frozenset({"defaults", "create_defaults"})
 
 
 def _travelling(call: TaskCall) -> list[cst.BaseExpression]:
@@ -191,6 +198,11 @@ class UnknownTaskName(Rule):
         if call is not None and call.name_node is not None:
             self.check(call.name_node)
             return
+        periodic = periodic_task_fields(node, self.binder)
+        if periodic is not None:
+            if "task" in periodic.values:
+                self.check(periodic.values["task"])
+            return
         func = node.func
         if isinstance(func, cst.Attribute) and func.attr.value == "update" and isinstance(
                 func.value, cst.Attribute) and func.value.attr.value == "conf":
@@ -268,6 +280,38 @@ class UnknownTaskName(Rule):
             self.report(node, f"No task is registered as `{name}`; did you mean `{close[0]}`?")
         elif ours:
             self.report(node, f"No task in the project is registered as `{name}`")
+
+
+@dataclass(frozen=True)
+class PeriodicTaskFields:
+    values: dict[str, cst.BaseExpression]  # by field name, from keywords and `defaults=`
+    complete: bool  # False when a `**kwargs` or a `defaults=` that is not a dict may set more
+
+
+def periodic_task_fields(node: cst.Call, binder: Binder) -> PeriodicTaskFields | None:
+    """The fields a django-celery-beat `PeriodicTask(...)` or `PeriodicTask.objects.create(...)`
+    (also `get_or_create` and `update_or_create` with their defaults) sets; None for other calls."""
+    qualname = binder.infer(node.func).qualname
+    if qualname not in PERIODIC_TASK_CALLS:
+        return None
+    values: dict[str, cst.BaseExpression] = {}
+    complete = True
+    for arg in node.args:
+        if arg.keyword is None:
+            complete = False
+        elif arg.keyword.value in DEFAULTS_KEYWORDS and qualname.endswith("_or_create"):
+            if not isinstance(arg.value, cst.Dict):
+                complete = False
+                continue
+            for element in arg.value.elements:
+                key = string_value(element.key) if isinstance(element, cst.DictElement) else None
+                if key is None:
+                    complete = False
+                else:
+                    values.setdefault(key, element.value)
+        else:
+            values[arg.keyword.value] = arg.value
+    return PeriodicTaskFields(values, complete)
 
 
 def _registered(name: str, names: frozenset[str]) -> bool:

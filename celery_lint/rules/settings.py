@@ -75,8 +75,7 @@ RETRY_ON_STARTUP = register(RuleInfo(
     "CEL314", "connection-retry-on-startup-unset", Severity.INFO,
     "`broker_connection_retry_on_startup` not set"))
 
-PASS, FAIL, UNKNOWN, NOT_APPLICABLE, NOT_CHECKED = (
-    "pass", "fail", "unknown", "not-applicable", "not-checked")
+PASS, FAIL, UNKNOWN, NOT_APPLICABLE = "pass", "fail", "unknown", "not-applicable"
 INSECURE_CONTENT = {"pickle", "yaml", "application/x-python-serialize", "application/x-yaml"}
 SERIALIZER_SETTINGS = ("accept_content", "task_serializer", "result_serializer",
                        "result_accept_content")
@@ -158,9 +157,43 @@ def _missing_row(audit: Audit, item: str, info: RuleInfo, setting: str, message:
 
 
 # -- the checks, in the order of the report ---------------------------------------------------
+NO_DEPLOYMENT = ("no process definitions found (Procfile, docker-compose, Kubernetes, "
+                 "supervisord, systemd, Dockerfile)")
+
+
+def no_deployment(audit: Audit) -> str:
+    dev = [d.name for d in audit.index.deployments if not d.production]
+    if dev:
+        return (f"no production process definitions ({len(dev)} development deployment(s) "
+                f"ignored: {', '.join(dev)})")
+    return NO_DEPLOYMENT
+
+
+def _deployment_row(audit: Audit, item: str, code: str, diagnostics: list[Diagnostic],
+                    passed: str) -> Row:
+    """A deployment item: failing with its diagnostics, unknown without process definitions."""
+    from celery_lint.rules.deploy import production
+
+    if not any(d.processes for d in production(audit.index)):
+        return Row(item, code, UNKNOWN, "", None, no_deployment(audit))
+    if diagnostics:
+        first = diagnostics[0]
+        where = f"{first.path}:{first.location.row}"
+        more = f" (and {len(diagnostics) - 1} more)" if len(diagnostics) > 1 else ""
+        return Row(item, code, FAIL, f"{len(diagnostics)} process definition(s)", where,
+                   first.message + more, diagnostics)
+    return Row(item, code, PASS, passed)
+
+
 def worker_restarts(audit: Audit) -> Row:
-    return Row("worker restarts on crash", "CEL404", NOT_CHECKED,
-               detail="deployment files are not read yet")
+    from celery_lint.rules.deploy import production, worker_without_restart
+
+    workers = [p for d in production(audit.index) for p in d.processes if p.kind == "worker"]
+    if any(d.processes for d in production(audit.index)) and not workers:
+        return Row("worker restarts on crash", "CEL404", NOT_APPLICABLE, "no worker process")
+    return _deployment_row(audit, "worker restarts on crash", "CEL404",
+                           worker_without_restart(audit.index),
+                           f"{len(workers)} worker definition(s) restart")
 
 
 def acks_late(audit: Audit) -> Row:
@@ -260,13 +293,33 @@ def failure_monitoring(audit: Audit) -> Row:
 
 
 def monitor(audit: Audit) -> Row:
-    return Row("Flower or other monitor", "CEL405", NOT_CHECKED,
-               detail="deployment files are not read yet")
+    from celery_lint.rules.deploy import NO_MONITORING as NO_MONITOR
+    from celery_lint.rules.deploy import monitoring, production
+
+    item = "Flower or other monitor"
+    if not any(d.processes for d in production(audit.index)):
+        return Row(item, NO_MONITOR.code, UNKNOWN, "", None, no_deployment(audit))
+    found, process = monitoring(audit.index)
+    if found is not None:
+        where = f"{process.path}:{process.line}" if process is not None else None
+        return Row(item, NO_MONITOR.code, PASS, found, where)
+    message = ("No Flower, exporter or events-enabled worker (`-E`) in any process definition: "
+               "queue depths, stuck and failing tasks are invisible")
+    diagnostics = [audit.missing(NO_MONITOR, message)] if audit.config.path else []
+    return Row(item, NO_MONITOR.code, FAIL, "none found", audit.config.path and
+               f"{audit.config.path}:1", message, diagnostics)
 
 
 def single_beat(audit: Audit) -> Row:
-    return Row("beat runs on a single node", "CEL402", NOT_CHECKED,
-               detail="deployment files are not read yet")
+    from celery_lint.rules.deploy import production, replicated_beat
+
+    beats = [p for d in production(audit.index) if not d.image_default for p in d.processes
+             if p.runs_beat]
+    if any(d.processes for d in production(audit.index)) and not beats:
+        return Row("beat runs on a single node", "CEL402", NOT_APPLICABLE, "no beat process")
+    return _deployment_row(audit, "beat runs on a single node", "CEL402",
+                           replicated_beat(audit.index),
+                           "one beat per deployment")
 
 
 def serializer(audit: Audit) -> Row:
@@ -543,6 +596,9 @@ CHECKS: tuple[Callable[[Audit], Row], ...] = (
 )
 
 
+DEPLOYMENT_CHECKS = (worker_restarts, monitor, single_beat)
+
+
 # -- unknown settings (CEL306) ----------------------------------------------------------------
 def unknown_setting_message(key: str, namespace: str | None, is_django: bool,
                             mixed: dict[str, str] | None = None) -> str | None:
@@ -659,6 +715,8 @@ def project_diagnostics(index: ProjectIndex, codes: frozenset[str]) -> list[Diag
     found: list[Diagnostic] = []
     for number, audit in enumerate(audits(index)):
         for check in CHECKS:
+            if check in DEPLOYMENT_CHECKS:
+                continue  # reported by rules.deploy, once for the project
             if check is failure_monitoring and number:
                 continue  # project-wide: once, in the first production module
             found += [d for d in check(audit).diagnostics if d.code in codes]
