@@ -18,6 +18,26 @@ DEFAULT_EXCLUDES = (
 )
 
 
+PROJECT_MARKERS = ("manage.py", "pyproject.toml", "setup.py", "setup.cfg", ".git")
+
+
+def project_root_of(file: Path) -> Path:
+    """The folder of the project around `file`: the nearest one with manage.py, pyproject.toml…"""
+    for directory in file.absolute().parents:
+        if any((directory / marker).exists() for marker in PROJECT_MARKERS):
+            return directory
+    return file.absolute().parent
+
+
+def display_path(path: Path) -> str:
+    """`path` as shown to the user: relative to the current folder when under it."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
+    return str(path) if relative.startswith("..") else relative
+
+
 @dataclass(frozen=True)
 class Discovered:
     path: Path

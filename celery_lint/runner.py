@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pathspec
 
 from celery_lint.config import Config
 from celery_lint.diagnostics import Diagnostic, Location
-from celery_lint.discovery import discover
+from celery_lint.discovery import discover, display_path, project_root_of
 from celery_lint.facts.deploy import (
     deploy_kind,
     read_deploy_facts,
@@ -34,7 +33,6 @@ from celery_lint.source import SourceError, SourceFile
 PHASE2_WORDS = (".delay(", "apply_async", "send_task", "signature(", ".s(", ".si(",
                 "beat_schedule", "BEAT_SCHEDULE", "task_routes", "TASK_ROUTES", "ROUTES",
                 "TIME_LIMIT", "noqa", "crontab", "add_periodic_task", "PeriodicTask")
-PROJECT_MARKERS = ("manage.py", "pyproject.toml", "setup.py", "setup.cfg", ".git")
 
 
 class SkippedFile(Exception):
@@ -55,21 +53,6 @@ class _Loaded:
     facts: FileFacts | None
     checked: bool
     deploy: DeployFacts | None = None
-
-
-def display_path(path: Path) -> str:
-    try:
-        return os.path.relpath(path)
-    except ValueError:  # another drive on Windows
-        return str(path)
-
-
-def project_root_of(file: Path) -> Path:
-    """The folder of the project around `file`: the nearest one with manage.py, pyproject.toml…"""
-    for directory in file.absolute().parents:
-        if any((directory / marker).exists() for marker in PROJECT_MARKERS):
-            return directory
-    return file.absolute().parent
 
 
 def load_source(path: Path, text: str | None = None, python: bool = True

@@ -969,6 +969,13 @@ def test_cel401_worker_b_in_a_local_folder(tmp_path: Path) -> None:
                  "CEL401") == []
 
 
+def test_cel401_project_inside_a_folder_named_dev_is_still_production(tmp_path: Path) -> None:
+    # only the path within the project (the folder with manage.py) says dev or not
+    root = tmp_path / "dev" / "shop"
+    assert check(root, {"docker-compose.yml": EMBEDDED_COMPOSE}, "CEL401") == [
+        ("CEL401", "docker-compose.yml", 4)]
+
+
 def test_cel401_worker_beat_in_procfile(tmp_path: Path) -> None:
     procfile = "web: gunicorn proj.wsgi\nworker: celery -A proj worker --beat\n"
     assert check(tmp_path, {"Procfile": procfile}, "CEL401") == [("CEL401", "Procfile", 2)]

@@ -14,7 +14,7 @@ import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
@@ -811,7 +811,7 @@ def build_deployments(files: list[DeployFacts], root: str, dev_patterns: tuple[s
         if group not in deployments:
             name = relative
             if facts.kind in ("kubernetes", "systemd", "supervisord"):
-                folder = relative.rpartition("/")[0] or "."
+                folder = name.rpartition("/")[0] or "."
                 what = {"kubernetes": "Kubernetes manifests", "systemd": "systemd units",
                         "supervisord": "supervisord configs"}[facts.kind]
                 name = f"the {what} in {folder}/"
@@ -833,10 +833,15 @@ def build_deployments(files: list[DeployFacts], root: str, dev_patterns: tuple[s
 
 
 def _relative(path: str, root: str) -> str:
+    """`path` within its project (the folder with manage.py, pyproject.toml, .git...)."""
     import os
 
+    from celery_lint.discovery import project_root_of
+
+    project = str(project_root_of(Path(path.replace("<", "").replace(">", "")
+                                       if path.endswith(">") else path)))
     try:
-        return os.path.relpath(path, root).replace("\\", "/")
+        return os.path.relpath(path, project).replace("\\", "/")
     except ValueError:
         return path
 
