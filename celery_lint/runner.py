@@ -25,6 +25,7 @@ from celery_lint.rules import VISITOR_RULES
 from celery_lint.rules.base import FileContext, RuleBatch
 from celery_lint.rules.deploy import deploy_diagnostics
 from celery_lint.rules.engine import SYNTAX_ERROR, UNUSED_NOQA
+from celery_lint.rules.idempotency import idempotency_diagnostics
 from celery_lint.rules.settings import project_diagnostics
 from celery_lint.source import SourceError, SourceFile
 
@@ -32,7 +33,8 @@ from celery_lint.source import SourceError, SourceFile
 # mentions one of these.
 PHASE2_WORDS = (".delay(", "apply_async", "send_task", "signature(", ".s(", ".si(",
                 "beat_schedule", "BEAT_SCHEDULE", "task_routes", "TASK_ROUTES", "ROUTES",
-                "TIME_LIMIT", "noqa", "crontab", "add_periodic_task", "PeriodicTask")
+                "TIME_LIMIT", "noqa", "crontab", "add_periodic_task", "PeriodicTask",
+                "chord")
 
 
 class SkippedFile(Exception):
@@ -191,7 +193,8 @@ def project_diagnostics_by_file(index: ProjectIndex, codes: frozenset[str],
                                 result: RunResult) -> dict[str, list[Diagnostic]]:
     """The project-wide rules (settings, deployments), by the file each diagnostic sits in."""
     try:
-        found = project_diagnostics(index, codes) + deploy_diagnostics(index, codes)
+        found = project_diagnostics(index, codes) + deploy_diagnostics(index, codes) + \
+            idempotency_diagnostics(index, codes)
     except Exception as exc:  # noqa: BLE001 - a bug in a rule must not end the run
         result.internal_errors += 1
         result.warnings.append(f"project rules: internal error: {exc!r}")

@@ -13,6 +13,7 @@ SIGNATURE_FUNCTIONS = frozenset({"celery.signature", "celery.canvas.signature", 
                                  "celery.canvas.Signature"})
 CHAIN_FUNCTIONS = frozenset({"celery.chain", "celery.canvas.chain", "celery.canvas._chain"})
 CHORD_FUNCTIONS = frozenset({"celery.chord", "celery.canvas.chord", "celery.canvas._chord"})
+GROUP_FUNCTIONS = frozenset({"celery.group", "celery.canvas.group"})
 RESULT_WAITS = frozenset({"get", "wait", "join", "join_native"})
 # methods that run the task: receivers must be known tasks (`.s()` and `.apply()` are common names)
 _TASK_ONLY = frozenset({"s", "si", "signature", "apply", "subtask"})
@@ -149,3 +150,21 @@ def is_result_wait(call: cst.Call, binder: Binder) -> bool:
     if not isinstance(func, cst.Attribute) or func.attr.value not in RESULT_WAITS:
         return False
     return binder.infer(func.value).kind is Kind.ASYNC_RESULT
+
+
+def is_canvas(node: cst.BaseExpression, binder: Binder) -> bool:
+    """A signature or canvas built in place: `task.s(...)` on a project task, `signature(...)`,
+    `chain(...)`, `group(...)`, `chord(...)`, `a.s() | b.s()`, and `.set(...)`/`.clone()` of one."""
+    if isinstance(node, cst.BinaryOperation):
+        return isinstance(node.operator, cst.BitOr) and (
+            is_canvas(node.left, binder) or is_canvas(node.right, binder))
+    if not isinstance(node, cst.Call):
+        return False
+    func = node.func
+    if isinstance(func, cst.Attribute):
+        if func.attr.value in ("s", "si", "signature", "subtask"):
+            return binder.task_of(func.value) is not None
+        if func.attr.value in ("set", "clone"):
+            return is_canvas(func.value, binder)
+    return binder.infer(func).qualname in (SIGNATURE_FUNCTIONS | CHAIN_FUNCTIONS | CHORD_FUNCTIONS
+                                           | GROUP_FUNCTIONS)

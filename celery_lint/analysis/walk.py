@@ -15,6 +15,7 @@ _SKIP = (cst.BaseParenthesizableWhitespace, cst.EmptyLine, cst.TrailingWhitespac
          cst.Comment, cst.LeftParen, cst.RightParen, cst.Comma, cst.Semicolon, cst.Dot,
          cst.AssignEqual, cst.Colon)
 _FIELDS: dict[type, tuple[str, ...]] = {}
+_WANTED: dict[type, bool] = {}
 
 
 def _fields(kind: type) -> tuple[str, ...]:
@@ -27,14 +28,23 @@ def _fields(kind: type) -> tuple[str, ...]:
     return names
 
 
+def _wanted(kind: type) -> bool:
+    """Whether values of `kind` are nodes to walk into (a dict lookup after the first time:
+    `isinstance` against libcst's abstract classes is slow)."""
+    wanted = _WANTED.get(kind)
+    if wanted is None:
+        wanted = _WANTED[kind] = issubclass(kind, cst.CSTNode) and not issubclass(kind, _SKIP)
+    return wanted
+
+
 def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     """The child nodes of `node` in source order, without whitespace and punctuation."""
     for name in _fields(type(node)):
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
-            if not isinstance(value, _SKIP):
-                yield value
-        elif isinstance(value, (list, tuple)):
+        kind = type(value)
+        if kind is list or kind is tuple:
             for item in value:
-                if isinstance(item, cst.CSTNode) and not isinstance(item, _SKIP):
+                if _wanted(type(item)):
                     yield item
+        elif _wanted(kind):
+            yield value

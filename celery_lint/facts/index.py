@@ -20,6 +20,7 @@ from celery_lint.facts.types import (
     ClassFact,
     DeployFacts,
     FileFacts,
+    FunctionFact,
     TaskDefinition,
     Unknown,
 )
@@ -103,6 +104,11 @@ class ProjectIndex:
 
     def rewrites_arguments(self, task: TaskDefinition) -> bool:
         """Whether the task's `base=` class defines `__call__`, and so may change its arguments."""
+        return self.base_defines(task, "__call__")
+
+    def base_defines(self, task: TaskDefinition, *methods: str) -> bool:
+        """Whether the task's `base=` class, or a project class it derives from, defines one of
+        `methods` (a base overriding `apply_async` may send on commit, for instance)."""
         base = task.options.get("base")
         if not isinstance(base, Unknown):
             return False
@@ -114,7 +120,7 @@ class ProjectIndex:
                 qualname = facts.imports[head] + (f".{rest}" if rest else "")
             elif f"{task.module}.{head}" in self.classes:
                 qualname = f"{task.module}.{qualname}"
-        return any("__call__" in cls.methods for cls in self.ancestors(qualname))
+        return any(method in cls.methods for cls in self.ancestors(qualname) for method in methods)
 
     def ancestors(self, qualname: str) -> Iterator[ClassFact]:
         """The project's class `qualname` and the project classes it derives from."""
@@ -183,6 +189,11 @@ class ProjectIndex:
         for cls in self.ancestors(model):
             names.update(cls.managers)
         return frozenset(names)
+
+    @cached_property
+    def functions(self) -> dict[str, FunctionFact]:
+        """Every function and method of the project by qualified name (`module.Class.method`)."""
+        return {f.qualname: f for facts in self.files.values() for f in facts.functions}
 
     @cached_property
     def function_views(self) -> frozenset[str]:

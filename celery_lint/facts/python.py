@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import ast
+import bisect
 from pathlib import Path
 from typing import Any
 
 from celery_lint.analysis.modules import module_name, resolve_relative
+from celery_lint.facts.effects import HANDLER_TYPES, SCOPES, Behaviour, Scanner, new_scanner
 from celery_lint.facts.evaluate import apply_op, dotted, evaluate, is_literal, source_text
 from celery_lint.facts.types import (
     CeleryApp,
@@ -31,6 +33,8 @@ URL_FUNCTIONS = {"path", "re_path", "url"}
 APP_METHODS = {"config_from_object", "autodiscover_tasks"}
 MANAGER_SUFFIXES = ("Manager",)
 
+SCANNED = HANDLER_TYPES
+SCOPE_TYPES = frozenset(SCOPES)
 QUEUE_CALLS = frozenset({"task", "shared_task", "apply_async", "set", "signature", "send_task",
                          "s", "si", "options"})
 DYNAMIC_NAME_CALLS = frozenset({"globals", "exec", "vars", "locals"})
@@ -57,6 +61,10 @@ class _Reader:
         self.settings_ops: list[SettingsOp] = []
         self.monitoring: set[tuple[str, int]] = set()
         self.queues: list[tuple[str, int, int, str]] = []
+        self._scopes: list[tuple[tuple[int, int], tuple[int, int], int, Scanner | None]] = []
+        self._scoped: set[int] = set()
+        self._defined: list[tuple[Any, str, tuple[Param, ...], tuple[str, ...], bool,
+                                  Scanner]] = []
         self.settings_values: dict[str, Value] = {}
         self.django_settings_module: str | None = None
         self.module_names = {
@@ -105,10 +113,19 @@ class _Reader:
                 self._import(node)
         self.settings_ops = self._block(self.tree.body)
         for node in ast.walk(self.tree):
-            if isinstance(node, ast.Call):
-                self._call(node)
-            elif isinstance(node, (ast.Attribute, ast.Name)):
-                self._monitoring_name(node)
+            kind = type(node)
+            if kind in SCANNED:
+                if kind is ast.Call:
+                    self._call(node)  # type: ignore[arg-type]
+                if self._scopes:
+                    scanner = self._scanner_of(node)
+                    if scanner is not None:
+                        scanner.handle(node)
+            elif kind is ast.Attribute or kind is ast.Name:
+                self._monitoring_name(node)  # type: ignore[arg-type]
+            elif kind in SCOPE_TYPES and id(node) not in self._scoped:
+                self._add_scope(node, None)  # a nested function or lambda: runs later
+        self._function_facts()
 
     def _block(self, body: list[ast.stmt]) -> list[SettingsOp]:
         ops: list[SettingsOp] = []
@@ -326,15 +343,50 @@ class _Reader:
         self._add_conf(app, entries)
 
     # -- definitions ---------------------------------------------------------------------
-    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        qualname = f"{self.module}.{node.name}"
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, owner: str = "") -> None:
+        qualname = f"{self.module}.{owner}{node.name}"
         params = _params(node.args, self.qualify)
         decorators = tuple(filter(None, (self.qualify(_callee(d)) for d in node.decorator_list)))
-        self.functions.append(FunctionFact(qualname, params[0].name if params else None, decorators))
-        for decorator in node.decorator_list:
-            task = self._task(node, decorator, params)
-            if task is not None:
-                break
+        is_task = False
+        if not owner:
+            for decorator in node.decorator_list:
+                if self._task(node, decorator, params) is not None:
+                    is_task = True
+                    break
+        scanner = new_scanner(node, self.qualify, follow_calls=is_task)
+        scanner.all_atomic = any(d.rsplit(".", 1)[-1] == "atomic" for d in decorators)
+        self._add_scope(node, scanner)
+        self._defined.append((node, qualname, params, decorators, is_task, scanner))
+
+    def _add_scope(self, node: ast.AST, scanner: Scanner | None) -> None:
+        start = (node.lineno, node.col_offset)  # type: ignore[attr-defined]
+        end = (node.end_lineno, node.end_col_offset)  # type: ignore[attr-defined]
+        bisect.insort(self._scopes, (start, end, id(node), scanner), key=lambda e: e[0])
+        self._scoped.add(id(node))
+
+    def _scanner_of(self, node: ast.AST) -> Scanner | None:
+        """The scanner of the innermost function around `node` (None: module level, or a
+        nested function or lambda, which runs later)."""
+        position = (node.lineno, node.col_offset)  # type: ignore[attr-defined]
+        index = bisect.bisect_right(self._scopes, position, key=lambda e: e[0]) - 1
+        while index >= 0:
+            _, end, _, scanner = self._scopes[index]
+            if position <= end:
+                return scanner
+            index -= 1
+        return None
+
+    def _function_facts(self) -> None:
+        for node, qualname, params, decorators, is_task, scanner in self._defined:
+            behaviour: Behaviour | None = scanner.behaviour()
+            if not is_task:  # only a task's calls are followed (one call deep)
+                behaviour = Behaviour(behaviour.effects, behaviour.guards) \
+                    if behaviour.effects else None
+            keyword = "async def " if isinstance(node, ast.AsyncFunctionDef) else "def "
+            name_column = node.col_offset + len(keyword) + 1
+            self.functions.append(FunctionFact(
+                qualname, params[0].name if params else None, decorators, node.lineno,
+                node.col_offset + 1, name_column + len(node.name), behaviour))
 
     def _task(self, node: ast.FunctionDef | ast.AsyncFunctionDef, decorator: ast.expr,
               params: tuple[Param, ...]) -> TaskDefinition | None:
@@ -371,6 +423,9 @@ class _Reader:
         managers = []
         methods = tuple(s.name for s in node.body
                         if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)))
+        for statement in node.body:
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self._function(statement, owner=f"{node.name}.")
         for statement in node.body:
             if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Call):
                 callee = dotted(_callee(statement.value.func)) or ""

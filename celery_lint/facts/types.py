@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from celery_lint.facts.effects import Behaviour
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,10 @@ class FunctionFact:
     qualname: str
     first_param: str | None
     decorators: tuple[str, ...]
+    line: int = 0
+    column: int = 0  # of the `def` keyword
+    name_end: int = 0  # column just after the function's name
+    behaviour: Behaviour | None = None  # side effects and guards, when it has any (or is a task)
 
 
 @dataclass(frozen=True)

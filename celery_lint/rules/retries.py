@@ -1,0 +1,276 @@
+"""Rules about how a task fails and retries (CEL206, CEL208) and which app it is bound to (CEL209)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import libcst as cst
+
+from celery_lint.analysis.values import Kind, dotted_name, source_of
+from celery_lint.analysis.walk import children
+from celery_lint.diagnostics import Severity
+from celery_lint.facts.settings import CeleryConfig
+from celery_lint.facts.types import FromEnv, TaskDefinition, Unknown, Value
+from celery_lint.registry import RuleInfo, register
+from celery_lint.rules.base import Rule
+from celery_lint.rules.definitions import _decorator_keyword, _task_of
+
+BROAD = ("Exception", "BaseException")
+# handlers that catch Retry or SoftTimeLimitExceeded by name (Retry derives from these two)
+CATCHES_RETRY = frozenset({"Retry", "TaskPredicate", "CeleryError"})
+CATCHES_SOFT_LIMIT = frozenset({"SoftTimeLimitExceeded"})
+_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+
+
+def _descendants(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """Every node below `node` that runs with it: nested functions, classes and lambdas excluded."""
+    for child in children(node):
+        if isinstance(child, _SCOPES):
+            continue
+        yield child
+        yield from _descendants(child)
+
+
+def _builtin(rule: Rule, node: cst.BaseExpression, names: tuple[str, ...]) -> str | None:
+    """The builtin of `names` that `node` refers to, when no import or assignment shadows it."""
+    if isinstance(node, cst.Name) and node.value in names and node not in rule.binder.names:
+        return node.value
+    qualname = rule.binder.infer(node).qualname or ""
+    module, _, name = qualname.rpartition(".")
+    return name if module == "builtins" and name in names else None
+
+
+def _class_name(rule: Rule, node: cst.BaseExpression) -> str:
+    """The last part of the class name an `except` names: `Retry` for `exceptions.Retry`."""
+    qualname = rule.binder.infer(node).qualname or dotted_name(node) or ""
+    return qualname.rpartition(".")[2]
+
+
+def _is_task_retry(rule: Rule, node: cst.CSTNode) -> bool:
+    """`self.retry(...)` on a task, without `throw=False` (which returns instead of raising)."""
+    if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
+            and node.func.attr.value == "retry"):
+        return False
+    if any(a.keyword is not None and a.keyword.value == "throw"
+           and not (isinstance(a.value, cst.Name) and a.value.value == "True") for a in node.args):
+        return False
+    return rule.binder.infer(node.func.value).kind in (Kind.TASK_SELF, Kind.TASK)
+
+
+def _raises_retry(node: cst.CSTNode, any_retry_call: bool = False) -> bool:
+    """`raise Retry(...)`; with `any_retry_call`, also `raise task.retry(...)` on whatever task a
+    helper function was given."""
+    if not isinstance(node, cst.Raise) or node.exc is None:
+        return False
+    exc = node.exc.func if isinstance(node.exc, cst.Call) else node.exc
+    name = (dotted_name(exc) or "").rpartition(".")[2]
+    return name == "Retry" or (any_retry_call and name == "retry")
+
+
+def _is_limit(value: Value) -> bool:
+    """Whether a time-limit value sets a limit; one that is not known is taken as set."""
+    if isinstance(value, FromEnv):
+        return _is_limit(value.default) if value.has_default else True
+    if isinstance(value, Unknown):
+        return True
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+
+
+def _has_soft_limit(task: TaskDefinition, config: CeleryConfig | None) -> bool:
+    if "soft_time_limit" in task.options:
+        return _is_limit(task.options["soft_time_limit"])
+    setting = config.get("task_soft_time_limit") if config is not None else None
+    return setting is not None and _is_limit(setting.value)
+
+
+class SwallowedCeleryException(Rule):
+    info = register(RuleInfo(
+        "CEL206", "swallowed-celery-exception", Severity.WARNING,
+        "`except Exception`/bare `except` that swallows `Retry` or `SoftTimeLimitExceeded` "
+        "without re-raising"))
+
+    def __init__(self, context) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(context)
+        self._tasks: list[TaskDefinition | None] = []
+        self._helpers: dict[str, bool] = {}
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._tasks.append(_task_of(self, node))
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._tasks.pop()
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._tasks.append(None)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._tasks.pop()
+
+    def visit_Try(self, node: cst.Try) -> None:
+        task = self._tasks[-1] if self._tasks else None
+        if task is None:
+            return
+        retry = self._retries(node.body)
+        soft_limit = _has_soft_limit(task, self.context.index.celery_config)
+        for handler in node.handlers:
+            types = self._caught(handler)
+            names = {_class_name(self, t) for t in types or ()}
+            retry = retry and not names & CATCHES_RETRY
+            soft_limit = soft_limit and not names & CATCHES_SOFT_LIMIT
+            if types is None or any(_builtin(self, t, BROAD) for t in types):
+                if (retry or soft_limit) and not self._reraises(handler):
+                    self._report(task, handler, retry, soft_limit)
+                return  # later handlers never see what this one catches
+
+    def _caught(self, handler: cst.ExceptHandler) -> list[cst.BaseExpression] | None:
+        """The classes an `except` names; None for a bare `except:`."""
+        if handler.type is None:
+            return None
+        if isinstance(handler.type, cst.Tuple):
+            return [e.value for e in handler.type.elements]
+        return [handler.type]
+
+    def _retries(self, body: cst.CSTNode) -> bool:
+        """Whether `body` raises Retry: `self.retry()`, `raise Retry(...)` or a helper that does."""
+        for node in _descendants(body):
+            if _is_task_retry(self, node) or _raises_retry(node):
+                return True
+            if isinstance(node, cst.Call) and self._is_retrying_helper(node.func):
+                return True
+        return False
+
+    def _is_retrying_helper(self, func: cst.BaseExpression) -> bool:
+        """A call of a function of this module that raises Retry."""
+        value = self.binder.infer(func)
+        if value.kind is not Kind.FUNCTION or not value.qualname:
+            return False
+        module, _, name = value.qualname.rpartition(".")
+        if module != self.context.facts.module:
+            return False
+        if name not in self._helpers:
+            definition = next((s for s in self.context.module.body
+                               if isinstance(s, cst.FunctionDef) and s.name.value == name), None)
+            self._helpers[name] = definition is not None and any(
+                _raises_retry(n, any_retry_call=True) for n in _descendants(definition.body))
+        return self._helpers[name]
+
+    def _reraises(self, handler: cst.ExceptHandler) -> bool:
+        return any(isinstance(n, cst.Raise) or _is_task_retry(self, n)
+                   for n in _descendants(handler.body))
+
+    def _report(self, task: TaskDefinition, handler: cst.ExceptHandler, retry: bool,
+                soft_limit: bool) -> None:
+        clause = "except:" if handler.type is None else f"except {source_of(handler.type)}"
+        swallowed, effects = [], []
+        if retry:
+            swallowed.append("the `Retry` raised in its `try` block")
+            effects.append("the attempt goes on as if it succeeded while the retry is already "
+                           "queued")
+        if soft_limit:
+            swallowed.append("`SoftTimeLimitExceeded`")
+            effects.append("the soft time limit does not stop the task, which runs on until "
+                           "the hard limit kills its worker process")
+        self.report(handler, f"`{clause}` in task `{task.function}` swallows "
+                             f"{' and '.join(swallowed)}: {'; '.join(effects)}",
+                    end=handler.type)
+
+
+class UnboundedRetry(Rule):
+    info = register(RuleInfo(
+        "CEL208", "unbounded-retry", Severity.WARNING,
+        "`max_retries=None`, or `autoretry_for` catching `Exception`/`BaseException`"))
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        task = _task_of(self, node)
+        if task is None:
+            return
+        max_retries = _decorator_keyword(node, "max_retries")
+        # options of the task as a whole are reported at its `def`, as SPEC places them
+        if max_retries is not None and task.options.get("max_retries", 0) is None:
+            self._report_forever(task.function, node, node.name)
+        retry_kwargs = _decorator_keyword(node, "retry_kwargs")
+        if retry_kwargs is not None and isinstance(retry_kwargs.value, cst.Dict):
+            for element in retry_kwargs.value.elements:
+                if isinstance(element, cst.DictElement) and isinstance(
+                        element.key, cst.SimpleString) and element.key.evaluated_value == \
+                        "max_retries" and _is_none(element.value):
+                    self._report_forever(task.function, node, node.name)
+        autoretry = _decorator_keyword(node, "autoretry_for")
+        if autoretry is not None:
+            value = autoretry.value
+            members = [e.value for e in value.elements] if isinstance(
+                value, (cst.Tuple, cst.List)) else [value]
+            broad = next(filter(None, (_builtin(self, m, BROAD) for m in members)), None)
+            if broad is not None:
+                self.report(node, f"`autoretry_for` with `{broad}` retries task `{task.function}` "
+                                   "on every error, bugs and bad input included: list the "
+                                   "transient errors it should retry", end=node.name)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if not _is_task_retry(self, node):
+            return
+        for arg in node.args:
+            if arg.keyword is not None and arg.keyword.value == "max_retries" \
+                    and _is_none(arg.value):
+                assert isinstance(node.func, cst.Attribute)
+                function = self.binder.function_at(node)
+                task = self.binder.task_of(node.func.value) or (
+                    function.task if function is not None else None)
+                self._report_forever(task.function if task else "task", arg.value)
+
+    def _report_forever(self, function: str, node: cst.CSTNode,
+                        end: cst.CSTNode | None = None) -> None:
+        self.report(node, f"`max_retries=None` lets task `{function}` retry forever: an error "
+                          "that never goes away keeps it in the queue for good", end=end)
+
+
+def _is_none(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "None"
+
+
+class AppTaskInDjangoApp(Rule):
+    info = register(RuleInfo(
+        "CEL209", "app-task-in-django-app", Severity.INFO,
+        "`@app.task` in a Django app module instead of `@shared_task`"))
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        task = _task_of(self, node)
+        if task is None or task.decorator == "shared_task":
+            return
+        index = self.context.index
+        app = index.resolve(task.decorator)
+        if app not in {a.qualname for a in index.apps}:
+            return  # `current_app.task`: not bound to one app
+        package = self._django_app_of(task.module)
+        app_package = self._package_of(app.rpartition(".")[0])
+        if package is None or app_package == package or app_package.startswith(package + "."):
+            return  # the project's own package, next to the app
+        decorator = next((d for d in node.decorators if self._is_task_decorator(d.decorator)),
+                         None)
+        if decorator is None:
+            return
+        callee = decorator.decorator
+        callee = callee.func if isinstance(callee, cst.Call) else callee
+        self.report(node, f"Task `{task.function}` of Django app `{package}` is bound to the "
+                               f"project's Celery app by `@{source_of(callee)}`: use "
+                               "`@shared_task`, so the app does not import the project (circular "
+                               "imports) and can be reused", end=node.name)
+
+    def _django_app_of(self, module: str) -> str | None:
+        """The nearest package around `module` that has a `models` or `apps` module."""
+        files = self.context.index.files
+        package = self._package_of(module)
+        while package:
+            if f"{package}.models" in files or f"{package}.apps" in files:
+                return package
+            package = package.rpartition(".")[0]
+        return None
+
+    def _package_of(self, module: str) -> str:
+        facts = self.context.index.files.get(module)
+        return module if facts is not None and facts.is_package else module.rpartition(".")[0]
+
+    @staticmethod
+    def _is_task_decorator(node: cst.BaseExpression) -> bool:
+        callee = node.func if isinstance(node, cst.Call) else node
+        return isinstance(callee, cst.Attribute) and callee.attr.value == "task"

@@ -1,0 +1,663 @@
+"""CEL103 enqueue-in-transaction, one tiny project per shape, each flagged shape beside its near miss.
+
+A source string is dedented and its leading newline dropped, so its first line of code is row 1.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers import CELERY_APP, MODELS, codes_at, run_project
+
+TASKS = """
+    from celery import shared_task
+
+
+    @shared_task
+    def process_order(order_id, note=None):
+        pass
+"""
+
+SHOP = {**CELERY_APP, "shop/models.py": MODELS, "shop/tasks.py": TASKS}
+
+SETTINGS = """
+    CELERY_BROKER_URL = "redis://localhost:6379/0"
+    CELERY_TASK_TIME_LIMIT = 300
+    CELERY_TASK_SOFT_TIME_LIMIT = 240
+"""
+
+ATOMIC_SETTINGS = SETTINGS + """
+    DATABASES = {
+        "default": {"ENGINE": "django.db.backends.postgresql", "NAME": "shop",
+                    "ATOMIC_REQUESTS": True},
+    }
+"""
+
+
+def rows(tmp_path: Path, source: str, path: str = "shop/services.py",
+         files: dict[str, str] | None = None) -> list[int]:
+    """Rows of CEL103 in `path` of the shop project, `source` written at `path`."""
+    project = {**SHOP, **(files or {}), path: source}
+    return [row for _, row in codes_at(tmp_path, project, path, select=("CEL103",))]
+
+
+def view_rows(tmp_path: Path, source: str, settings: str = ATOMIC_SETTINGS) -> list[int]:
+    return rows(tmp_path, source, "shop/views.py", {"proj/settings.py": settings})
+
+
+# -- `with transaction.atomic():` -------------------------------------------------------------
+
+@pytest.mark.parametrize("call", [
+    "process_order.delay(order.pk)",
+    "process_order.apply_async(args=[order.pk])",
+    "process_order.apply_async((order.pk,), countdown=10)",
+])
+def test_enqueue_inside_atomic_block(tmp_path, call):
+    source = f"""
+        from django.db import transaction
+
+        from shop.models import Order
+        from shop.tasks import process_order
+
+
+        def place_order():
+            with transaction.atomic():
+                order = Order.objects.create(status="new")
+                {call}
+    """
+    assert rows(tmp_path, source) == [10]
+
+
+def test_delay_on_commit_inside_atomic_block_not_flagged(tmp_path):
+    source = """
+        from django.db import transaction
+
+        from shop.models import Order
+        from shop.tasks import process_order
+
+
+        def place_order():
+            with transaction.atomic():
+                order = Order.objects.create(status="new")
+                process_order.delay_on_commit(order.pk)
+                process_order.apply_async_on_commit(args=[order.pk])
+    """
+    assert rows(tmp_path, source) == []
+
+
+def test_enqueue_after_atomic_block_not_flagged(tmp_path):
+    source = """
+        from django.db import transaction
+
+        from shop.models import Order
+        from shop.tasks import process_order
+
+
+        def place_order():
+            with transaction.atomic():
+                order = Order.objects.create(status="new")
+            process_order.delay(order.pk)
+    """
+    assert rows(tmp_path, source) == []
+
+
+def test_on_commit_lambda_inside_atomic_block_not_flagged(tmp_path):
+    source = """
+        from django.db import transaction
+
+        from shop.models import Order
+        from shop.tasks import process_order
+
+
+        def place_order():
+            with transaction.atomic():
+                order = Order.objects.create(status="new")
+                transaction.on_commit(lambda: process_order.delay(order.pk))
+    """
+    assert rows(tmp_path, source) == []
+
+
+def test_on_commit_partial_inside_atomic_block_not_flagged(tmp_path):
+    source = """
+        from functools import partial
+
+        from django.db import transaction
+
+        from shop.models import Order
+        from shop.tasks import process_order
+
+
+        def place_order():
+            with transaction.atomic():
+                order = Order.objects.create(status="new")
+                transaction.on_commit(partial(process_order.delay, order.pk))
+    """
+    assert rows(tmp_path, source) == []
+
+
+def test_on_commit_given_the_result_of_delay_is_flagged(tmp_path):
+    # `.delay()` runs at once here: on_commit receives its AsyncResult, not a function
+    source = """
+        from django.db import transaction
+
+        from shop.models import Order
+        from shop.tasks import process_order
+
+
+        def place_order():
+            with transaction.atomic():
+                order = Order.objects.create(status="new")
+                transaction.on_commit(process_order.delay(order.pk))
+    """
+    assert rows(tmp_path, source) == [10]
+
+
+def test_atomic_imported_by_name_with_database(tmp_path):
+    source = """
+        from django.db.transaction import atomic
+
+        from shop.models import Order
+        from shop.tasks import process_order
+
+
+        def place_order():
+            with atomic(using="orders"):
+                order = Order.objects.create(status="new")
+                process_order.delay(order.pk)
+    """
+    assert rows(tmp_path, source) == [10]
+
+
+def test_atomic_among_several_context_managers(tmp_path):
+    source = """
+        import threading
+
+        from django.db import transaction
+
+        from shop.tasks import process_order
+
+        LOCK = threading.Lock()
+
+
+        def place_order(pk):
+            with LOCK, transaction.atomic():
+                process_order.delay(pk)
+    """
+    assert rows(tmp_path, source) == [12]
+
+
+def test_other_context_manager_not_flagged(tmp_path):
+    source = """
+        import threading
+
+        from shop.tasks import process_order
+
+        LOCK = threading.Lock()
+
+
+        def place_order(pk):
+            with LOCK:
+                process_order.delay(pk)
+    """
+    assert rows(tmp_path, source) == []
+
+
+def test_atomic_of_another_library_not_flagged(tmp_path):
+    source = """
+        from shop.tasks import process_order
+        from storage import atomic
+
+
+        def place_order(pk):
+            with atomic():
+                process_order.delay(pk)
+    """
+    assert rows(tmp_path, source) == []
+
+
+def test_nested_block_inside_atomic_block(tmp_path):
+    source = """
+        from django.db import transaction
+
+        from shop.tasks import process_order
+
+
+        def place_orders(pks):
+            with transaction.atomic():
+                for pk in pks:
+                    if pk:
+                        process_order.delay(pk)
+    """
+    assert rows(tmp_path, source) == [10]
+
+
+def test_nested_def_inside_atomic_block_not_flagged(tmp_path):
+    source = """
+        from django.db import transaction
+
+        from shop.tasks import process_order
+
+
+        def place_order(pk):
+            with transaction.atomic():
+                def notify():
+                    process_order.delay(pk)
+                transaction.on_commit(notify)
+    """
+    assert rows(tmp_path, source) == []
+
+
+def test_module_level_atomic_block(tmp_path):
+    source = """
+        from django.db import transaction
+
+        from shop.tasks import process_order
+
+        with transaction.atomic():
+            process_order.delay(1)
+    """
+    assert rows(tmp_path, source, "shop/management/commands/replay.py") == [6]
+
+
+def test_one_line_atomic_block(tmp_path):
+    source = """
+        from django.db import transaction
+
+        from shop.tasks import process_order
+
+
+        def place_order(pk):
+            with transaction.atomic(): process_order.delay(pk)
+    """
+    assert rows(tmp_path, source) == [7]
+
+
+# -- canvas and send_task ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("call", [
+    "process_order.s(pk).delay()",
+    "process_order.si(pk).apply_async(countdown=5)",
+    "chain(process_order.s(pk), process_order.s()).apply_async()",
+    "group(process_order.s(pk), process_order.s(pk + 1)).delay()",
+    "(process_order.s(pk) | process_order.s()).delay()",
+])
+def test_canvas_sent_inside_atomic_block(tmp_path, call):
+    source = f"""
+        from celery import chain, group
+        from django.db import transaction
+
+        from shop.tasks import process_order
+
+
+        def place_order(pk):
+            with transaction.atomic():
+                {call}
+    """
+    assert rows(tmp_path, source) == [9]
+
+
+def test_canvas_built_but_not_sent_inside_atomic_block_not_flagged(tmp_path):
+    source = """
+        from celery import chain
+        from django.db import transaction
+
+        from shop.tasks import process_order
+
+
+        def place_order(pk):
+            with transaction.atomic():
+                workflow = chain(process_order.s(pk), process_order.s())
+            workflow.delay()
+    """
+    assert rows(tmp_path, source) == []
+
+
+def test_send_task_inside_atomic_block(tmp_path):
+    source = """
+        from django.db import transaction
+
+        from proj.celery import app
+
+
+        def place_order(pk):
+            with transaction.atomic():
+                app.send_task("shop.tasks.process_order", args=[pk])
+    """
+    assert rows(tmp_path, source) == [8]
+
+
+def test_task_called_directly_inside_atomic_block_not_flagged(tmp_path):
+    # running the task in-process is CEL102's concern in views, not an enqueue
+    source = """
+        from django.db import transaction
+
+        from shop.tasks import process_order
+
+
+        def place_order(pk):
+            with transaction.atomic():
+                process_order(pk)
+                process_order.apply(args=[pk])
+    """
+    assert rows(tmp_path, source) == []
+
+
+def test_task_whose_base_sends_on_commit_not_flagged(tmp_path):
+    tasks = """
+        from celery import Task, shared_task
+        from django.db import transaction
+
+
+        class TransactionAwareTask(Task):
+            def apply_async(self, *args, **kwargs):
+                transaction.on_commit(lambda: super().apply_async(*args, **kwargs))
+
+
+        @shared_task(base=TransactionAwareTask)
+        def process_order(order_id):
+            pass
+    """
+    source = """
+        from django.db import transaction
+
+        from shop.tasks import process_order
+
+
+        def place_order(pk):
+            with transaction.atomic():
+                process_order.delay(pk)
+                process_order.s(pk).delay()
+    """
+    assert rows(tmp_path, source, files={"shop/tasks.py": tasks}) == []
+
+
+def test_task_whose_base_does_not_override_sending(tmp_path):
+    tasks = """
+        from celery import Task, shared_task
+
+
+        class LoggedTask(Task):
+            def on_failure(self, exc, task_id, args, kwargs, einfo):
+                pass
+
+
+        @shared_task(base=LoggedTask)
+        def process_order(order_id):
+            pass
+    """
+    source = """
+        from django.db import transaction
+
+        from shop.tasks import process_order
+
+
+        def place_order(pk):
+            with transaction.atomic():
+                process_order.delay(pk)
+    """
+    assert rows(tmp_path, source, files={"shop/tasks.py": tasks}) == [8]
+
+
+# -- `@transaction.atomic` --------------------------------------------------------------------
+
+@pytest.mark.parametrize("decorator", [
+    "transaction.atomic",
+    "transaction.atomic()",
+    'transaction.atomic(using="orders")',
+])
+def test_enqueue_in_atomic_function(tmp_path, decorator):
+    source = f"""
+        from django.db import transaction
+
+        from shop.models import Order
+        from shop.tasks import process_order
+
+
+        @{decorator}
+        def place_order():
+            order = Order.objects.create(status="new")
+            process_order.delay(order.pk)
+    """
+    assert rows(tmp_path, source) == [10]
+
+
+def test_enqueue_in_function_without_atomic_not_flagged(tmp_path):
+    source = """
+        from django.contrib.auth.decorators import login_required
+
+        from shop.models import Order
+        from shop.tasks import process_order
+
+
+        @login_required
+        def place_order():
+            order = Order.objects.create(status="new")
+            process_order.delay(order.pk)
+    """
+    assert rows(tmp_path, source) == []
+
+
+def test_enqueue_in_atomic_method(tmp_path):
+    source = """
+        from django.db.transaction import atomic
+
+        from shop.tasks import process_order
+
+
+        class OrderService:
+            @atomic
+            def place(self, pk):
+                process_order.delay(pk)
+    """
+    assert rows(tmp_path, source) == [9]
+
+
+def test_enqueue_in_method_decorator_atomic(tmp_path):
+    source = """
+        from django.db import transaction
+        from django.utils.decorators import method_decorator
+        from django.views import View
+
+        from shop.tasks import process_order
+
+
+        class CheckoutView(View):
+            @method_decorator(transaction.atomic)
+            def post(self, request, pk):
+                process_order.delay(pk)
+    """
+    assert rows(tmp_path, source, "shop/views.py") == [11]
+
+
+def test_nested_def_in_atomic_function_not_flagged(tmp_path):
+    source = """
+        from django.db import transaction
+
+        from shop.tasks import process_order
+
+
+        @transaction.atomic
+        def place_order(pk):
+            def notify():
+                process_order.delay(pk)
+            transaction.on_commit(notify)
+    """
+    assert rows(tmp_path, source) == []
+
+
+def test_on_commit_lambda_in_atomic_function_not_flagged(tmp_path):
+    source = """
+        from django.db import transaction
+
+        from shop.tasks import process_order
+
+
+        @transaction.atomic
+        def place_order(pk):
+            transaction.on_commit(lambda: process_order.delay(pk))
+    """
+    assert rows(tmp_path, source) == []
+
+
+# -- views under ATOMIC_REQUESTS --------------------------------------------------------------
+
+def test_enqueue_in_function_view_with_atomic_requests(tmp_path):
+    source = """
+        from django.shortcuts import redirect
+
+        from shop.tasks import process_order
+
+
+        def checkout(request, pk):
+            process_order.delay(pk)
+            return redirect("done")
+    """
+    assert view_rows(tmp_path, source) == [7]
+
+
+def test_enqueue_in_function_view_without_atomic_requests_not_flagged(tmp_path):
+    source = """
+        from django.shortcuts import redirect
+
+        from shop.tasks import process_order
+
+
+        def checkout(request, pk):
+            process_order.delay(pk)
+            return redirect("done")
+    """
+    assert view_rows(tmp_path, source, SETTINGS) == []
+
+
+def test_enqueue_in_view_with_atomic_requests_false_not_flagged(tmp_path):
+    settings = ATOMIC_SETTINGS.replace('"ATOMIC_REQUESTS": True', '"ATOMIC_REQUESTS": False')
+    source = """
+        from shop.tasks import process_order
+
+
+        def checkout(request, pk):
+            process_order.delay(pk)
+    """
+    assert view_rows(tmp_path, source, settings) == []
+
+
+def test_enqueue_in_view_with_atomic_requests_from_environment_not_flagged(tmp_path):
+    settings = "\n    import os" + ATOMIC_SETTINGS.replace(
+        '"ATOMIC_REQUESTS": True', '"ATOMIC_REQUESTS": os.environ.get("ATOMIC") == "1"')
+    source = """
+        from shop.tasks import process_order
+
+
+        def checkout(request, pk):
+            process_order.delay(pk)
+    """
+    assert view_rows(tmp_path, source, settings) == []
+
+
+def test_enqueue_in_view_with_databases_from_environment_not_flagged(tmp_path):
+    settings = SETTINGS + """
+    import dj_database_url
+
+    DATABASES = {"default": dj_database_url.config(conn_max_age=600)}
+    """
+    source = """
+        from shop.tasks import process_order
+
+
+        def checkout(request, pk):
+            process_order.delay(pk)
+    """
+    assert view_rows(tmp_path, source, settings) == []
+
+
+def test_enqueue_in_class_based_view_with_atomic_requests(tmp_path):
+    source = """
+        from rest_framework import viewsets
+
+        from shop.tasks import process_order
+
+
+        class OrderViewSet(viewsets.ModelViewSet):
+            def perform_create(self, serializer):
+                order = serializer.save()
+                process_order.delay(order.pk)
+    """
+    assert view_rows(tmp_path, source) == [9]
+
+
+def test_non_atomic_requests_view_not_flagged(tmp_path):
+    source = """
+        from django.db import transaction
+
+        from shop.tasks import process_order
+
+
+        @transaction.non_atomic_requests
+        def checkout(request, pk):
+            process_order.delay(pk)
+    """
+    assert view_rows(tmp_path, source) == []
+
+
+def test_non_atomic_requests_view_with_atomic_block(tmp_path):
+    source = """
+        from django.db import transaction
+
+        from shop.tasks import process_order
+
+
+        @transaction.non_atomic_requests
+        def checkout(request, pk):
+            with transaction.atomic():
+                process_order.delay(pk)
+    """
+    assert view_rows(tmp_path, source) == [9]
+
+
+def test_helper_function_in_views_module_not_flagged(tmp_path):
+    # not a view (no `request`): ATOMIC_REQUESTS says nothing about it
+    source = """
+        from shop.tasks import process_order
+
+
+        def notify(pk):
+            process_order.delay(pk)
+    """
+    assert view_rows(tmp_path, source) == []
+
+
+def test_on_commit_in_view_with_atomic_requests_not_flagged(tmp_path):
+    source = """
+        from functools import partial
+
+        from django.db import transaction
+
+        from shop.tasks import process_order
+
+
+        def checkout(request, pk):
+            transaction.on_commit(partial(process_order.delay, pk))
+            process_order.delay_on_commit(pk)
+    """
+    assert view_rows(tmp_path, source) == []
+
+
+def test_message_names_the_block_and_the_on_commit_variant(tmp_path):
+    source = """
+        from django.db import transaction
+
+        from shop.tasks import process_order
+
+
+        def place_order(pk):
+            with transaction.atomic():
+                process_order.delay(pk)
+    """
+    result = run_project(tmp_path, {**SHOP, "shop/services.py": source}, select=("CEL103",))
+    [diagnostic] = result.diagnostics
+    assert diagnostic.message.startswith(
+        "`process_order.delay()` inside `with transaction.atomic()` (line 7): ")
+    assert "`process_order.delay_on_commit(...)` (Celery ≥ 5.4)" in diagnostic.message
+    assert "`transaction.on_commit(partial(process_order.delay, ...))`" in diagnostic.message
+    assert (diagnostic.location.row, diagnostic.location.column) == (8, 9)
