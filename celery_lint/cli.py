@@ -48,12 +48,23 @@ def main() -> None:
 @click.option("-q", "--quiet", is_flag=True, help="Print diagnostics and nothing else.")
 @click.option("--stdin-filename", type=click.Path(path_type=Path),
               help="Read the source from stdin and report it as this path.")
+@click.option("--fix", "apply_fixes", is_flag=True,
+              help="Apply the safe fixes (with --stdin-filename: print the fixed source).")
+@click.option("--unsafe-fixes", is_flag=True,
+              help="Also apply the unsafe fixes (they change behaviour on purpose).")
+@click.option("--diff", "show_diff", is_flag=True,
+              help="Print the fixes as a unified diff instead of writing them; exit 1 if any.")
+@click.option("--show-fixes", is_flag=True, help="List the fixes applied, per file.")
+@click.option("--add-noqa", is_flag=True,
+              help="Add `# noqa: CODE` to every line with a diagnostic (Python and YAML files).")
 def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, ...],
           extend_select: tuple[str, ...], output_format: str, statistics: bool, exit_zero: bool,
-          config_file: Path | None, quiet: bool, stdin_filename: Path | None) -> None:
+          config_file: Path | None, quiet: bool, stdin_filename: Path | None, apply_fixes: bool,
+          unsafe_fixes: bool, show_diff: bool, show_fixes: bool, add_noqa: bool) -> None:
     """Lint PATHS (default: the current folder) and report what is wrong.
 
-    Exit status: 0 clean, 1 diagnostics found, 2 usage, configuration or internal error.
+    Exit status: 0 clean (or everything fixed), 1 diagnostics remain (with --diff: fixes to
+    apply), 2 usage, configuration or internal error.
     """
     from celery_lint.output import FORMATS
     from celery_lint.registry import get_rule
@@ -70,10 +81,24 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
     stdin = None
     if stdin_filename is not None:
         stdin = (stdin_filename, sys.stdin.read())
+    fixing = apply_fixes or unsafe_fixes or show_diff
     try:
-        result = run(targets, config, stdin)
+        if add_noqa:
+            _add_noqa(targets, config, stdin, quiet)
+            return
+        if fixing:
+            result = _fix(targets, config, stdin, unsafe_fixes, show_diff, show_fixes, quiet)
+            if show_diff:
+                return
+        else:
+            result = run(targets, config, stdin)
     except (OSError, RecursionError) as exc:
         _fail(f"internal error: {exc!r}")
+    if fixing and stdin is not None:
+        # the fixed source went to stdout; what remains is reported on stderr
+        for diagnostic in result.diagnostics:
+            click.echo(FORMATS["concise"]([diagnostic]).rstrip("\n"), err=True)
+        sys.exit(EXIT_DIAGNOSTICS if result.diagnostics and not exit_zero else EXIT_CLEAN)
     if not quiet:
         for warning in result.warnings:
             click.echo(f"warning: {warning}", err=True)
@@ -101,6 +126,59 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
     if result.internal_errors:
         sys.exit(EXIT_ERROR)
     sys.exit(EXIT_DIAGNOSTICS if diagnostics and not exit_zero else EXIT_CLEAN)
+
+
+def _fix(targets: list[Path], config: Config, stdin: tuple[Path, str] | None, unsafe: bool,
+         show_diff: bool, show_fixes: bool, quiet: bool):  # type: ignore[no-untyped-def]
+    """Fix in memory; write the files (or print the diff, or the fixed stdin) and report."""
+    from celery_lint.fixes import fix, unified_diff, write
+
+    outcome = fix(targets, config, unsafe, stdin)
+    for path in outcome.unparsable:
+        shown = outcome.originals[path].display_path
+        click.echo(f"warning: {shown}: a fix would make it unparsable; left unchanged", err=True)
+    if show_diff:
+        text = unified_diff(outcome)
+        click.echo(text, nl=False)
+        if not quiet:
+            noun = "fix" if outcome.count == 1 else "fixes"
+            click.echo(f"Would apply {outcome.count} {noun}.", err=True)
+        sys.exit(EXIT_DIAGNOSTICS if outcome.fixed else EXIT_CLEAN)
+    if stdin is not None:
+        path = str(stdin[0].absolute())
+        click.echo(outcome.fixed.get(path, stdin[1]), nl=False)
+        return outcome.result
+    for problem in write(outcome):
+        click.echo(f"warning: {problem}", err=True)
+    if show_fixes and outcome.applied:
+        click.echo(f"Fixed {outcome.count} error{'s' if outcome.count != 1 else ''}:")
+        for path, counts in sorted(outcome.applied.items()):
+            click.echo(f"- {outcome.originals[path].display_path}:")
+            for code, count in sorted(counts.items()):
+                click.echo(f"    {count} x {code}")
+    elif outcome.count and not quiet:
+        click.echo(f"Fixed {outcome.count} error{'s' if outcome.count != 1 else ''}.", err=True)
+    return outcome.result
+
+
+def _add_noqa(targets: list[Path], config: Config, stdin: tuple[Path, str] | None,
+              quiet: bool) -> None:
+    from celery_lint.fixes import add_noqa, write_atomically
+    from celery_lint.runner import run
+
+    if stdin is not None:
+        _fail("--add-noqa cannot be used with --stdin-filename")
+    result = run(targets, config)
+    changed = add_noqa(result)
+    for path, text in changed.items():
+        source = result.sources[path]
+        data = text.encode(source.encoding)
+        write_atomically(Path(path), (b"\xef\xbb\xbf" if source.bom else b"") + data)
+    if not quiet:
+        count = sum(1 for d in result.diagnostics if d.path in changed)
+        click.echo(f"Added {count} noqa directive{'s' if count != 1 else ''} "
+                   f"to {len(changed)} file{'s' if len(changed) != 1 else ''}.")
+    sys.exit(EXIT_CLEAN)
 
 
 def _with_options(config: Config, select: tuple[str, ...], ignore: tuple[str, ...],

@@ -9,7 +9,7 @@ import libcst as cst
 import pathspec
 
 from celery_lint.config import Config
-from celery_lint.diagnostics import Diagnostic, Location
+from celery_lint.diagnostics import Applicability, Diagnostic, Edit, Fix, Location
 from celery_lint.discovery import discover, display_path, project_root_of
 from celery_lint.facts.deploy import (
     deploy_kind,
@@ -27,7 +27,7 @@ from celery_lint.rules.deploy import deploy_diagnostics
 from celery_lint.rules.engine import SYNTAX_ERROR, UNUSED_NOQA
 from celery_lint.rules.idempotency import idempotency_diagnostics
 from celery_lint.rules.settings import project_diagnostics
-from celery_lint.source import SourceError, SourceFile
+from celery_lint.source import NoqaDirective, SourceError, SourceFile
 
 # Besides files that define or import tasks, a file can only raise a phase 2 diagnostic if it
 # mentions one of these.
@@ -47,6 +47,7 @@ class RunResult:
     warnings: list[str] = field(default_factory=list)
     files_checked: int = 0
     internal_errors: int = 0
+    sources: dict[str, SourceFile] = field(default_factory=dict)  # the checked files, by path
 
 
 @dataclass
@@ -87,9 +88,12 @@ class Project:
     result: RunResult  # warnings, and the CEL001 of files that cannot be decoded
 
 
-def load_project(paths: list[Path], config: Config, stdin: tuple[Path, str] | None = None
-                 ) -> Project:
-    """Phase 1: discover `paths` and the projects around them, read facts, build the index."""
+def load_project(paths: list[Path], config: Config, stdin: tuple[Path, str] | None = None,
+                 overrides: dict[Path, SourceFile] | None = None) -> Project:
+    """Phase 1: discover `paths` and the projects around them, read facts, build the index.
+
+    `overrides` replaces files' contents with sources in memory (the fix loop's edited files).
+    """
     result = RunResult()
     found, warnings = discover(paths, config)
     result.warnings += [f"{display_path(Path(w.path))}: {w.message}" for w in warnings]
@@ -109,7 +113,8 @@ def load_project(paths: list[Path], config: Config, stdin: tuple[Path, str] | No
         loaded[stdin[0].absolute()] = _load(stdin[0].absolute(), stdin[1], True, result)
     for item in found:
         if item.path not in loaded:
-            loaded[item.path] = _load(item.path, None, item.path in checked, result)
+            loaded[item.path] = _load(item.path, None, item.path in checked, result,
+                                      source=(overrides or {}).get(item.path))
     _load_scripts(loaded, config, result)
     index = build_index([entry.facts for entry in loaded.values() if entry.facts is not None],
                         config, [entry.deploy for entry in loaded.values()
@@ -117,9 +122,10 @@ def load_project(paths: list[Path], config: Config, stdin: tuple[Path, str] | No
     return Project(loaded, index, result)
 
 
-def run(paths: list[Path], config: Config, stdin: tuple[Path, str] | None = None) -> RunResult:
+def run(paths: list[Path], config: Config, stdin: tuple[Path, str] | None = None,
+        overrides: dict[Path, SourceFile] | None = None) -> RunResult:
     """Lint `paths` (or the stdin buffer reported as its path) with the whole project as context."""
-    project = load_project(paths, config, stdin)
+    project = load_project(paths, config, stdin, overrides)
     result, index = project.result, project.index
     codes = selected_rules(config.select, config.ignore, config.extend_select)
     by_file = project_diagnostics_by_file(index, codes, result)
@@ -148,9 +154,13 @@ def run(paths: list[Path], config: Config, stdin: tuple[Path, str] | None = None
 
 
 def _load(path: Path, text: str | None, checked: bool, result: RunResult,
-          kind: str | None = None) -> _Loaded:
+          kind: str | None = None, source: SourceFile | None = None) -> _Loaded:
     kind = kind or (None if path.suffix == ".py" else deploy_kind(path))
-    source, problem = load_source(path, text, python=kind is None)
+    problem: Diagnostic | str | None = None
+    if source is None:
+        source, problem = load_source(path, text, python=kind is None)
+    if source is not None and checked:
+        result.sources[source.path] = source
     if isinstance(problem, str):
         result.warnings.append(problem)
     elif isinstance(problem, Diagnostic) and checked and kind is None:
@@ -253,6 +263,28 @@ def _visit(source: SourceFile, facts: FileFacts, index: ProjectIndex, config: Co
     return context.diagnostics
 
 
+def _unused_noqa_fix(source: SourceFile, directive: NoqaDirective, unused: list[str]) -> Fix:
+    """Drop the unused codes; drop the whole comment when none is left (keeping any text that
+    follows it as a comment)."""
+    row = directive.row
+    line = source.line(row)
+    start, end = directive.column - 1, directive.end_column - 1
+    left = [c for c in directive.codes or () if c not in unused]
+    if left:
+        content, message = f"# noqa: {', '.join(left)}", f"Remove {', '.join(unused)}"
+    elif line[end:].strip():
+        content, message = "#", "Remove the `noqa` directive"
+    else:
+        content, message = "", "Remove the `noqa` directive"
+        if not line[:start].strip():  # a comment on a line of its own: the line goes
+            return Fix(Applicability.SAFE, message,
+                       (Edit("", Location(row, 1), Location(row + 1, 1)),))
+        while start > 0 and line[start - 1] in " \t":
+            start -= 1  # and the spaces before it
+    edit = Edit(content, Location(row, start + 1), Location(row, end + 1))
+    return Fix(Applicability.SAFE, message, (edit,))
+
+
 def _per_file_ignored(path: str, config: Config) -> frozenset[str]:
     if not config.per_file_ignores:
         return frozenset()
@@ -298,6 +330,7 @@ def _apply_noqa(source: SourceFile, diagnostics: list[Diagnostic],
             kept.append(Diagnostic(
                 UNUSED_NOQA.code, f"Unused `noqa` directive ({names} not reported here)",
                 source.path, Location(row, directive.column), Location(row, directive.end_column),
+                fix=_unused_noqa_fix(source, directive, unused),
                 noqa_row=row, severity=UNUSED_NOQA.severity))
     kept.sort(key=lambda d: d.sort_key)
     return kept

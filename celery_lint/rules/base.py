@@ -12,7 +12,7 @@ from celery_lint.analysis.calls import TaskCall, task_call
 from celery_lint.analysis.values import Binder
 from celery_lint.analysis.walk import children
 from celery_lint.config import Config
-from celery_lint.diagnostics import Diagnostic, Fix, Location
+from celery_lint.diagnostics import Diagnostic, Edit, Fix, Location
 from celery_lint.facts.index import ProjectIndex
 from celery_lint.facts.types import FileFacts
 from celery_lint.registry import RuleInfo
@@ -56,6 +56,22 @@ class FileContext:
         stop = self.range_of(end) if end is not None else start
         self.report_at(info, Location(start.start.line, start.start.column + 1),
                        Location(stop.end.line, stop.end.column + 1), message, fix=fix)
+
+    # -- edits for fixes: computed from node positions, so the rest of the file is untouched --
+    def replace(self, node: cst.CSTNode, content: str) -> Edit:
+        where = self.range_of(node)
+        return Edit(content, Location(where.start.line, where.start.column + 1),
+                    Location(where.end.line, where.end.column + 1))
+
+    def insert_before(self, node: cst.CSTNode, content: str) -> Edit:
+        start = self.range_of(node).start
+        location = Location(start.line, start.column + 1)
+        return Edit(content, location, location)
+
+    def insert_after(self, node: cst.CSTNode, content: str) -> Edit:
+        end = self.range_of(node).end
+        location = Location(end.line, end.column + 1)
+        return Edit(content, location, location)
 
     def report_at(self, info: RuleInfo, location: Location, end: Location, message: str, *,
                   fix: Fix | None = None) -> None:

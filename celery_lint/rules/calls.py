@@ -10,7 +10,7 @@ import libcst as cst
 
 from celery_lint.analysis.calls import TaskCall, chain_links, is_result_wait
 from celery_lint.analysis.values import ORM_KINDS, Binder, Kind, Value, source_of, string_value
-from celery_lint.diagnostics import Applicability, Severity
+from celery_lint.diagnostics import Applicability, Fix, Severity
 from celery_lint.facts.types import Param, TaskDefinition
 from celery_lint.registry import RuleInfo, register
 from celery_lint.rules.base import Rule
@@ -52,7 +52,16 @@ class OrmObjectArgument(Rule):
         for argument in _travelling(call):
             value = self.binder.infer(argument)
             if value.kind in ORM_KINDS:
-                self.report(argument, _orm_message(source_of(argument), value, call))
+                self.report(argument, _orm_message(source_of(argument), value, call),
+                            fix=self._fix(argument, value))
+
+    def _fix(self, argument: cst.BaseExpression, value: Value) -> Fix | None:
+        """`order` → `order.pk` for a model instance named plainly (unsafe: the task must then
+        load the row itself)."""
+        if value.kind is not Kind.INSTANCE or not isinstance(argument, (cst.Name, cst.Attribute)):
+            return None
+        return Fix(Applicability.UNSAFE, f"Pass `{source_of(argument)}.pk`",
+                   (self.context.insert_after(argument, ".pk"),))
 
 
 def _orm_message(text: str, value: Value, call: TaskCall) -> str:

@@ -7,7 +7,7 @@ import libcst as cst
 
 from celery_lint.analysis.calls import is_result_wait
 from celery_lint.analysis.values import ORM_KINDS, Kind, source_of
-from celery_lint.diagnostics import Applicability, Severity
+from celery_lint.diagnostics import Applicability, Edit, Fix, Location, Severity
 from celery_lint.facts.types import TaskDefinition
 from celery_lint.registry import RuleInfo, register
 from celery_lint.rules.base import Rule
@@ -51,7 +51,38 @@ class MissingTimeLimit(Rule):
         if {"soft_time_limit", "time_limit", "base"} & set(task.options):
             return
         self.report(node, f"Task `{task.function}` has no time limit, and the project sets no "
-                          "global one: a hung call holds a worker forever", end=node.name)
+                          "global one: a hung call holds a worker forever", end=node.name,
+                    fix=self._fix(node))
+
+    def _fix(self, node: cst.FunctionDef) -> Fix | None:
+        """Time limits from `fix-time-limits` written into the task's decorator."""
+        limits = dict(self.context.config.fix_time_limits)
+        keywords = f"soft_time_limit={limits['soft']}, time_limit={limits['hard']}"
+        decorator = next((d.decorator for d in node.decorators
+                          if self._is_task_decorator(d.decorator)), None)
+        if decorator is None:
+            return None
+        if isinstance(decorator, cst.Call):
+            args = decorator.args
+            if any(a.star for a in args):
+                return None
+            closing = self.context.range_of(decorator).end
+            at = Location(closing.line, closing.column)  # just before the closing parenthesis
+            if not args:
+                content = keywords
+            elif isinstance(args[-1].comma, cst.Comma):
+                content = f" {keywords}"
+            else:
+                content = f", {keywords}"
+            edit = Edit(content, at, at)
+        else:
+            edit = self.context.insert_after(decorator, f"({keywords})")
+        return Fix(Applicability.UNSAFE, f"Add `{keywords}` to the task's decorator", (edit,))
+
+    def _is_task_decorator(self, expression: cst.BaseExpression) -> bool:
+        callee = expression.func if isinstance(expression, cst.Call) else expression
+        return isinstance(callee, (cst.Name, cst.Attribute)) and \
+            source_of(callee).rsplit(".", 1)[-1] in ("task", "shared_task")
 
 
 class SoftLimitNotBelowHard(Rule):
@@ -93,9 +124,11 @@ class RetryNotRaised(Rule):
             return  # `throw=False` returns on purpose; raising it would change behaviour
         receiver = self.binder.infer(call.func.value)
         if receiver.kind in (Kind.TASK_SELF, Kind.TASK):
+            fix = Fix(Applicability.SAFE, f"Raise it: `raise {source_of(call.func)}(...)`",
+                      (self.context.insert_before(call, "raise "),))
             self.report(call, f"`{source_of(call.func)}(...)` is neither raised nor returned, so "
                               "the code after it reads as reachable: write "
-                              f"`raise {source_of(call.func)}(...)`")
+                              f"`raise {source_of(call.func)}(...)`", fix=fix)
 
 
 class BindMismatch(Rule):

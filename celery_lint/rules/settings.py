@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from celery_lint.diagnostics import Applicability, Diagnostic, Location, Severity
+from celery_lint.diagnostics import Applicability, Diagnostic, Edit, Fix, Location, Severity
 from celery_lint.facts.index import ProjectIndex
 from celery_lint.facts.settings import (
     CeleryConfig,
@@ -147,13 +147,24 @@ def _row(audit: Audit, item: str, info: RuleInfo, found: ConfiguredValue | None,
     return Row(item, info.code, status, value, audit.where(found), detail, diagnostics or [])
 
 
-def _missing_row(audit: Audit, item: str, info: RuleInfo, setting: str, message: str) -> Row:
-    """A setting that is not set: a failure, unless part of the configuration could not be read."""
+def _missing_row(audit: Audit, item: str, info: RuleInfo, setting: str, message: str,
+                 fix: dict[str, object] | None = None) -> Row:
+    """A setting that is not set: a failure, unless part of the configuration could not be read.
+
+    `fix` (setting → value) is what the unsafe fix appends to the production settings module.
+    """
     if not audit.config.complete:
         return Row(item, info.code, UNKNOWN, audit.unset(setting), None,
                    f"may be set where celery-lint cannot see: {audit.gaps()}")
+    diagnostic = audit.missing(info, message)
+    if fix:
+        lines = "".join(f"{audit.key(name)} = {value!r}\n" for name, value in fix.items())
+        end = Location(10**9, 10**9)  # the end of the file, whatever its length
+        diagnostic = replace(diagnostic, fix=Fix(
+            Applicability.UNSAFE, f"Append {lines.strip()!r} to the production settings",
+            (Edit("\n" + lines, end, end),)))
     return Row(item, info.code, FAIL, audit.unset(setting), audit.config.path and
-               f"{audit.config.path}:1", message, [audit.missing(info, message)])
+               f"{audit.config.path}:1", message, [diagnostic])
 
 
 # -- the checks, in the order of the report ---------------------------------------------------
@@ -202,7 +213,8 @@ def acks_late(audit: Audit) -> Row:
     message = (f"`{key}` is not enabled: a task is acknowledged when a worker takes it, so a "
                "worker that crashes or is killed mid-task loses it")
     if found is None:
-        return _missing_row(audit, item, ACKS_LATE, "task_acks_late", message)
+        return _missing_row(audit, item, ACKS_LATE, "task_acks_late", message,
+                            {"task_acks_late": True})
     if uncertain(found.value):
         return _row(audit, item, ACKS_LATE, found, UNKNOWN)
     if found.value:  # Celery reads any true value as on
@@ -219,7 +231,8 @@ def prefetch(audit: Audit) -> Row:
         message = (f"`{key}` is not set, so each worker process reserves {describe(default)} "
                    "tasks at a time: long tasks wait behind each other while other workers "
                    "idle; set it to 1")
-        return _missing_row(audit, item, PREFETCH, "worker_prefetch_multiplier", message)
+        return _missing_row(audit, item, PREFETCH, "worker_prefetch_multiplier", message,
+                            {"worker_prefetch_multiplier": 1})
     if uncertain(found.value):
         return _row(audit, item, PREFETCH, found, UNKNOWN)
     if found.value == 1:
@@ -269,7 +282,10 @@ def time_limit(audit: Audit) -> Row:
         first = present[0]
         return Row(item, NO_TIME_LIMIT.code, FAIL, shown, where, message,
                    [audit.at(NO_TIME_LIMIT, first, message)])
-    return _missing_row(audit, item, NO_TIME_LIMIT, "task_soft_time_limit", message)
+    limits = dict(audit.index.config.fix_time_limits)
+    return _missing_row(audit, item, NO_TIME_LIMIT, "task_soft_time_limit", message,
+                        {"task_soft_time_limit": limits["soft"],
+                         "task_time_limit": limits["hard"]})
 
 
 def _positive(value: Value) -> bool:
@@ -660,14 +676,34 @@ def unknown_setting_diagnostics(index: ProjectIndex, module: str) -> list[Diagno
     mixed = {} if is_django or settings.namespace else mixed_keys(
         frozenset(op.name for op in assignments_of(facts)))
     found = []
+    assigned = {op.name for op in assignments_of(facts)}
     for op in assignments_of(facts):
         if op.op != "=":
             continue
         message = unknown_setting_message(op.name, settings.namespace, is_django, mixed)
         if message is not None:
-            found.append(_diagnostic(UNKNOWN_SETTING, message, facts.path, op.line, op.column,
-                                     op.column + len(op.name)))
+            diagnostic = _diagnostic(UNKNOWN_SETTING, message, facts.path, op.line, op.column,
+                                     op.column + len(op.name))
+            new = rename_of(op.name, settings.namespace, is_django, mixed)
+            if new is not None and new not in assigned:
+                edit = Edit(new, diagnostic.location, diagnostic.end_location)
+                diagnostic = replace(diagnostic, fix=Fix(
+                    Applicability.SAFE, f"Rename to `{new}`", (edit,)))
+            found.append(diagnostic)
     return _unique(found)
+
+
+def rename_of(key: str, namespace: str | None, is_django: bool,
+              mixed: dict[str, str]) -> str | None:
+    """The one name Celery's rename table gives for `key`, or None (typos are not renamed:
+    the closest match is a guess)."""
+    if key in mixed:
+        return mixed[key]
+    setting = readable_keys(namespace).get(key)
+    if setting is None or not is_old_key(key) or (is_django and not namespace):
+        return None
+    preferred = preferred_key(setting, namespace)
+    return preferred if preferred != key else None
 
 
 def app_conf_unknown_settings(index: ProjectIndex) -> list[Diagnostic]:

@@ -1,0 +1,228 @@
+"""Applying fixes: edits in passes until nothing changes, each pass re-checked, atomic writes.
+
+A fix is a set of edits (row/column ranges and their new text) that a rule computed from the
+tree, so everything outside the edited ranges (comments, formatting) is kept. Each pass lints
+the files as they are in memory, applies the fixes that do not overlap, and checks that every
+edited Python file still parses; a file that would not is left as it was and reported. Files are
+written once at the end, atomically, in their own encoding, BOM and line endings.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import os
+import re
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from celery_lint.config import Config
+from celery_lint.diagnostics import Applicability, Diagnostic, Edit, Location
+from celery_lint.runner import RunResult, run
+from celery_lint.source import SourceFile
+
+MAX_PASSES = 10
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+@dataclass
+class FixResult:
+    result: RunResult  # the diagnostics that remain after fixing
+    fixed: dict[str, str] = field(default_factory=dict)  # path → new text
+    originals: dict[str, SourceFile] = field(default_factory=dict)
+    applied: dict[str, Counter[str]] = field(default_factory=dict)  # path → fixes per code
+    unparsable: list[str] = field(default_factory=list)  # files a fix would have broken
+
+    @property
+    def count(self) -> int:
+        return sum(sum(c.values()) for c in self.applied.values())
+
+
+def wanted(diagnostic: Diagnostic, unsafe: bool) -> bool:
+    fix = diagnostic.fix
+    return fix is not None and bool(fix.edits) and (
+        fix.applicability is Applicability.SAFE or unsafe)
+
+
+def line_starts(text: str) -> list[int]:
+    """The offset where each row begins (rows split the way Python and libcst split them)."""
+    return [0] + [match.end() for match in _LINE_BREAK.finditer(text)]
+
+
+def _offset(starts: list[int], text: str, location: Location) -> int:
+    row = min(max(location.row, 1), len(starts))
+    return min(starts[row - 1] + location.column - 1, len(text))
+
+
+def apply_edits(text: str, edits: list[Edit], newline: str) -> str:
+    """`text` with `edits` (which must not overlap) applied; new lines in edits take `newline`."""
+    starts = line_starts(text)
+    spans = sorted(((_offset(starts, text, e.location), _offset(starts, text, e.end_location),
+                     e.content) for e in edits), reverse=True)
+    for start, end, content in spans:
+        if newline != "\n":
+            content = content.replace("\n", newline)
+        text = text[:start] + content + text[end:]
+    return text
+
+
+def choose(diagnostics: list[Diagnostic], text: str) -> list[Diagnostic]:
+    """The fixes of one file that can be applied together: no two touch the same range."""
+    starts = line_starts(text)
+    taken: list[tuple[int, int]] = []
+    chosen = []
+    for diagnostic in sorted(diagnostics, key=lambda d: d.sort_key):
+        assert diagnostic.fix is not None
+        spans = [(_offset(starts, text, e.location), _offset(starts, text, e.end_location))
+                 for e in diagnostic.fix.edits]
+        if any(a < y and x < b or (a == b == x == y) for a, b in spans for x, y in taken):
+            continue  # overlaps an earlier fix: the next pass sees it again
+        taken += spans
+        chosen.append(diagnostic)
+    return chosen
+
+
+def parses(path: str, text: str) -> bool:
+    if not path.endswith(".py"):
+        return True
+    try:
+        ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
+
+
+def fix(paths: list[Path], config: Config, unsafe: bool,
+        stdin: tuple[Path, str] | None = None) -> FixResult:
+    """Fix what can be fixed under `paths`, in memory; `write` puts it on disk."""
+    overrides: dict[Path, SourceFile] = {}
+    outcome = FixResult(RunResult())
+    frozen: set[str] = set()  # files whose fixes broke them: left as they are
+    for _ in range(MAX_PASSES):
+        current = run(paths, config, stdin, overrides)
+        outcome.result = current
+        for path, source in current.sources.items():
+            outcome.originals.setdefault(path, source)
+        by_file: dict[str, list[Diagnostic]] = {}
+        for diagnostic in current.diagnostics:
+            if wanted(diagnostic, unsafe) and diagnostic.path not in frozen:
+                by_file.setdefault(diagnostic.path, []).append(diagnostic)
+        changed = False
+        for path, diagnostics in by_file.items():
+            source = current.sources.get(path)
+            if source is None:
+                continue
+            chosen = choose(diagnostics, source.text)
+            edits = [e for d in chosen for e in d.fix.edits]  # type: ignore[union-attr]
+            text = apply_edits(source.text, edits, source.newline)
+            if text == source.text:
+                continue
+            if not parses(path, text):
+                frozen.add(path)
+                outcome.unparsable.append(path)
+                continue
+            overrides[Path(path)] = replace(source, text=text, _noqa=None)
+            if stdin is not None and Path(path) == stdin[0].absolute():
+                stdin = (stdin[0], text)
+            counts = outcome.applied.setdefault(path, Counter())
+            counts.update(d.code for d in chosen)
+            changed = True
+        if not changed:
+            break
+    for path, source in overrides.items():
+        if source.text != outcome.originals[str(path)].text:
+            outcome.fixed[str(path)] = source.text
+    return outcome
+
+
+def write(outcome: FixResult) -> list[str]:
+    """Write the fixed files atomically in their own encoding and BOM; problems as warnings."""
+    problems = []
+    for path, text in outcome.fixed.items():
+        original = outcome.originals[path]
+        data = text.encode(original.encoding)
+        if original.bom:
+            data = b"\xef\xbb\xbf" + data
+        try:
+            write_atomically(Path(path), data)
+        except OSError as exc:
+            problems.append(f"{original.display_path}: cannot write the fixes: {exc}")
+    return problems
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
+                                         suffix=".celery-lint")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        try:
+            os.chmod(temporary, path.stat().st_mode & 0o7777)
+        except OSError:
+            pass
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
+
+
+def unified_diff(outcome: FixResult) -> str:
+    out = []
+    for path, text in sorted(outcome.fixed.items()):
+        original = outcome.originals[path]
+        shown = original.display_path
+        out += difflib.unified_diff(original.text.splitlines(keepends=True),
+                                    text.splitlines(keepends=True),
+                                    fromfile=f"a/{shown}", tofile=f"b/{shown}")
+        if out and not out[-1].endswith(("\n", "\r")):
+            out[-1] += "\n"
+    return "".join(out)
+
+
+# -- --add-noqa ------------------------------------------------------------------------------------
+NOQA_KINDS = (".py", ".yml", ".yaml")
+NOQA = "# " + "noqa:"  # spelled in two parts so linters do not read it as a directive
+
+
+def add_noqa(result: RunResult) -> dict[str, str]:
+    """Every file with diagnostics, with `# noqa: CODES` added to the lines they sit on (merged
+    with a `# noqa` already there). Python and YAML files only: other formats (systemd, INI,
+    JSON-form Dockerfile commands) do not all take trailing comments."""
+    by_file: dict[str, dict[int, set[str]]] = {}
+    for diagnostic in result.diagnostics:
+        if diagnostic.path.endswith(NOQA_KINDS):
+            rows = by_file.setdefault(diagnostic.path, {})
+            rows.setdefault(diagnostic.noqa_row or diagnostic.location.row, set()).add(
+                diagnostic.code)
+    changed = {}
+    for path, rows in by_file.items():
+        source = result.sources.get(path)
+        if source is None:
+            continue
+        lines = source.text.splitlines(keepends=True)
+        directives = source.noqa
+        for row, codes in rows.items():
+            if not 0 < row <= len(lines):
+                continue
+            line = lines[row - 1]
+            body = line.rstrip("\r\n")
+            ending = line[len(body):]
+            directive = directives.get(row)
+            if directive is not None and directive.codes is None:
+                continue  # a bare noqa comment already covers the line
+            if directive is not None:
+                merged = sorted(set(directive.codes or ()) | codes)
+                start, end = directive.column - 1, directive.end_column - 1
+                body = body[:start] + f"{NOQA} {', '.join(merged)}" + body[end:]
+            else:
+                body = f"{body}  {NOQA} {', '.join(sorted(codes))}"
+            lines[row - 1] = body + ending
+        text = "".join(lines)
+        if text != source.text and parses(path, text):
+            changed[path] = text
+    return changed
