@@ -8,17 +8,20 @@ so `-Q`, `--queues=`, `-B`, `--beat` and `-E` mean what they mean to Celery.
 from __future__ import annotations
 
 import configparser
+import fnmatch
 import json
+import os
 import re
 import shlex
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
 
+from celery_lint.discovery import project_root_of
 from celery_lint.facts.types import DeployFacts, Invocation, ProcessDef
 
 COMPOSE_NAME = re.compile(r"^(docker-)?compose([.\-_][\w.\-]+)?\.ya?ml$", re.IGNORECASE)
@@ -783,8 +786,6 @@ def _says_production(relative: str) -> bool:
 
 def is_dev_path(relative: str, patterns: tuple[str, ...] = ()) -> bool:
     """A deployment file named (or configured) as development, local or test."""
-    import fnmatch
-
     posix = relative.replace("\\", "/")
     if any(fnmatch.fnmatch(posix, p) or fnmatch.fnmatch(posix, p.rstrip("/") + "/*")
            for p in patterns):
@@ -834,10 +835,6 @@ def build_deployments(files: list[DeployFacts], root: str, dev_patterns: tuple[s
 
 def _relative(path: str, root: str) -> str:
     """`path` within its project (the folder with manage.py, pyproject.toml, .git...)."""
-    import os
-
-    from celery_lint.discovery import project_root_of
-
     project = str(project_root_of(Path(path.replace("<", "").replace(">", "")
                                        if path.endswith(">") else path)))
     try:
@@ -849,8 +846,6 @@ def _relative(path: str, root: str) -> str:
 def _group_of(facts: DeployFacts, by_path: dict[str, DeployFacts]) -> str:
     """The deployment a file belongs to: an override joins its compose file; Kubernetes
     manifests and systemd units join the others in their folder."""
-    import os
-
     directory, name = os.path.split(facts.path)
     if facts.kind == "compose":
         match = OVERRIDE.match(name)
@@ -879,8 +874,6 @@ def _merge_overrides(items: list[tuple[ProcessDef, str]]) -> list[tuple[ProcessD
 
 
 def _overlay(base: ProcessDef, override: ProcessDef) -> ProcessDef:
-    from dataclasses import replace
-
     changes: dict[str, Any] = {}
     if override.has_command:
         changes.update(invocations=override.invocations, scripts=override.scripts,
@@ -895,9 +888,6 @@ def _overlay(base: ProcessDef, override: ProcessDef) -> ProcessDef:
 def _extended(definition: ProcessDef, path: str, by_path: dict[str, DeployFacts],
               depth: int = 0) -> ProcessDef:
     """A compose service with what it inherits through `extends:` filled in."""
-    import os
-    from dataclasses import replace
-
     if definition.extends is None or depth > 8:
         return definition
     file, service = definition.extends
@@ -949,8 +939,6 @@ def resolve_script(script: str, path: str, copies: list[tuple[str, str, str]], r
 
 def script_candidates(script: str, path: str, copies: list[tuple[str, str, str]],
                       root: str) -> list[str]:
-    import os
-
     candidates = []
     for source, destination, dockerfile in copies:
         if destination.rstrip("/") == script.rstrip("/") or (

@@ -7,6 +7,7 @@ named as development, local or test are not production and raise nothing.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from celery_lint.diagnostics import Diagnostic, Location, Severity
@@ -45,8 +46,6 @@ def _at(info: RuleInfo, process: Process, message: str) -> Diagnostic:
 
 
 def _where(process: Process) -> str:
-    import os
-
     try:
         shown = os.path.relpath(process.path)
     except ValueError:

@@ -27,6 +27,13 @@ from celery_lint.facts.settings import (
 )
 from celery_lint.facts.types import FromEnv, Unknown, Value
 from celery_lint.registry import RuleInfo, register
+from celery_lint.rules.deploy import NO_MONITORING as NO_MONITOR
+from celery_lint.rules.deploy import (
+    monitoring,
+    production,
+    replicated_beat,
+    worker_without_restart,
+)
 
 ACKS_LATE = register(RuleInfo(
     "CEL301", "acks-late-disabled", Severity.WARNING, "`task_acks_late` not enabled",
@@ -183,8 +190,6 @@ def no_deployment(audit: Audit) -> str:
 def _deployment_row(audit: Audit, item: str, code: str, diagnostics: list[Diagnostic],
                     passed: str) -> Row:
     """A deployment item: failing with its diagnostics, unknown without process definitions."""
-    from celery_lint.rules.deploy import production
-
     if not any(d.processes for d in production(audit.index)):
         return Row(item, code, UNKNOWN, "", None, no_deployment(audit))
     if diagnostics:
@@ -197,8 +202,6 @@ def _deployment_row(audit: Audit, item: str, code: str, diagnostics: list[Diagno
 
 
 def worker_restarts(audit: Audit) -> Row:
-    from celery_lint.rules.deploy import production, worker_without_restart
-
     workers = [p for d in production(audit.index) for p in d.processes if p.kind == "worker"]
     if any(d.processes for d in production(audit.index)) and not workers:
         return Row("worker restarts on crash", "CEL404", NOT_APPLICABLE, "no worker process")
@@ -309,9 +312,6 @@ def failure_monitoring(audit: Audit) -> Row:
 
 
 def monitor(audit: Audit) -> Row:
-    from celery_lint.rules.deploy import NO_MONITORING as NO_MONITOR
-    from celery_lint.rules.deploy import monitoring, production
-
     item = "Flower or other monitor"
     if not any(d.processes for d in production(audit.index)):
         return Row(item, NO_MONITOR.code, UNKNOWN, "", None, no_deployment(audit))
@@ -327,8 +327,6 @@ def monitor(audit: Audit) -> Row:
 
 
 def single_beat(audit: Audit) -> Row:
-    from celery_lint.rules.deploy import production, replicated_beat
-
     beats = [p for d in production(audit.index) if not d.image_default for p in d.processes
              if p.runs_beat]
     if any(d.processes for d in production(audit.index)) and not beats:
