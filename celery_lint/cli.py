@@ -51,7 +51,7 @@ def main() -> None:
 @click.option("--fix", "apply_fixes", is_flag=True,
               help="Apply the safe fixes (with --stdin-filename: print the fixed source).")
 @click.option("--unsafe-fixes", is_flag=True,
-              help="Also apply the unsafe fixes (they change behaviour on purpose).")
+              help="With --fix or --diff: also the unsafe fixes (they change behaviour on purpose).")
 @click.option("--diff", "show_diff", is_flag=True,
               help="Print the fixes as a unified diff instead of writing them; exit 1 if any.")
 @click.option("--show-fixes", is_flag=True, help="List the fixes applied, per file.")
@@ -81,7 +81,7 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
     stdin = None
     if stdin_filename is not None:
         stdin = (stdin_filename, sys.stdin.read())
-    fixing = apply_fixes or unsafe_fixes or show_diff
+    fixing = apply_fixes or show_diff  # --unsafe-fixes widens what --fix and --diff apply
     try:
         if add_noqa:
             _add_noqa(targets, config, stdin, quiet)
@@ -131,12 +131,15 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
 def _fix(targets: list[Path], config: Config, stdin: tuple[Path, str] | None, unsafe: bool,
          show_diff: bool, show_fixes: bool, quiet: bool):  # type: ignore[no-untyped-def]
     """Fix in memory; write the files (or print the diff, or the fixed stdin) and report."""
-    from celery_lint.fixes import fix, unified_diff, write
+    from celery_lint.fixes import MAX_PASSES, fix, unified_diff, write
 
     outcome = fix(targets, config, unsafe, stdin)
     for path in outcome.unparsable:
         shown = outcome.originals[path].display_path
         click.echo(f"warning: {shown}: a fix would make it unparsable; left unchanged", err=True)
+    for path in outcome.unsettled:
+        shown = outcome.originals[path].display_path
+        click.echo(f"warning: {shown}: fixes did not settle after {MAX_PASSES} passes", err=True)
     if show_diff:
         text = unified_diff(outcome)
         click.echo(text, nl=False)

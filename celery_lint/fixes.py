@@ -34,6 +34,7 @@ class FixResult:
     originals: dict[str, SourceFile] = field(default_factory=dict)
     applied: dict[str, Counter[str]] = field(default_factory=dict)  # path → fixes per code
     unparsable: list[str] = field(default_factory=list)  # files a fix would have broken
+    unsettled: list[str] = field(default_factory=list)  # files still changing after MAX_PASSES
 
     @property
     def count(self) -> int:
@@ -100,7 +101,10 @@ def fix(paths: list[Path], config: Config, unsafe: bool,
     overrides: dict[Path, SourceFile] = {}
     outcome = FixResult(RunResult())
     frozen: set[str] = set()  # files whose fixes broke them: left as they are
-    for _ in range(MAX_PASSES):
+    for number in range(MAX_PASSES + 1):
+        if number == MAX_PASSES:
+            outcome.unsettled = sorted(outcome.applied)  # still changing: fixes that fight
+            break
         current = run(paths, config, stdin, overrides)
         outcome.result = current
         for path, source in current.sources.items():
@@ -189,6 +193,19 @@ NOQA_KINDS = (".py", ".yml", ".yaml")
 NOQA = "# " + "noqa:"  # spelled in two parts so linters do not read it as a directive
 
 
+_YAML_KEY = re.compile(r"^\s*(- )?\s*[\w.\-\"']+\s*:(\s|$)")
+
+
+def _yaml_line_takes_comment(line: str) -> bool:
+    """A `key: value` line whose value is complete on it (no open quote, no block scalar)."""
+    if not _YAML_KEY.match(line):
+        return False
+    value = line.split(":", 1)[1].strip()
+    if value.startswith(("|", ">")):
+        return False
+    return value.count('"') % 2 == 0 and value.count("'") % 2 == 0
+
+
 def add_noqa(result: RunResult) -> dict[str, str]:
     """Every file with diagnostics, with `# noqa: CODES` added to the lines they sit on (merged
     with a `# noqa` already there). Python and YAML files only: other formats (systemd, INI,
@@ -212,6 +229,8 @@ def add_noqa(result: RunResult) -> dict[str, str]:
             line = lines[row - 1]
             body = line.rstrip("\r\n")
             ending = line[len(body):]
+            if path.endswith((".yml", ".yaml")) and not _yaml_line_takes_comment(body):
+                continue  # inside a block or quoted scalar: the comment would join the value
             directive = directives.get(row)
             if directive is not None and directive.codes is None:
                 continue  # a bare noqa comment already covers the line

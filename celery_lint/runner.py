@@ -277,8 +277,11 @@ def _unused_noqa_fix(source: SourceFile, directive: NoqaDirective, unused: list[
     else:
         content, message = "", "Remove the `noqa` directive"
         if not line[:start].strip():  # a comment on a line of its own: the line goes
-            return Fix(Applicability.SAFE, message,
-                       (Edit("", Location(row, 1), Location(row + 1, 1)),))
+            if row < len(source.lines) or source.text.endswith(("\n", "\r")):
+                edit = Edit("", Location(row, 1), Location(row + 1, 1))
+            else:  # the last line, with no newline after it: its text goes
+                edit = Edit("", Location(row, 1), Location(row, len(line) + 1))
+            return Fix(Applicability.SAFE, message, (edit,))
         while start > 0 and line[start - 1] in " \t":
             start -= 1  # and the spaces before it
     edit = Edit(content, Location(row, start + 1), Location(row, end + 1))
@@ -321,8 +324,8 @@ def _apply_noqa(source: SourceFile, diagnostics: list[Diagnostic],
     if UNUSED_NOQA.code not in codes:
         return kept
     for row, directive in sorted(directives.items()):
-        if directive.codes is None:
-            continue
+        if directive.codes is None or UNUSED_NOQA.code in directive.codes:
+            continue  # `# noqa: CEL002, ...` keeps a directive on purpose
         unused = [c for c in directive.codes if c.startswith("CEL") and c not in used.get(row, ())
                   and (c in codes or get_rule(c) is None)]
         if unused:

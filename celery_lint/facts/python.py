@@ -61,6 +61,7 @@ class _Reader:
         self.settings_ops: list[SettingsOp] = []
         self.monitoring: set[tuple[str, int]] = set()
         self.queues: list[tuple[str, int, int, str]] = []
+        self.setting_reads: set[str] = set()
         self._scopes: list[tuple[tuple[int, int], tuple[int, int], int, Scanner | None]] = []
         self._scoped: set[int] = set()
         self._defined: list[tuple[Any, str, tuple[Param, ...], tuple[str, ...], bool,
@@ -298,6 +299,9 @@ class _Reader:
     def _monitoring_name(self, node: ast.Attribute | ast.Name) -> None:
         """`task_failure.connect` (call or decorator) and Sentry's `CeleryIntegration`."""
         if isinstance(node, ast.Attribute):
+            if node.attr.isupper() and isinstance(node.value, ast.Name) \
+                    and node.value.id.endswith("settings"):
+                self.setting_reads.add(node.attr)
             if node.attr == "connect" and (self.qualify(node.value) or "").endswith("task_failure"):
                 self.monitoring.add(("task_failure", node.lineno))
             elif node.attr == "CeleryIntegration":
@@ -447,6 +451,7 @@ class _Reader:
             django_settings_module=self.django_settings_module,
             monitoring=tuple(sorted(self.monitoring)),
             queues=tuple(self.queues),
+            setting_reads=tuple(sorted(self.setting_reads)),
         )
 
 

@@ -170,6 +170,8 @@ class FileFacts:
     django_settings_module: str | None = None
     # failure monitoring found, with its line: "task_failure", "sentry", "on_failure", ...
     monitoring: tuple[tuple[str, int], ...] = ()
+    # upper-case names read as `settings.NAME` (a rename of such a setting would break them)
+    setting_reads: tuple[str, ...] = ()
     # `queue="x"` of task decorators and calls: (queue, line, column, how)
     queues: tuple[tuple[str, int, int, str], ...] = ()
     syntax_error: tuple[str, int, int] | None = None  # message, row, column

@@ -66,14 +66,14 @@ class MissingTimeLimit(Rule):
             args = decorator.args
             if any(a.star for a in args):
                 return None
-            closing = self.context.range_of(decorator).end
-            at = Location(closing.line, closing.column)  # just before the closing parenthesis
-            if not args:
-                content = keywords
-            elif isinstance(args[-1].comma, cst.Comma):
-                content = f" {keywords}"
-            else:
+            if args:  # right after the last argument, before its comma or comment
+                last = self.context.range_of(args[-1].value).end
+                at = Location(last.line, last.column + 1)
                 content = f", {keywords}"
+            else:
+                closing = self.context.range_of(decorator).end
+                at = Location(closing.line, closing.column)  # before the closing parenthesis
+                content = keywords
             edit = Edit(content, at, at)
         else:
             edit = self.context.insert_after(decorator, f"({keywords})")
@@ -124,8 +124,9 @@ class RetryNotRaised(Rule):
             return  # `throw=False` returns on purpose; raising it would change behaviour
         receiver = self.binder.infer(call.func.value)
         if receiver.kind in (Kind.TASK_SELF, Kind.TASK):
+            # before the statement, so `(self.retry())` becomes `raise (self.retry())`
             fix = Fix(Applicability.SAFE, f"Raise it: `raise {source_of(call.func)}(...)`",
-                      (self.context.insert_before(call, "raise "),))
+                      (self.context.insert_before(node, "raise "),))
             self.report(call, f"`{source_of(call.func)}(...)` is neither raised nor returned, so "
                               "the code after it reads as reachable: write "
                               f"`raise {source_of(call.func)}(...)`", fix=fix)

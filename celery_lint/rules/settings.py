@@ -8,6 +8,7 @@ evaluated, or comes from the environment, makes a row "unknown" and never raises
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
@@ -116,7 +117,14 @@ class Audit:
 
     def key(self, setting: str) -> str:
         found = self.config.get(setting)
-        return found.key if found is not None else preferred_key(setting, self.config.namespace)
+        if found is not None:
+            return found.key
+        if self.config.django is not None and not self.config.namespace:
+            # Django's settings without a namespace: only upper-case (old-style) names are read
+            from celery.app.defaults import _TO_OLD_KEY
+
+            return _TO_OLD_KEY.get(setting, setting.upper())
+        return preferred_key(setting, self.config.namespace)
 
     def at(self, info: RuleInfo, found: ConfiguredValue | SettingEntry, message: str
            ) -> Diagnostic:
@@ -674,7 +682,13 @@ def unknown_setting_diagnostics(index: ProjectIndex, module: str) -> list[Diagno
     mixed = {} if is_django or settings.namespace else mixed_keys(
         frozenset(op.name for op in assignments_of(facts)))
     found = []
-    assigned = {op.name for op in assignments_of(facts)}
+    # a rename is safe only when nothing reads the old name (an expression in the settings,
+    # `settings.OLD_NAME` anywhere) and the new name is set nowhere in the settings family,
+    # where it would win over the renamed line's value or be overridden by it
+    assigned = {op.name for m in set(settings.family) | {module} if m in index.files
+                for op in assignments_of(index.files[m])}
+    reads = {name for f in index.files.values() for name in f.setting_reads}
+    sources = " ".join(op.source or "" for op in assignments_of(facts))
     for op in assignments_of(facts):
         if op.op != "=":
             continue
@@ -683,7 +697,8 @@ def unknown_setting_diagnostics(index: ProjectIndex, module: str) -> list[Diagno
             diagnostic = _diagnostic(UNKNOWN_SETTING, message, facts.path, op.line, op.column,
                                      op.column + len(op.name))
             new = rename_of(op.name, settings.namespace, is_django, mixed)
-            if new is not None and new not in assigned:
+            if new is not None and new not in assigned and op.name not in reads \
+                    and not re.search(rf"\b{re.escape(op.name)}\b", sources):
                 edit = Edit(new, diagnostic.location, diagnostic.end_location)
                 diagnostic = replace(diagnostic, fix=Fix(
                     Applicability.SAFE, f"Rename to `{new}`", (edit,)))
