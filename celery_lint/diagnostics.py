@@ -25,6 +25,9 @@ class Location:
     column: int
 
 
+END_OF_FILE = 10**9  # the row (and column) of an edit that appends to a file, whatever its length
+
+
 @dataclass(frozen=True)
 class Edit:
     content: str

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from celery_lint.config import Config
-from celery_lint.diagnostics import Applicability, Diagnostic, Edit, Location
+from celery_lint.diagnostics import END_OF_FILE, Applicability, Diagnostic, Edit, Location
 from celery_lint.runner import RunResult, run
 from celery_lint.source import SourceFile
 
@@ -60,9 +60,10 @@ def _offset(starts: list[int], text: str, location: Location) -> int:
 def apply_edits(text: str, edits: list[Edit], newline: str) -> str:
     """`text` with `edits` (which must not overlap) applied; new lines in edits take `newline`."""
     starts = line_starts(text)
+    # from the end, so offsets stay right; insertions at one point keep the order they came in
     spans = sorted(((_offset(starts, text, e.location), _offset(starts, text, e.end_location),
-                     e.content) for e in edits), reverse=True)
-    for start, end, content in spans:
+                     number, e.content) for number, e in enumerate(edits)), reverse=True)
+    for start, end, _, content in spans:
         if newline != "\n":
             content = content.replace("\n", newline)
         text = text[:start] + content + text[end:]
@@ -70,19 +71,28 @@ def apply_edits(text: str, edits: list[Edit], newline: str) -> str:
 
 
 def choose(diagnostics: list[Diagnostic], text: str) -> list[Diagnostic]:
-    """The fixes of one file that can be applied together: no two touch the same range."""
+    """The fixes of one file that can be applied together: no two touch the same range.
+
+    Two insertions at one point conflict (each may add the same import), except appends to the
+    end of the file, which are independent lines (the settings fixes).
+    """
     starts = line_starts(text)
     taken: list[tuple[int, int]] = []
     chosen = []
     for diagnostic in sorted(diagnostics, key=lambda d: d.sort_key):
         assert diagnostic.fix is not None
         spans = [(_offset(starts, text, e.location), _offset(starts, text, e.end_location))
-                 for e in diagnostic.fix.edits]
+                 for e in diagnostic.fix.edits if e.location.row < END_OF_FILE]
         if any(a < y and x < b or (a == b == x == y) for a, b in spans for x, y in taken):
             continue  # overlaps an earlier fix: the next pass sees it again
         taken += spans
         chosen.append(diagnostic)
     return chosen
+
+
+# A fix that another one in the same run can make unnecessary waits for the next pass:
+# a global time limit (CEL303) ends every missing per-task limit (CEL201).
+DEFERRED_BY = {"CEL201": "CEL303"}
 
 
 def parses(path: str, text: str) -> bool:
@@ -110,9 +120,12 @@ def fix(paths: list[Path], config: Config, unsafe: bool,
         for path, source in current.sources.items():
             outcome.originals.setdefault(path, source)
         by_file: dict[str, list[Diagnostic]] = {}
-        for diagnostic in current.diagnostics:
-            if wanted(diagnostic, unsafe) and diagnostic.path not in frozen:
-                by_file.setdefault(diagnostic.path, []).append(diagnostic)
+        fixable = [d for d in current.diagnostics if wanted(d, unsafe) and d.path not in frozen]
+        codes = {d.code for d in fixable}
+        for diagnostic in fixable:
+            if DEFERRED_BY.get(diagnostic.code) in codes:
+                continue
+            by_file.setdefault(diagnostic.path, []).append(diagnostic)
         changed = False
         for path, diagnostics in by_file.items():
             source = current.sources.get(path)

@@ -765,13 +765,13 @@ def counting_runs(monkeypatch: pytest.MonkeyPatch,
     return runs
 
 
-def test_overlapping_fixes_wait_for_the_next_pass(tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_appends_to_the_end_of_a_file_apply_in_one_pass(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     write_project(tmp_path, {**APP, "proj/settings.py": BROKER_ONLY})
     runs = counting_runs(monkeypatch)
     outcome = fix_project(tmp_path, True, CHECKLIST)
     assert outcome.count == 3
-    assert len(runs) == 4  # one insertion at the end of the file per pass, then a clean pass
+    assert len(runs) == 2  # the three settings appended together, then a clean pass
 
 
 def test_fix_loop_stops_after_max_passes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -1112,3 +1112,12 @@ def test_add_noqa_keeps_a_folded_compose_command(in_tmp: Path) -> None:
     assert "noqa: CEL401" in read(in_tmp / "docker-compose.yml")
     assert yaml.safe_load(read(in_tmp / "docker-compose.yml")) == yaml.safe_load(
         dedent(compose))
+
+
+def test_global_time_limit_first_then_no_per_task_limits(tmp_path: Path) -> None:
+    # CEL303 and CEL201 both offer limits; the global one comes first and makes the other moot
+    tasks = "from celery import shared_task\n\n\n@shared_task\ndef ship(order_id):\n    return 1\n"
+    write_project(tmp_path, {**APP, "proj/settings.py": BROKER_ONLY, "proj/tasks.py": tasks})
+    outcome = fix_project(tmp_path, True, ("CEL201", "CEL303"))
+    assert applied(tmp_path, outcome) == {"proj/settings.py": {"CEL303": 1}}
+    assert read(tmp_path / "proj/tasks.py") == tasks

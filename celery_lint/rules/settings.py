@@ -12,7 +12,15 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
-from celery_lint.diagnostics import Applicability, Diagnostic, Edit, Fix, Location, Severity
+from celery_lint.diagnostics import (
+    END_OF_FILE,
+    Applicability,
+    Diagnostic,
+    Edit,
+    Fix,
+    Location,
+    Severity,
+)
 from celery_lint.facts.index import ProjectIndex
 from celery_lint.facts.settings import (
     CeleryConfig,
@@ -174,7 +182,7 @@ def _missing_row(audit: Audit, item: str, info: RuleInfo, setting: str, message:
     diagnostic = audit.missing(info, message)
     if fix:
         lines = "".join(f"{audit.key(name)} = {value!r}\n" for name, value in fix.items())
-        end = Location(10**9, 10**9)  # the end of the file, whatever its length
+        end = Location(END_OF_FILE, END_OF_FILE)  # the end of the file, whatever its length
         diagnostic = replace(diagnostic, fix=Fix(
             Applicability.UNSAFE, f"Append {lines.strip()!r} to the production settings",
             (Edit("\n" + lines, end, end),)))
