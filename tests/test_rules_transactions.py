@@ -5,10 +5,15 @@ A source string is dedented and its leading newline dropped, so its first line o
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import pytest
-from helpers import CELERY_APP, MODELS, codes_at, run_project
+from helpers import CELERY_APP, MODELS, codes_at, run_project, write_project
+
+from celery_lint.config import Config
+from celery_lint.diagnostics import Applicability
+from celery_lint.fixes import fix, write
 
 TASKS = """
     from celery import shared_task
@@ -661,3 +666,349 @@ def test_message_names_the_block_and_the_on_commit_variant(tmp_path):
     assert "`process_order.delay_on_commit(...)` (Celery ≥ 5.4)" in diagnostic.message
     assert "`transaction.on_commit(partial(process_order.delay, ...))`" in diagnostic.message
     assert (diagnostic.location.row, diagnostic.location.column) == (8, 9)
+
+
+# -- the fix ----------------------------------------------------------------------------------
+
+PINNED = {"requirements.txt": "celery[redis]>=5.4,<6\n"}
+
+
+def fixed(tmp_path: Path, source: str, files: dict[str, str] | None = None,
+          path: str = "shop/services.py") -> str:
+    """`path` after `check --fix --unsafe-fixes` of CEL103 on the shop project."""
+    write_project(tmp_path, {**SHOP, **(files or {}), path: source})
+    outcome = fix([tmp_path], Config(root=tmp_path, select=("CEL103",)), unsafe=True)
+    assert not outcome.unparsable
+    write(outcome)
+    return (tmp_path / path).read_text(encoding="utf-8")
+
+
+def refix(tmp_path: Path) -> tuple[int, list[int]]:
+    """Fixes a second run applies, and the rows of shop/services.py still reported."""
+    config = Config(root=tmp_path, select=("CEL103",))
+    again = fix([tmp_path], config, unsafe=True).count
+    left = [row for _, row in codes_at(tmp_path, {}, "shop/services.py", select=("CEL103",))]
+    return again, left
+
+
+def dedent(text: str) -> str:
+    return textwrap.dedent(text).lstrip("\n")
+
+
+def test_fix_delay_without_a_pin_sends_it_from_on_commit(tmp_path):
+    source = """
+        from shop.models import Order
+        from shop.tasks import process_order
+        from django.db.transaction import atomic
+
+
+        def place_order():
+            with atomic():
+                order = Order.objects.create(status="new")
+                process_order.delay(order.pk, note="rush")  # tell the warehouse
+    """
+    assert fixed(tmp_path, source) == dedent("""
+        from shop.models import Order
+        from shop.tasks import process_order
+        from django.db.transaction import atomic
+        import functools
+        from django.db import transaction
+
+
+        def place_order():
+            with atomic():
+                order = Order.objects.create(status="new")
+                transaction.on_commit(functools.partial(process_order.delay, order.pk, note="rush"))  # tell the warehouse
+    """)
+    assert refix(tmp_path) == (0, [])
+
+
+def test_fix_apply_async_without_a_pin_keeps_its_comments(tmp_path):
+    source = """
+        from django.db import models, transaction
+
+        from shop.tasks import process_order
+
+
+        @transaction.atomic
+        def place_order(pk):
+            process_order.apply_async(
+                args=[pk],  # the order
+                countdown=10,
+            )
+    """
+    assert fixed(tmp_path, source) == dedent("""
+        from django.db import models, transaction
+
+        from shop.tasks import process_order
+        import functools
+
+
+        @transaction.atomic
+        def place_order(pk):
+            transaction.on_commit(functools.partial(process_order.apply_async,
+                args=[pk],  # the order
+                countdown=10,
+            ))
+    """)
+    assert refix(tmp_path) == (0, [])
+
+
+def test_fix_with_a_celery_pin_uses_the_on_commit_methods(tmp_path):
+    source = """
+        from django.db import transaction
+
+        from shop.tasks import process_order
+
+
+        def place_order(pk):
+            with transaction.atomic():
+                process_order.delay(pk)
+                process_order.apply_async((pk,), countdown=10)
+    """
+    assert fixed(tmp_path, source, PINNED) == dedent("""
+        from django.db import transaction
+
+        from shop.tasks import process_order
+
+
+        def place_order(pk):
+            with transaction.atomic():
+                process_order.delay_on_commit(pk)
+                process_order.apply_async_on_commit((pk,), countdown=10)
+    """)
+    assert refix(tmp_path) == (0, [])
+
+
+@pytest.mark.parametrize("files", [
+    {"requirements.txt": "celery==5.4.0\n"},
+    {"requirements/base.txt": "Django>=4.2\ncelery[redis]~=5.5  # workers\n"},
+    {"pyproject.toml": '[project]\nname = "shop"\ndependencies = ["celery[redis]>=5.4.1"]\n'},
+    {"pyproject.toml": '[tool.poetry.dependencies]\ncelery = {version = "^5.4", extras = ["redis"]}\n'},
+    {"setup.cfg": "[options]\ninstall_requires =\n    django\n    celery>=5.4\n"},
+    {"setup.py": 'from setuptools import setup\nsetup(install_requires=["celery>=5.5"])\n'},
+])
+def test_fix_reads_the_celery_pin(tmp_path, files):
+    source = """
+        from django.db import transaction
+
+        from shop.tasks import process_order
+
+
+        @transaction.atomic
+        def place_order(pk):
+            process_order.delay(pk)
+    """
+    assert "process_order.delay_on_commit(pk)" in fixed(tmp_path, source, files)
+
+
+@pytest.mark.parametrize("files", [
+    {"requirements.txt": "celery==5.3.6\n"},
+    {"requirements.txt": "celery<6\n"},
+    {"requirements.txt": "celery\n"},
+    {"requirements.txt": "celery>=5.4\n", "requirements-dev.txt": "celery>=5.2\n"},
+    {"pyproject.toml": '[project]\nname = "shop"\ndependencies = ["celery-progress>=5.4"]\n'},
+])
+def test_fix_without_a_celery_pin_of_at_least_5_4(tmp_path, files):
+    source = """
+        from django.db import transaction
+
+        from shop.tasks import process_order
+
+
+        @transaction.atomic
+        def place_order(pk):
+            process_order.delay(pk)
+    """
+    assert "transaction.on_commit(functools.partial(process_order.delay, pk))" in fixed(
+        tmp_path, source, files)
+
+
+def test_fix_adds_the_imports_once_for_two_calls(tmp_path):
+    source = """
+        from shop.tasks import process_order
+        from django.db.transaction import atomic
+
+
+        def place_order(pk):
+            with atomic():
+                process_order.delay(pk)
+                process_order.apply_async(args=[pk], countdown=5)
+    """
+    assert fixed(tmp_path, source) == dedent("""
+        from shop.tasks import process_order
+        from django.db.transaction import atomic
+        import functools
+        from django.db import transaction
+
+
+        def place_order(pk):
+            with atomic():
+                transaction.on_commit(functools.partial(process_order.delay, pk))
+                transaction.on_commit(functools.partial(process_order.apply_async, args=[pk], countdown=5))
+    """)
+    assert refix(tmp_path) == (0, [])
+
+
+def test_fix_reuses_the_imports_there_are(tmp_path):
+    source = """
+        from functools import partial
+
+        from django.db import transaction as db_transaction
+
+        from shop.tasks import process_order
+
+
+        @db_transaction.atomic
+        def place_order(pk):
+            process_order.delay(pk)
+    """
+    assert fixed(tmp_path, source).endswith(
+        "    db_transaction.on_commit(partial(process_order.delay, pk))\n")
+
+
+@pytest.mark.parametrize("statement", [
+    "result = process_order.delay(pk)",
+    "return process_order.delay(pk).id",
+    "transaction.on_commit(process_order.delay(pk))",
+])
+def test_no_fix_when_the_result_is_used(tmp_path, statement):
+    source = f"""
+        from django.db import transaction
+
+        from shop.tasks import process_order
+
+
+        @transaction.atomic
+        def place_order(pk):
+            {statement}
+    """
+    assert fixed(tmp_path, source, PINNED) == dedent(source)
+
+
+def test_no_fix_when_transaction_names_something_else(tmp_path):
+    source = """
+        from django.db.transaction import atomic
+
+        from shop.tasks import process_order
+
+
+        def settle(transaction):
+            with atomic():
+                process_order.delay(transaction.order_id)
+    """
+    assert fixed(tmp_path, source) == dedent(source)
+
+
+def test_fix_of_a_canvas_and_send_task(tmp_path):
+    source = """
+        from django.db import transaction
+
+        from proj.celery import app
+        from shop.tasks import process_order
+
+
+        @transaction.atomic
+        def place_order(pk):
+            process_order.s(pk).delay()
+            app.send_task("shop.tasks.process_order", args=[pk])
+    """
+    assert fixed(tmp_path, source, PINNED) == dedent("""
+        from django.db import transaction
+
+        from proj.celery import app
+        from shop.tasks import process_order
+        import functools
+
+
+        @transaction.atomic
+        def place_order(pk):
+            transaction.on_commit(process_order.s(pk).delay)
+            transaction.on_commit(functools.partial(app.send_task, "shop.tasks.process_order", args=[pk]))
+    """)
+    assert refix(tmp_path) == (0, [])
+
+
+def test_fix_in_a_block_on_another_database_passes_using(tmp_path):
+    source = """
+        from django.db import transaction
+
+        from shop.tasks import process_order
+
+
+        def place_order(pk, alias):
+            with transaction.atomic(using="orders"):
+                process_order.delay(pk)
+            with transaction.atomic(using=alias):
+                process_order.delay(pk)
+    """
+    assert fixed(tmp_path, source, PINNED) == dedent("""
+        from django.db import transaction
+
+        from shop.tasks import process_order
+        import functools
+
+
+        def place_order(pk, alias):
+            with transaction.atomic(using="orders"):
+                transaction.on_commit(functools.partial(process_order.delay, pk), using="orders")
+            with transaction.atomic(using=alias):
+                process_order.delay(pk)
+    """)
+
+
+@pytest.mark.parametrize(("base", "expected"), [
+    ("app.Task", "process_order.delay_on_commit(pk)"),
+    ("DjangoTask", "process_order.delay_on_commit(pk)"),
+    # celery.Task has no `delay_on_commit`: only DjangoTask, Django's default task class, has it
+    ("Task", "transaction.on_commit(functools.partial(process_order.delay, pk))"),
+])
+def test_fix_with_a_base_class(tmp_path, base, expected):
+    tasks = f"""
+        from celery import Task, shared_task
+        from celery.contrib.django.task import DjangoTask
+
+        from proj.celery import app
+
+
+        class LoggedTask({base}):
+            def on_failure(self, exc, task_id, args, kwargs, einfo):
+                pass
+
+
+        @shared_task(base=LoggedTask)
+        def process_order(order_id):
+            pass
+    """
+    source = """
+        from django.db import transaction
+
+        from shop.tasks import process_order
+
+
+        @transaction.atomic
+        def place_order(pk):
+            process_order.delay(pk)
+    """
+    assert expected in fixed(tmp_path, source, {**PINNED, "shop/tasks.py": tasks})
+
+
+@pytest.mark.parametrize(("files", "title"), [
+    (PINNED, "Use `process_order.delay_on_commit(...)`"),
+    ({}, "Send it from `transaction.on_commit(functools.partial(...))`"),
+])
+def test_fix_title_says_what_it_does(tmp_path, files, title):
+    source = """
+        from django.db import transaction
+
+        from shop.tasks import process_order
+
+
+        @transaction.atomic
+        def place_order(pk):
+            process_order.delay(pk)
+    """
+    project = {**SHOP, **files, "shop/services.py": source}
+    [diagnostic] = run_project(tmp_path, project, select=("CEL103",)).diagnostics
+    assert diagnostic.fix is not None
+    assert (diagnostic.fix.applicability, diagnostic.fix.message) == (Applicability.UNSAFE, title)

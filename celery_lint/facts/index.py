@@ -9,6 +9,7 @@ from functools import cached_property
 
 from celery_lint.config import Config
 from celery_lint.facts.deploy import Deployment, build_deployments
+from celery_lint.facts.requirements import Version, minimum_version
 from celery_lint.facts.settings import (
     CeleryConfig,
     ConfiguredValue,
@@ -210,6 +211,11 @@ class ProjectIndex:
         return frozenset(views)
 
     # -- configuration ---------------------------------------------------------------------
+    @cached_property
+    def celery_version(self) -> Version | None:
+        """The lowest Celery version the project's dependency files allow, None when unpinned."""
+        return minimum_version(self.config.root, "celery")
+
     @cached_property
     def settings(self) -> SettingsModel:
         """How the project configures Celery, with one evaluated config per production module."""

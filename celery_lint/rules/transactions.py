@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cached_property
 
 import libcst as cst
+from libcst.metadata import Scope, ScopeProvider
 
 from celery_lint.analysis.calls import TaskCall, is_canvas
-from celery_lint.analysis.values import Binder, source_of
-from celery_lint.diagnostics import Applicability, Severity
+from celery_lint.analysis.values import Binder, dotted_name, source_of
+from celery_lint.diagnostics import Applicability, Edit, Fix, Location, Severity
 from celery_lint.facts.index import ProjectIndex
-from celery_lint.facts.types import TaskDefinition
+from celery_lint.facts.types import TaskDefinition, Unknown
 from celery_lint.registry import RuleInfo, register
 from celery_lint.rules.base import Rule
 
@@ -18,6 +22,9 @@ ATOMIC = "django.db.transaction.atomic"
 NON_ATOMIC_REQUESTS = "django.db.transaction.non_atomic_requests"
 METHOD_DECORATOR = "django.utils.decorators.method_decorator"
 ENQUEUE_METHODS = frozenset({"delay", "apply_async", "send_task"})
+ON_COMMIT_METHODS = (5, 4)  # the Celery that gives Django tasks `delay_on_commit()`
+DJANGO_TASK = "celery.contrib.django.task.DjangoTask"
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 def atomic_requests(index: ProjectIndex) -> bool:
@@ -36,6 +43,16 @@ def atomic_requests(index: ProjectIndex) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class Transaction:
+    """Why a block's code runs in a transaction: the `atomic` call or decorator that opens it (None
+    for a view under `ATOMIC_REQUESTS`), and the `with` statement or the reason in words."""
+
+    atomic: cst.BaseExpression | None
+    block: cst.With | None = None  # its line is found only when a call is reported: positions cost
+    reason: str = ""
+
+
 class EnqueueInTransaction(Rule):
     info = register(RuleInfo(
         "CEL103", "enqueue-in-transaction", Severity.WARNING,
@@ -45,9 +62,10 @@ class EnqueueInTransaction(Rule):
     def __init__(self, context) -> None:  # type: ignore[no-untyped-def]
         super().__init__(context)
         # why the code of a block runs in a transaction (None: it does not, or not yet)
-        self.blocks: dict[cst.CSTNode, str | None] = {}
-        self.inside: list[str | None] = [None]
+        self.blocks: dict[cst.CSTNode, Transaction | None] = {}
+        self.inside: list[Transaction | None] = [None]
         self.non_atomic_classes: list[bool] = []
+        self.statements: set[cst.Call] = set()  # calls in a transaction whose result is unused
 
     @cached_property
     def atomic_requests(self) -> bool:
@@ -68,8 +86,7 @@ class EnqueueInTransaction(Rule):
     def visit_With(self, node: cst.With) -> None:
         for item in node.items:
             if isinstance(item.item, cst.Call) and self._qualname(item.item.func) == ATOMIC:
-                # the line is found only when a call is reported: positions are costly
-                self.blocks[node.body] = (node, item.item)  # type: ignore[assignment]
+                self.blocks[node.body] = Transaction(item.item, node)
                 return
 
     def visit_Lambda(self, node: cst.Lambda) -> None:
@@ -98,10 +115,12 @@ class EnqueueInTransaction(Rule):
         if node in self.blocks:
             self.inside.pop()
 
-    def _function_transaction(self, node: cst.FunctionDef) -> str | None:
+    def _function_transaction(self, node: cst.FunctionDef) -> Transaction | None:
         for decorator in node.decorators:
-            if self._decorates_with(decorator.decorator, ATOMIC):
-                return f"in `@{source_of(decorator.decorator)}` function `{node.name.value}`"
+            atomic = self._decorator_match(decorator.decorator, ATOMIC)
+            if atomic is not None:
+                return Transaction(atomic, reason=f"in `@{source_of(decorator.decorator)}` "
+                                                  f"function `{node.name.value}`")
         function = self.binder.function_at(node)
         if function is None or not function.is_view or not self.atomic_requests:
             return None
@@ -110,26 +129,37 @@ class EnqueueInTransaction(Rule):
         if function.class_qualname is not None and self.non_atomic_classes \
                 and self.non_atomic_classes[-1]:
             return None
-        return f"in view `{node.name.value}`, which `ATOMIC_REQUESTS` runs in a transaction"
+        return Transaction(None, reason=f"in view `{node.name.value}`, which `ATOMIC_REQUESTS` "
+                                        "runs in a transaction")
 
     def _decorates_with(self, decorator: cst.BaseExpression, qualname: str) -> bool:
-        """`@atomic`, `@atomic(using=...)`, `@method_decorator(atomic, ...)` for `qualname`."""
+        return self._decorator_match(decorator, qualname) is not None
+
+    def _decorator_match(self, decorator: cst.BaseExpression,
+                         qualname: str) -> cst.BaseExpression | None:
+        """The `atomic` or `atomic(...)` of `@atomic`, `@atomic(using=...)`,
+        `@method_decorator(atomic(...), ...)`, for `qualname`."""
         if self._qualname(decorator) == qualname:
-            return True
+            return decorator
         if not isinstance(decorator, cst.Call):
-            return False
+            return None
         if self._qualname(decorator.func) == qualname:
-            return True
-        return self._qualname(decorator.func) == METHOD_DECORATOR and bool(decorator.args) \
-            and self._decorates_with(decorator.args[0].value, qualname)
+            return decorator
+        if self._qualname(decorator.func) == METHOD_DECORATOR and decorator.args:
+            return self._decorator_match(decorator.args[0].value, qualname)
+        return None
 
     def _qualname(self, node: cst.BaseExpression) -> str | None:
         return self.binder.infer(node).qualname
 
     # -- the report ----------------------------------------------------------------------------
+    def visit_Expr(self, node: cst.Expr) -> None:
+        if self.inside[-1] is not None and isinstance(node.value, cst.Call):
+            self.statements.add(node.value)
+
     def visit_Call(self, node: cst.Call) -> None:
-        where = self.inside[-1]
-        if where is None:
+        transaction = self.inside[-1]
+        if transaction is None:
             return
         call = self.context.task_call(node)
         if call is None or call.method not in ENQUEUE_METHODS:
@@ -141,13 +171,193 @@ class EnqueueInTransaction(Rule):
         if task is not None and self.context.index.base_defines(task, *overrides):
             return  # a base class that overrides sending usually defers it to on_commit itself
         canvas = is_canvas(receiver, self.binder)
-        if isinstance(where, tuple):
-            block, atomic = where
-            line = self.context.range_of(block).start.line
-            where = f"inside `with {source_of(atomic)}` (line {line})"
+        where = transaction.reason
+        if transaction.block is not None:
+            line = self.context.range_of(transaction.block).start.line
+            where = f"inside `with {source_of(transaction.atomic)}` (line {line})"
         self.report(node, f"{_label(call, receiver)} {where}: a worker can run the task before the "
                           "transaction commits, and not find its rows yet (or ever, on rollback); "
-                          f"{_advice(call, receiver, canvas)}")
+                          f"{_advice(call, receiver, canvas)}",
+                    fix=self._fix(call, canvas, transaction))
+
+    # -- the fix -------------------------------------------------------------------------------
+    def _fix(self, call: TaskCall, canvas: bool, transaction: Transaction) -> Fix | None:
+        """`task.delay_on_commit(...)` where the task has it, else `transaction.on_commit(...)`;
+        only for a call whose result is unused, since both return None."""
+        node = call.node
+        if node not in self.statements:
+            return None
+        database = _database(transaction.atomic)
+        if database is not None and not isinstance(database, cst.SimpleString):
+            return None  # `using=` an expression: its value may not be at hand where the call is
+        assert isinstance(node.func, cst.Attribute)
+        if database is None and not canvas and call.task is not None \
+                and call.method in ("delay", "apply_async") and self._has_on_commit(call.task):
+            method = f"{call.method}_on_commit"
+            return Fix(Applicability.UNSAFE, f"Use `{_short(node.func.value)}.{method}(...)`",
+                       (self.context.insert_after(node.func.attr, "_on_commit"),))
+        return self._on_commit_fix(node, database)
+
+    def _has_on_commit(self, task: TaskDefinition) -> bool:
+        """Whether the project's Celery is 5.4 or later and `task` is a `DjangoTask`: its class
+        is the default one, or derives from `DjangoTask` or `app.Task` without overriding how
+        tasks are sent."""
+        index = self.context.index
+        version = index.celery_version
+        if version is None or version < ON_COMMIT_METHODS:
+            return False
+        if "base" not in task.options:
+            return True
+        base = task.options["base"]
+        if not isinstance(base, Unknown) or index.base_defines(task, "apply_async", "delay"):
+            return False
+        qualname = index.resolve(_qualified_base(index, task, base.text))
+        project = list(index.ancestors(qualname))
+        roots = {qualname} if not project else {
+            index.resolve(b) for cls in project for b in cls.bases} - set(index.classes)
+        apps = {f"{app.qualname}.Task" for app in index.apps}
+        return bool(roots) and roots <= apps | {DJANGO_TASK}
+
+    @cached_property
+    def scopes(self) -> Mapping[cst.CSTNode, Scope | None]:
+        return self.context.wrapper.resolve(ScopeProvider)
+
+    def _on_commit_fix(self, node: cst.Call, database: cst.BaseExpression | None) -> Fix | None:
+        """`transaction.on_commit(functools.partial(task.delay, args...))`, with the imports."""
+        names = self._on_commit_names(node)
+        if names is None:
+            return None
+        on_commit, partial, missing = names
+        closing = f", using={source_of(database)})" if database is not None else ")"
+        edits = self._call_edits(node, on_commit, partial, closing)
+        imports = self._import_edits(node, missing)
+        if edits is None or imports is None:
+            return None
+        shown = f"{on_commit}({partial}(...))" if partial else f"{on_commit}(...)"
+        return Fix(Applicability.UNSAFE, f"Send it from `{shown}`", (*edits, *imports))
+
+    def _on_commit_names(self, node: cst.Call) -> tuple[str, str, list[str]] | None:
+        """How the call's scope spells `transaction.on_commit` and `partial` (empty when the call
+        has no arguments to bind), and the imports they need; None when a name is taken."""
+        scope = self.scopes.get(node)
+        if scope is None:
+            return None
+        imports = self.context.facts.imports
+        missing = []
+        transaction = _name_for(scope, imports, "transaction", "django.db.transaction")
+        if transaction is None:
+            return None
+        if not transaction:
+            transaction = "transaction"
+            missing.append("from django.db import transaction")
+        if not node.args:
+            return f"{transaction}.on_commit", "", missing
+        partial = _name_for(scope, imports, "partial", "functools.partial")
+        if partial:
+            return f"{transaction}.on_commit", partial, missing
+        functools = _name_for(scope, imports, "functools", "functools")
+        if functools is None:
+            return None
+        if not functools:
+            functools = "functools"
+            missing.insert(0, "import functools")
+        return f"{transaction}.on_commit", f"{functools}.partial", missing
+
+    def _call_edits(self, node: cst.Call, on_commit: str, partial: str,
+                    closing: str) -> list[Edit] | None:
+        """`on_commit(partial(f, a))` from `f(a)`, or `on_commit(f)` from `f()`: text before the
+        call, its `(` turned into a comma, and `closing` after it, so comments inside stay."""
+        if not isinstance(node.whitespace_after_func, cst.SimpleWhitespace):
+            return None
+        end = self.context.range_of(node.func).end
+        paren = Location(end.line, end.column + 1 + len(node.whitespace_after_func.value))
+        if not node.args:
+            if not isinstance(node.whitespace_before_args, cst.SimpleWhitespace):
+                return None  # a comment between the parentheses
+            stop = self.context.range_of(node).end
+            return [self.context.insert_before(node, f"{on_commit}("),
+                    Edit(closing, paren, Location(stop.line, stop.column + 1))]
+        spaced = isinstance(node.whitespace_before_args, cst.SimpleWhitespace) \
+            and not node.whitespace_before_args.value
+        return [self.context.insert_before(node, f"{on_commit}({partial}("),
+                Edit(", " if spaced else ",", paren, Location(paren.row, paren.column + 1)),
+                self.context.insert_after(node, closing)]
+
+    def _import_edits(self, node: cst.Call, missing: list[str]) -> list[Edit] | None:
+        """`missing` imports on new lines after the module's last top-level import, `transaction`
+        added to a `from django.db import ...` there is; None when there is nowhere to put them."""
+        if not missing:
+            return []
+        edits = []
+        joined = _django_db_import(self.context.module)
+        if joined is not None and missing[-1] == "from django.db import transaction":
+            missing = missing[:-1]
+            edits.append(self.context.insert_after(joined, ", transaction"))
+        last = _last_import(self.context.module)
+        if last is None:
+            return None
+        row = self.context.range_of(last).end.line + 1
+        if len(LINE_BREAK.findall(self.context.source.text)) < row - 1:
+            return None  # the imports end the file: no line after them to write on
+        if self.binder.function_at(node) is None and row > self.context.range_of(node).start.line:
+            return None  # code that runs on import, above the imports it would need
+        if missing:
+            at = Location(row, 1)
+            edits.append(Edit("".join(f"{line}\n" for line in missing), at, at))
+        return edits
+
+
+def _database(atomic: cst.BaseExpression | None) -> cst.BaseExpression | None:
+    """The database of `atomic("db")` or `atomic(using="db")`; None for the default one."""
+    if not isinstance(atomic, cst.Call):
+        return None
+    for arg in atomic.args:
+        if arg.keyword is not None and arg.keyword.value == "using" \
+                or arg.keyword is None and not arg.star and arg is atomic.args[0]:
+            value = arg.value
+            return None if isinstance(value, cst.Name) and value.value == "None" else value
+    return None
+
+
+def _qualified_base(index: ProjectIndex, task: TaskDefinition, text: str) -> str:
+    """The `base=` of `task` as a qualified name, read with the names of the task's module."""
+    facts = index.files.get(task.module)
+    head, _, rest = text.partition(".")
+    if facts is not None and head in facts.imports:
+        return facts.imports[head] + (f".{rest}" if rest else "")
+    if f"{task.module}.{head}" in index.classes:
+        return f"{task.module}.{text}"
+    return text
+
+
+def _name_for(scope: Scope, imports: dict[str, str], name: str, qualname: str) -> str | None:
+    """The name that holds `qualname` where `scope` is: `name` or a module-level alias of it;
+    "" when `name` is free (it can be imported), None when it holds something else."""
+    for candidate in (name, *(local for local, target in imports.items() if target == qualname)):
+        if {q.name for q in scope.get_qualified_names_for(candidate)} == {qualname}:
+            return candidate
+    return None if scope.get_qualified_names_for(name) else ""
+
+
+def _last_import(module: cst.Module) -> cst.SimpleStatementLine | None:
+    imports = [statement for statement in module.body
+               if isinstance(statement, cst.SimpleStatementLine)
+               and any(isinstance(small, (cst.Import, cst.ImportFrom)) for small in statement.body)]
+    return imports[-1] if imports else None
+
+
+def _django_db_import(module: cst.Module) -> cst.CSTNode | None:
+    """The last name of a module-level `from django.db import a, b`, which `transaction` can join."""
+    for statement in module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if isinstance(small, cst.ImportFrom) and not small.relative and small.module \
+                    and dotted_name(small.module) == "django.db" \
+                    and not isinstance(small.names, cst.ImportStar):
+                last = small.names[-1]
+                return last.asname if last.asname is not None else last.name
+    return None
 
 
 def _signed_task(receiver: cst.BaseExpression, binder: Binder) -> TaskDefinition | None:
