@@ -107,12 +107,11 @@ class ProjectIndex:
         """Whether the task's `base=` class defines `__call__`, and so may change its arguments."""
         return self.base_defines(task, "__call__")
 
-    def base_defines(self, task: TaskDefinition, *methods: str) -> bool:
-        """Whether the task's `base=` class, or a project class it derives from, defines one of
-        `methods` (a base overriding `apply_async` may send on commit, for instance)."""
+    def base_of(self, task: TaskDefinition) -> str | None:
+        """The task's `base=` class as a qualified name, read with its module's names."""
         base = task.options.get("base")
         if not isinstance(base, Unknown):
-            return False
+            return None
         facts = self.files.get(task.module)
         qualname = base.text
         if facts is not None:
@@ -121,6 +120,14 @@ class ProjectIndex:
                 qualname = facts.imports[head] + (f".{rest}" if rest else "")
             elif f"{task.module}.{head}" in self.classes:
                 qualname = f"{task.module}.{qualname}"
+        return self.resolve(qualname)
+
+    def base_defines(self, task: TaskDefinition, *methods: str) -> bool:
+        """Whether the task's `base=` class, or a project class it derives from, defines one of
+        `methods` (a base overriding `apply_async` may send on commit, for instance)."""
+        qualname = self.base_of(task)
+        if qualname is None:
+            return False
         return any(method in cls.methods for cls in self.ancestors(qualname) for method in methods)
 
     def ancestors(self, qualname: str) -> Iterator[ClassFact]:

@@ -232,20 +232,20 @@ class UnknownTaskName(Rule):
                     # CELERY_BEAT_SCHEDULE.update({...})
                     func = small.value.func
                     if isinstance(func, cst.Attribute) and func.attr.value == "update" and \
-                            _setting_kind(func.value) == "beat_schedule":
+                            setting_kind(func.value) == "beat_schedule":
                         for arg in small.value.args:
                             if arg.keyword is None:
                                 self.check_schedule(arg.value)
 
     def _assignment(self, node: cst.Assign) -> None:
         for target in node.targets:
-            kind = _setting_kind(target.target)
+            kind = setting_kind(target.target)
             if kind == "beat_schedule":
                 self.check_schedule(node.value)
             elif kind == "task_routes":
                 self.check_routes(node.value)
             elif isinstance(target.target, cst.Subscript) and \
-                    _setting_kind(target.target.value) == "beat_schedule":
+                    setting_kind(target.target.value) == "beat_schedule":
                 self.check_entry(node.value)  # CELERY_BEAT_SCHEDULE["name"] = {...}
 
     def check_schedule(self, schedule: cst.BaseExpression) -> None:
@@ -330,7 +330,7 @@ def _registered(name: str, names: frozenset[str]) -> bool:
     return any(n.endswith("." + name) or name.endswith("." + n) for n in names if "." in n)
 
 
-def _setting_kind(target: cst.BaseExpression) -> str | None:
+def setting_kind(target: cst.BaseExpression) -> str | None:
     """"beat_schedule" or "task_routes" for the names a settings module or `app.conf` uses."""
     if isinstance(target, cst.Name):
         name = target.value

@@ -14,7 +14,7 @@ from celery_lint.analysis.values import source_of, string_value
 from celery_lint.diagnostics import Severity
 from celery_lint.registry import RuleInfo, register
 from celery_lint.rules.base import Rule
-from celery_lint.rules.calls import PeriodicTaskFields, _setting_kind, periodic_task_fields
+from celery_lint.rules.calls import PeriodicTaskFields, periodic_task_fields, setting_kind
 
 CRONTAB = "celery.schedules.crontab"
 CRONTAB_FIELDS = ("minute", "hour", "day_of_week", "day_of_month", "month_of_year")
@@ -185,17 +185,17 @@ def module_beat_entries(module: cst.Module) -> Iterator[
         for small in statement.body:
             if isinstance(small, cst.Assign):
                 for target in small.targets:
-                    if _setting_kind(target.target) == "beat_schedule":
+                    if setting_kind(target.target) == "beat_schedule":
                         yield from _schedule_entries(small.value)
                     elif isinstance(target.target, cst.Subscript) and \
-                            _setting_kind(target.target.value) == "beat_schedule" and \
+                            setting_kind(target.target.value) == "beat_schedule" and \
                             len(target.target.slice) == 1 and \
                             isinstance(target.target.slice[0].slice, cst.Index):
                         yield target.target.slice[0].slice.value, small.value
             elif isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
                 func = small.value.func
                 if isinstance(func, cst.Attribute) and func.attr.value == "update" and \
-                        _setting_kind(func.value) == "beat_schedule":
+                        setting_kind(func.value) == "beat_schedule":
                     for arg in small.value.args:
                         if arg.keyword is None and not arg.star:
                             yield from _schedule_entries(arg.value)

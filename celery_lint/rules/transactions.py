@@ -14,7 +14,7 @@ from celery_lint.analysis.calls import TaskCall, is_canvas
 from celery_lint.analysis.values import Binder, dotted_name, source_of
 from celery_lint.diagnostics import Applicability, Edit, Fix, Location, Severity
 from celery_lint.facts.index import ProjectIndex
-from celery_lint.facts.types import TaskDefinition, Unknown
+from celery_lint.facts.types import TaskDefinition
 from celery_lint.registry import RuleInfo, register
 from celery_lint.rules.base import Rule
 
@@ -208,10 +208,9 @@ class EnqueueInTransaction(Rule):
             return False
         if "base" not in task.options:
             return True
-        base = task.options["base"]
-        if not isinstance(base, Unknown) or index.base_defines(task, "apply_async", "delay"):
+        qualname = index.base_of(task)
+        if qualname is None or index.base_defines(task, "apply_async", "delay"):
             return False
-        qualname = index.resolve(_qualified_base(index, task, base.text))
         project = list(index.ancestors(qualname))
         roots = {qualname} if not project else {
             index.resolve(b) for cls in project for b in cls.bases} - set(index.classes)
@@ -317,17 +316,6 @@ def _database(atomic: cst.BaseExpression | None) -> cst.BaseExpression | None:
             value = arg.value
             return None if isinstance(value, cst.Name) and value.value == "None" else value
     return None
-
-
-def _qualified_base(index: ProjectIndex, task: TaskDefinition, text: str) -> str:
-    """The `base=` of `task` as a qualified name, read with the names of the task's module."""
-    facts = index.files.get(task.module)
-    head, _, rest = text.partition(".")
-    if facts is not None and head in facts.imports:
-        return facts.imports[head] + (f".{rest}" if rest else "")
-    if f"{task.module}.{head}" in index.classes:
-        return f"{task.module}.{text}"
-    return text
 
 
 def _name_for(scope: Scope, imports: dict[str, str], name: str, qualname: str) -> str | None:
