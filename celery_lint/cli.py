@@ -14,7 +14,7 @@ from celery_lint import __version__
 from celery_lint.config import Config, ConfigError, load_config
 
 EXIT_CLEAN, EXIT_DIAGNOSTICS, EXIT_ERROR = 0, 1, 2
-OUTPUT_FORMATS = ("full", "concise", "json")
+OUTPUT_FORMATS = ("full", "concise", "json", "sarif", "github", "gitlab", "junit")
 
 
 def _codes(value: tuple[str, ...]) -> tuple[str, ...]:

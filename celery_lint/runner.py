@@ -216,25 +216,28 @@ def project_diagnostics_by_file(index: ProjectIndex, codes: frozenset[str],
 
 
 def check_file(source: SourceFile, facts: FileFacts, index: ProjectIndex, config: Config,
-               codes: frozenset[str], project: list[Diagnostic] | None = None
-               ) -> list[Diagnostic]:
-    """Phase 2 for one file: its diagnostics (and the project's that sit in it), after noqa."""
+               codes: frozenset[str], project: list[Diagnostic] | None = None,
+               line_noqa: bool = True) -> list[Diagnostic]:
+    """Phase 2 for one file: its diagnostics (and the project's that sit in it), after noqa.
+
+    `line_noqa` off leaves `# noqa` comments to a host that handles them itself (flake8).
+    """
     diagnostics: list[Diagnostic] = list(project or ())
     if facts.syntax_error is not None:
         message, row, column = facts.syntax_error
         diagnostics.append(_syntax_diagnostic(source.path, message, row, column))
     elif needs_rules(source, facts, index):
         diagnostics += _visit(source, facts, index, config, codes)
-    return _finish(source, diagnostics, config, codes)
+    return _finish(source, diagnostics, config, codes, line_noqa)
 
 
 def _finish(source: SourceFile, diagnostics: list[Diagnostic], config: Config,
-            codes: frozenset[str]) -> list[Diagnostic]:
+            codes: frozenset[str], line_noqa: bool = True) -> list[Diagnostic]:
     """A file's diagnostics after the selection, per-file ignores and noqa comments."""
     ignored = _per_file_ignored(source.path, config)
     diagnostics = [d for d in diagnostics if d.code in codes | {SYNTAX_ERROR.code}
                    and d.code not in ignored]
-    return _apply_noqa(source, diagnostics, codes - ignored)
+    return _apply_noqa(source, diagnostics, codes - ignored, line_noqa)
 
 
 def needs_rules(source: SourceFile, facts: FileFacts, index: ProjectIndex) -> bool:
@@ -304,13 +307,13 @@ def _per_file_ignored(path: str, config: Config) -> frozenset[str]:
 
 
 def _apply_noqa(source: SourceFile, diagnostics: list[Diagnostic],
-                codes: frozenset[str]) -> list[Diagnostic]:
+                codes: frozenset[str], line_noqa: bool = True) -> list[Diagnostic]:
     file_noqa = source.file_noqa
     if file_noqa is not None:
         if not file_noqa:
             return []
         diagnostics = [d for d in diagnostics if d.code not in file_noqa]
-    directives = source.noqa
+    directives = source.noqa if line_noqa else None
     if not directives:
         return diagnostics
     kept: list[Diagnostic] = []

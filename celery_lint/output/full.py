@@ -5,17 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from celery_lint.diagnostics import Diagnostic
+from celery_lint.output.source_lines import source_line
 from celery_lint.runner import display_path
-
-
-def _source_line(path: str, row: int, cache: dict[str, list[str]]) -> str | None:
-    if path not in cache:
-        try:
-            cache[path] = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
-        except OSError:
-            cache[path] = []
-    lines = cache[path]
-    return lines[row - 1] if 0 < row <= len(lines) else None
 
 
 def render(diagnostics: list[Diagnostic], sources: dict[str, list[str]] | None = None) -> str:
@@ -24,7 +15,7 @@ def render(diagnostics: list[Diagnostic], sources: dict[str, list[str]] | None =
     for d in diagnostics:
         out.append(f"{display_path(Path(d.path))}:{d.location.row}:{d.location.column}: "
                    f"{d.code} {d.message}\n")
-        line = _source_line(d.path, d.location.row, cache)
+        line = source_line(d.path, d.location.row, cache)
         if line is not None:
             gutter = " " * len(str(d.location.row))
             start = max(d.location.column - 1, 0)

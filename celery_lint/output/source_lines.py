@@ -1,0 +1,27 @@
+"""What the formatters need beyond a diagnostic: a file's lines and its path as shown in reports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from celery_lint.discovery import display_path
+
+
+def read_lines(path: str, cache: dict[str, list[str]]) -> list[str]:
+    """The lines of `path`, read once per report; an unreadable file has none."""
+    if path not in cache:
+        try:
+            cache[path] = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            cache[path] = []
+    return cache[path]
+
+
+def source_line(path: str, row: int, cache: dict[str, list[str]]) -> str | None:
+    lines = read_lines(path, cache)
+    return lines[row - 1] if 0 < row <= len(lines) else None
+
+
+def report_path(path: str) -> str:
+    """`path` relative to the current folder when under it (else absolute), with `/` separators."""
+    return Path(display_path(Path(path))).as_posix()
