@@ -265,3 +265,13 @@ def rule(code: str | None, show_all: bool) -> None:
     if text is None:
         _fail(f"no documentation page found for {info.code}")
     click.echo(text.rstrip())
+
+
+@main.command()
+def server() -> None:
+    """Run the language server on stdin and stdout, for editors (needs the `server` extra)."""
+    try:
+        from celery_lint.lsp import start
+    except ImportError as exc:
+        _fail(f"the language server needs pygls: pip install 'celery-lint[server]' ({exc})")
+    start()

@@ -127,3 +127,24 @@ def _collect(warnings: list[DiscoveryWarning]):  # type: ignore[no-untyped-def]
         warnings.append(DiscoveryWarning(str(error.filename), error.strerror or str(error)))
 
     return onerror
+
+
+def would_discover(path: Path, root: Path, config: Config) -> bool:
+    """Whether walking `root` finds the file `path` (excludes, .gitignore files, virtualenvs):
+    a file created while the language server runs joins the project only then."""
+    ignorer = _Ignorer(config)
+    for parent in (config.root, *config.root.parents):
+        ignorer.load_gitignore(parent)
+        if (parent / ".git").exists():
+            break
+    path, root = path.absolute(), root.absolute()
+    if root not in path.parents:
+        return False
+    for directory in reversed(path.parents):
+        if root in directory.parents:
+            if ignorer.ignored(directory, is_dir=True):
+                return False
+            ignorer.load_gitignore(directory)
+        elif directory == root:
+            ignorer.load_gitignore(directory)
+    return is_lintable(path) and not ignorer.ignored(path, is_dir=False)

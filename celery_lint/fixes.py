@@ -52,7 +52,8 @@ def line_starts(text: str) -> list[int]:
     return [0] + [match.end() for match in _LINE_BREAK.finditer(text)]
 
 
-def _offset(starts: list[int], text: str, location: Location) -> int:
+def text_offset(starts: list[int], text: str, location: Location) -> int:
+    """The offset in `text` of `location` (clamped to the text; `starts` from `line_starts`)."""
     row = min(max(location.row, 1), len(starts))
     return min(starts[row - 1] + location.column - 1, len(text))
 
@@ -61,8 +62,9 @@ def apply_edits(text: str, edits: list[Edit], newline: str) -> str:
     """`text` with `edits` (which must not overlap) applied; new lines in edits take `newline`."""
     starts = line_starts(text)
     # from the end, so offsets stay right; insertions at one point keep the order they came in
-    spans = sorted(((_offset(starts, text, e.location), _offset(starts, text, e.end_location),
-                     number, e.content) for number, e in enumerate(edits)), reverse=True)
+    spans = sorted(((text_offset(starts, text, e.location),
+                     text_offset(starts, text, e.end_location), number, e.content)
+                    for number, e in enumerate(edits)), reverse=True)
     for start, end, _, content in spans:
         if newline != "\n":
             content = content.replace("\n", newline)
@@ -81,7 +83,7 @@ def choose(diagnostics: list[Diagnostic], text: str) -> list[Diagnostic]:
     chosen = []
     for diagnostic in sorted(diagnostics, key=lambda d: d.sort_key):
         assert diagnostic.fix is not None
-        spans = [(_offset(starts, text, e.location), _offset(starts, text, e.end_location))
+        spans = [(text_offset(starts, text, e.location), text_offset(starts, text, e.end_location))
                  for e in diagnostic.fix.edits if e.location.row < END_OF_FILE]
         if any(a < y and x < b or (a == b == x == y) for a, b in spans for x, y in taken):
             continue  # overlaps an earlier fix: the next pass sees it again
@@ -105,6 +107,25 @@ def parses(path: str, text: str) -> bool:
     return True
 
 
+def fixes_by_file(diagnostics: list[Diagnostic], unsafe: bool, frozen: set[str] | None = None
+                  ) -> dict[str, list[Diagnostic]]:
+    """The fixes one pass tries, by file; `frozen` files are left alone."""
+    fixable = [d for d in diagnostics if wanted(d, unsafe) and d.path not in (frozen or ())]
+    codes = {d.code for d in fixable}
+    by_file: dict[str, list[Diagnostic]] = {}
+    for diagnostic in fixable:
+        if DEFERRED_BY.get(diagnostic.code) not in codes:
+            by_file.setdefault(diagnostic.path, []).append(diagnostic)
+    return by_file
+
+
+def fix_pass(source: SourceFile, diagnostics: list[Diagnostic]) -> tuple[str, list[Diagnostic]]:
+    """One pass over one file: its text with the fixes that go together applied, and those."""
+    chosen = choose(diagnostics, source.text)
+    edits = [e for d in chosen for e in d.fix.edits]  # type: ignore[union-attr]
+    return apply_edits(source.text, edits, source.newline), chosen
+
+
 def fix(paths: list[Path], config: Config, unsafe: bool,
         stdin: tuple[Path, str] | None = None) -> FixResult:
     """Fix what can be fixed under `paths`, in memory; `write` puts it on disk."""
@@ -119,21 +140,13 @@ def fix(paths: list[Path], config: Config, unsafe: bool,
         outcome.result = current
         for path, source in current.sources.items():
             outcome.originals.setdefault(path, source)
-        by_file: dict[str, list[Diagnostic]] = {}
-        fixable = [d for d in current.diagnostics if wanted(d, unsafe) and d.path not in frozen]
-        codes = {d.code for d in fixable}
-        for diagnostic in fixable:
-            if DEFERRED_BY.get(diagnostic.code) in codes:
-                continue
-            by_file.setdefault(diagnostic.path, []).append(diagnostic)
+        by_file = fixes_by_file(current.diagnostics, unsafe, frozen)
         changed = False
         for path, diagnostics in by_file.items():
             source = current.sources.get(path)
             if source is None:
                 continue
-            chosen = choose(diagnostics, source.text)
-            edits = [e for d in chosen for e in d.fix.edits]  # type: ignore[union-attr]
-            text = apply_edits(source.text, edits, source.newline)
+            text, chosen = fix_pass(source, diagnostics)
             if text == source.text:
                 continue
             if not parses(path, text):

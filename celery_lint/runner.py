@@ -130,27 +130,60 @@ def run(paths: list[Path], config: Config, stdin: tuple[Path, str] | None = None
     codes = selected_rules(config.select, config.ignore, config.extend_select)
     by_file = project_diagnostics_by_file(index, codes, result)
     for entry in project.loaded.values():
-        if entry.checked and entry.source is not None and entry.facts is None:
-            # a deployment file: its diagnostics come from the project rules
-            result.files_checked += 1
-            result.diagnostics += _finish(entry.source, by_file.get(entry.source.path, []),
-                                          config, codes)
-            continue
-        if entry.checked and entry.source is not None and entry.facts is not None:
-            result.files_checked += 1
-            try:
-                diagnostics = check_file(entry.source, entry.facts, index, config, codes,
-                                         by_file.get(entry.source.path, []))
-            except SkippedFile as exc:
-                result.warnings.append(f"{entry.source.display_path}: {exc}")
-                continue
-            except Exception as exc:  # noqa: BLE001 - a bug in a rule must not end the run
-                result.internal_errors += 1
-                result.warnings.append(f"{entry.source.display_path}: internal error: {exc!r}")
-                continue
-            result.diagnostics += diagnostics
+        if entry.checked:
+            _check_entry(entry, index, config, codes, by_file, result)
     result.diagnostics.sort(key=lambda d: d.sort_key)
     return result
+
+
+def reload_file(project: Project, path: Path, config: Config, text: str | None = None
+                ) -> Project:
+    """`project` with one file read again (from `text`, else from disk) and the index rebuilt.
+
+    A file that is gone drops out of the index; a new one joins it.
+    """
+    result = RunResult()
+    path = path.absolute()
+    loaded = {**project.loaded, path: _load(path, text, True, result)}
+    index = build_index([e.facts for e in loaded.values() if e.facts is not None], config,
+                        [e.deploy for e in loaded.values() if e.deploy is not None])
+    return Project(loaded, index, result)
+
+
+def recheck(project: Project, path: Path, text: str, config: Config) -> RunResult:
+    """Lint one buffer against a project loaded before: only the buffer is read again.
+
+    The same diagnostics as `run([path], config, stdin=(path, text))` when the other files have
+    not changed since `project` was loaded (an editor re-checking the file being typed in).
+    """
+    updated = reload_file(project, path, config, text)
+    result = updated.result
+    codes = selected_rules(config.select, config.ignore, config.extend_select)
+    by_file = project_diagnostics_by_file(updated.index, codes, result)
+    _check_entry(updated.loaded[path.absolute()], updated.index, config, codes, by_file, result)
+    result.diagnostics.sort(key=lambda d: d.sort_key)
+    return result
+
+
+def _check_entry(entry: _Loaded, index: ProjectIndex, config: Config, codes: frozenset[str],
+                 by_file: dict[str, list[Diagnostic]], result: RunResult) -> None:
+    """Phase 2 for one loaded file, into `result`."""
+    if entry.source is None:
+        return
+    result.files_checked += 1
+    if entry.facts is None:
+        # a deployment file: its diagnostics come from the project rules
+        result.diagnostics += _finish(entry.source, by_file.get(entry.source.path, []),
+                                      config, codes)
+        return
+    try:
+        result.diagnostics += check_file(entry.source, entry.facts, index, config, codes,
+                                         by_file.get(entry.source.path, []))
+    except SkippedFile as exc:
+        result.warnings.append(f"{entry.source.display_path}: {exc}")
+    except Exception as exc:  # noqa: BLE001 - a bug in a rule must not end the run
+        result.internal_errors += 1
+        result.warnings.append(f"{entry.source.display_path}: internal error: {exc!r}")
 
 
 def _load(path: Path, text: str | None, checked: bool, result: RunResult,
