@@ -9,8 +9,8 @@ from pathlib import Path
 from helpers import CELERY_APP, write_project
 
 from celery_lint.config import Config
-from celery_lint.facts.evaluate import Qualify, dotted, evaluate, evaluate_source
-from celery_lint.facts.settings import SettingsModel, describe
+from celery_lint.facts.evaluate import Qualify, evaluate, evaluate_source
+from celery_lint.facts.settings import SettingsModel, describe, qualifier
 from celery_lint.facts.types import FromEnv, Unknown, Value
 from celery_lint.runner import load_project
 
@@ -20,17 +20,7 @@ APP_ONLY = {k: v for k, v in CELERY_APP.items() if k != "proj/settings.py"}
 
 def imported(names: dict[str, str]) -> Qualify:
     """A qualifier for a file that imports `names` (local name → qualified name)."""
-
-    def qualify(node: ast.AST) -> str | None:
-        name = dotted(node)
-        if name is None:
-            return None
-        head, _, rest = name.partition(".")
-        if head in names:
-            return names[head] + (f".{rest}" if rest else "")
-        return name
-
-    return qualify
+    return qualifier(names)
 
 
 def env(variable: str, default: Value, text: str, has_default: bool = True) -> FromEnv:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import cache
 
-from celery_lint.facts.evaluate import apply_op, dotted, evaluate_source
+from celery_lint.facts.evaluate import Qualify, apply_op, dotted, evaluate_source
 from celery_lint.facts.types import (
     CeleryApp,
     DynamicNames,
@@ -125,7 +125,7 @@ class SettingsEvaluator:
     def _assign(self, facts: FileFacts, op: SettingAssignment, namespace: Namespace) -> None:
         names = _Names(namespace)
         value = op.value if op.source is None else evaluate_source(
-            op.source, names, _qualifier(facts))
+            op.source, names, qualifier(facts.imports))
         current = names.get(op.name)
         if op.op != "=" and op.name not in names:
             current = Unknown(f"{op.name} (not defined before line {op.line})")
@@ -158,7 +158,7 @@ class SettingsEvaluator:
     def _branch(self, facts: FileFacts, op: SettingsBranch, namespace: Namespace,
                 active: frozenset[str]) -> None:
         if op.test is not None:
-            test = evaluate_source(op.test, _Names(namespace), _qualifier(facts))
+            test = evaluate_source(op.test, _Names(namespace), qualifier(facts.imports))
             if isinstance(test, (bool, int, float, str, type(None))):
                 self._run(facts, op.body if test else op.orelse, namespace, active)
                 return
@@ -175,7 +175,7 @@ class SettingsEvaluator:
                 merged[name] = body  # type: ignore[assignment]
                 continue
             if body is not None and other is not None and body.value == other.value \
-                    and not _uncertain(body.value):
+                    and not uncertain(body.value):
                 merged[name] = body
                 continue
             in_body = body is not before.get(name)
@@ -205,7 +205,7 @@ def _either(one: Value, other: Value, condition: str, shown: Value) -> Value:
     if isinstance(one, tuple) and isinstance(other, tuple):
         common = 0
         for left, right in zip(one, other):
-            if left != right or _uncertain(left):
+            if left != right or uncertain(left):
                 break
             common += 1
         if common:
@@ -216,12 +216,13 @@ def _either(one: Value, other: Value, condition: str, shown: Value) -> Value:
     return Unknown(f"{describe(shown)} ({condition})")
 
 
-def _uncertain(value: Value) -> bool:
+def uncertain(value: Value) -> bool:
+    """A value no rule may fail on: unknown, or read from the environment."""
     return isinstance(value, (Unknown, FromEnv))
 
 
-def _qualifier(facts: FileFacts):  # type: ignore[no-untyped-def]
-    imports = facts.imports
+def qualifier(imports: Mapping[str, str]) -> Qualify:
+    """Qualified names for a file that imports `imports` (local name → qualified name)."""
 
     def qualify(node: ast.AST) -> str | None:
         name = dotted(node)
@@ -368,7 +369,7 @@ class CeleryConfig:
             if entry is None:
                 continue
             value = entry.value
-            if _uncertain(value) or "pickle" in str(value) or "yaml" in str(value):
+            if uncertain(value) or "pickle" in str(value) or "yaml" in str(value):
                 return True
         return False
 

@@ -33,8 +33,9 @@ from celery_lint.facts.settings import (
     mixed_keys,
     preferred_key,
     readable_keys,
+    uncertain,
 )
-from celery_lint.facts.types import FromEnv, Unknown, Value
+from celery_lint.facts.types import Value
 from celery_lint.registry import RuleInfo, register
 from celery_lint.rules.deploy import NO_MONITORING as NO_MONITOR
 from celery_lint.rules.deploy import (
@@ -158,10 +159,6 @@ def _diagnostic(info: RuleInfo, message: str, path: str, row: int, column: int,
                 end_column: int) -> Diagnostic:
     return Diagnostic(info.code, message, path, Location(row, column), Location(row, end_column),
                       noqa_row=row, severity=info.severity)
-
-
-def uncertain(value: Value) -> bool:
-    return isinstance(value, (Unknown, FromEnv))
 
 
 def _row(audit: Audit, item: str, info: RuleInfo, found: ConfiguredValue | None,
