@@ -269,14 +269,31 @@ def test_cel306_renames_old_names_under_the_namespace(tmp_path: Path) -> None:
         CELERY_ALWAYS_EAGER = False  # not in production
         CELERYD_PREFETCH_MULTIPLIER = 1
     """
-    outcome = check_fixed(tmp_path, {**APP, "proj/settings.py": settings}, "proj/settings.py", """
+    renamed = """
         CELERY_BROKER_URL = "redis://localhost:6379/0"
         # eager only in tests
         CELERY_TASK_ALWAYS_EAGER = False  # not in production
         CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-    """, select=("CEL306",))
+    """
+    files = {**APP, "proj/settings.py": settings}
+    if _celery_reads([dedent(settings)], "worker_prefetch_multiplier") == 1:
+        # Celery 5.7 reads the old names under the namespace: both renames keep what it reads
+        outcome = check_fixed(tmp_path, files, "proj/settings.py", renamed, select=("CEL306",))
+        assert applied(tmp_path, outcome) == {"proj/settings.py": {"CEL306": 2}}
+        assert remaining(tmp_path, outcome) == []
+        return
+    # Celery 5.3-5.6 ignore them and read their defaults: renaming CELERY_ALWAYS_EAGER = False
+    # keeps the default False (safe); CELERYD_PREFETCH_MULTIPLIER = 1 would move the workers from
+    # the default 4 to 1, so that rename is unsafe
+    assert _celery_reads([dedent(settings)], "worker_prefetch_multiplier") == 4
+    half = renamed.replace("CELERY_WORKER_PREFETCH_MULTIPLIER", "CELERYD_PREFETCH_MULTIPLIER")
+    outcome = check_fixed(tmp_path, files, "proj/settings.py", half, select=("CEL306",))
+    assert applied(tmp_path, outcome) == {"proj/settings.py": {"CEL306": 1}}
+    assert remaining(tmp_path, outcome) == [("CEL306", "proj/settings.py", 4)]
+    outcome = check_fixed(tmp_path, files, "proj/settings.py", renamed, unsafe=True,
+                          select=("CEL306",))
     assert applied(tmp_path, outcome) == {"proj/settings.py": {"CEL306": 2}}
-    assert remaining(tmp_path, outcome) == []
+    assert _celery_reads([dedent(renamed)], "worker_prefetch_multiplier") == 1
 
 
 def test_cel306_renames_a_mixed_in_name_to_the_module_s_style(tmp_path: Path) -> None:

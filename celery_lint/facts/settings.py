@@ -256,21 +256,71 @@ def describe(value: Value) -> str:
 
 # -- Celery's names -----------------------------------------------------------------------------
 @cache
+def _lookup(namespace: str | None) -> dict[str, tuple[str, ...]]:
+    """For each setting, the keys of a config source Celery reads it from under `namespace`,
+    the one that wins first.
+
+    Asked of Celery's own lookup (`Settings.__getitem__`, with the rename table of
+    `celery.app.utils`) over a probe config holding every key it may try for the setting, with
+    Celery's defaults behind it as `detect_settings` lays them out: a key tried after the one the
+    defaults hold is never read. Which keys Celery tries, and in which order, changes between
+    versions: under a namespace Celery 5.3-5.6 try the prefixed name, then the plain new name,
+    which the defaults always hold, so an old name (`CELERY_ALWAYS_EAGER`) is never read; Celery
+    5.7 tries each map in turn, so the config's old name wins over the default. Without a
+    namespace a config of old names has the old names' defaults behind it, so old names are read.
+    """
+    from celery.app.defaults import _OLD_DEFAULTS, DEFAULTS, SETTING_KEYS
+    from celery.app.utils import Settings, _new_key_to_old, _old_key_to_new
+
+    renames = (_old_key_to_new, _new_key_to_old)
+    # a namespace makes Celery take the new layout; without one, the config's majority decides
+    layouts = (DEFAULTS,) if namespace else (DEFAULTS, _OLD_DEFAULTS)
+    found: dict[str, list[str]] = {setting: [] for setting in SETTING_KEYS}
+    for defaults in layouts:
+        probe: dict[str, object] = {}
+        lookup = Settings({}, [probe, defaults], keys=renames, prefix=namespace)
+        for setting, keys in found.items():
+            candidates = (*lookup._to_keys(setting), *(rename(setting) for rename in renames))
+            markers = {key: object() for key in candidates}
+            probe.clear()
+            probe.update(markers)
+            while probe:
+                try:
+                    value = lookup[setting]
+                except KeyError:
+                    break
+                key = next((k for k, marker in markers.items() if marker is value), None)
+                if key is None:
+                    break  # a default came first: the keys left are never read
+                if key not in keys:
+                    keys.append(key)
+                del probe[key]
+    return {setting: tuple(keys) for setting, keys in found.items()}
+
+
+@cache
 def readable_keys(namespace: str | None) -> dict[str, str]:
     """Every key Celery reads from a config source under `namespace`, mapped to its setting.
 
-    Built with Celery's own lookup (`Settings._to_keys`): the prefixed new name, the new name and
-    the old name from Celery's rename table. The first key of each setting is Celery's preferred one.
+    From Celery's own lookup (`_lookup`): the prefixed new name, the new name and, where the
+    installed Celery reads it, the old name from Celery's rename table. The first key of each
+    setting is Celery's preferred one.
     """
-    from celery.app.defaults import SETTING_KEYS
-    from celery.app.utils import Settings, _new_key_to_old, _old_key_to_new
-
-    lookup = Settings({}, [], keys=(_old_key_to_new, _new_key_to_old), prefix=namespace)
     keys: dict[str, str] = {}
-    for setting in sorted(SETTING_KEYS):
-        for key in lookup._to_keys(setting):
+    for setting, found in sorted(_lookup(namespace).items()):
+        for key in found:
             keys.setdefault(key, setting)
     return keys
+
+
+def ignored_old_name(key: str, namespace: str | None) -> str | None:
+    """The setting `key` is Celery's old name for, when the installed Celery does not read it
+    under `namespace` (Celery before 5.7 under a namespace); None otherwise."""
+    from celery.app.defaults import _TO_NEW_KEY
+
+    if not is_old_key(key) or key in readable_keys(namespace):
+        return None
+    return _TO_NEW_KEY[key]
 
 
 @cache
@@ -479,13 +529,10 @@ def _config(files: Mapping[str, FileFacts], app: CeleryApp, source: Namespace | 
 
 @cache
 def _key_order(namespace: str | None) -> dict[str, int]:
-    from celery.app.defaults import SETTING_KEYS
-    from celery.app.utils import Settings, _new_key_to_old, _old_key_to_new
-
-    lookup = Settings({}, [], keys=(_old_key_to_new, _new_key_to_old), prefix=namespace)
+    """Each key's rank among its setting's keys: Celery reads the lowest rank a config holds."""
     order: dict[str, int] = {}
-    for setting in SETTING_KEYS:
-        for rank, key in enumerate(lookup._to_keys(setting)):
+    for found in _lookup(namespace).values():
+        for rank, key in enumerate(found):
             order.setdefault(key, rank)
     return order
 

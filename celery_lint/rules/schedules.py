@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import difflib
 import inspect
+from calendar import monthrange
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from functools import cache
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
@@ -20,6 +23,9 @@ CRONTAB = "celery.schedules.crontab"
 CRONTAB_FIELDS = ("minute", "hour", "day_of_week", "day_of_month", "month_of_year")
 EXPIRY_FIELDS = frozenset({"expires", "expire_seconds"})  # django-celery-beat's two
 Cronspec = str | int | float | list[int]
+
+if TYPE_CHECKING:
+    from celery import Celery
 
 
 @cache
@@ -43,6 +49,46 @@ def crontab_problem(fields: dict[str, Cronspec]) -> str | None:
     except Exception as exc:  # noqa: BLE001 - whatever Celery raises is its reason
         return _reason(exc)
     return None
+
+
+def crontab_beat_problem(fields: dict[str, Cronspec]) -> str | None:
+    """Why Celery's beat fails on `crontab(**fields)` when it works out the next run, in Celery's
+    words; None when it works one out, or when `crontab()` itself raises.
+
+    Celery before 5.7 takes fields that name no real day together (`day_of_month=30,
+    month_of_year=2`) and raises RuntimeError in beat, every time it asks when the entry is due;
+    Celery 5.7 rejects them in `crontab()` (see `crontab_problem`).
+    """
+    from celery.schedules import crontab
+
+    start = datetime(2000, 1, 1, tzinfo=timezone.utc)
+    try:
+        schedule = crontab(**fields, nowfun=lambda: start, app=_schedule_app())
+    except Exception:  # noqa: BLE001 - crontab_problem reports it
+        return None
+    try:
+        schedule.remaining_estimate(start)
+    except Exception as exc:  # noqa: BLE001 - whatever Celery raises is its reason
+        reason = f"{type(exc).__name__}: {_reason(exc)}"
+    else:
+        return None
+    days, months = fields.get("day_of_month"), fields.get("month_of_year")
+    if days is not None and months is not None and not any(
+            day <= monthrange(2000, month)[1]  # a leap year: February has its 29th
+            for month in schedule.month_of_year for day in schedule.day_of_month):
+        reason += f"; day_of_month {days!r} never occurs in month_of_year {months!r}"
+    return reason
+
+
+@cache
+def _schedule_app() -> Celery:
+    """A Celery app of its own for working out a crontab's next run in UTC: no Django fixup, no
+    configuration module from the environment, not the current app."""
+    from celery import Celery
+
+    return Celery("celery-lint", set_as_current=False, fixups=[],
+                  loader="celery.loaders.base:BaseLoader",
+                  config_source={"timezone": "UTC", "enable_utc": True})
 
 
 def cron_expression_problem(expression: str) -> str | None:
@@ -133,8 +179,13 @@ class InvalidCrontab(Rule):
                                    f"({problem})")
         if rejected or len(literals) < 2:
             return
-        # fields Celery accepts one by one can still name no real day (the 30th of February)
+        # fields Celery accepts one by one can still name no real day (the 30th of February):
+        # Celery 5.7 rejects them in crontab(), older ones in beat, when the entry is due
         problem = crontab_problem(literals)
+        if problem is None:
+            problem = crontab_beat_problem(literals)
+            if problem is not None:
+                problem = f"crontab() takes them, but beat raises {problem}"
         if problem is not None:
             where = "day_of_month" if "day_of_month" in literals else next(iter(literals))
             shown = ", ".join(f"{field}={source_of(given[field])}" for field in literals)

@@ -29,13 +29,14 @@ from celery_lint.facts.settings import (
     assignments_of,
     default_of,
     describe,
+    ignored_old_name,
     is_old_key,
     mixed_keys,
     preferred_key,
     readable_keys,
     uncertain,
 )
-from celery_lint.facts.types import Value
+from celery_lint.facts.types import SettingAssignment, Value
 from celery_lint.registry import RuleInfo, register
 from celery_lint.rules.deploy import NO_MONITORING as NO_MONITOR
 from celery_lint.rules.deploy import (
@@ -640,7 +641,10 @@ def unknown_setting_message(key: str, namespace: str | None, is_django: bool,
     if is_django and not key.startswith(CELERY_LOOKING):
         return None  # REDIS_HOST, DATABASE_URL, S3_BUCKET: the project's own, though Celery has them
     if mixed and key in mixed:
-        return (f"`{key}` is an old-style name in a config of new-style names: Celery refuses to "
+        # Celery asks for the names of the config's majority: new ones, or old ones
+        style, other = ("a new-style", "old-style") if is_old_key(mixed[key]) else \
+            ("an old-style", "new-style")
+        return (f"`{key}` is {style} name in a config of {other} names: Celery refuses to "
                 f"start (ImproperlyConfigured: cannot mix new and old setting keys); write "
                 f"`{mixed[key]}`")
     keys = readable_keys(namespace)
@@ -649,9 +653,15 @@ def unknown_setting_message(key: str, namespace: str | None, is_django: bool,
     if setting is not None:
         preferred = preferred_key(setting, namespace)
         if is_old_key(key) and key != preferred and not (is_django and not namespace):
-            return (f"`{key}` is Celery's old name for `{setting}`: Celery 5 still reads it "
-                    f"but warns at startup, and Celery 6 drops it; write `{preferred}`")
+            return (f"`{key}` is Celery's old name for `{setting}`: Celery {celery_version()} "
+                    f"still reads it but warns at startup, and Celery 6 drops it; write "
+                    f"`{preferred}`")
         return None
+    setting = ignored_old_name(key, namespace)
+    if setting is not None:
+        return (f"`{key}` is Celery's old name for `{setting}`, which Celery {celery_version()} "
+                f"does not read {where}, so it never sees this value; write "
+                f"`{preferred_key(setting, namespace)}`")
     prefix = f"{namespace}_" if namespace else ""
     bare = key[len(prefix):] if prefix and key.startswith(prefix) else key
     if bare.lower() in SETTING_KEYS and "_" in bare:
@@ -706,7 +716,7 @@ def unknown_setting_diagnostics(index: ProjectIndex, module: str) -> list[Diagno
                     and not re.search(rf"\b{re.escape(op.name)}\b", sources):
                 edit = Edit(new, diagnostic.location, diagnostic.end_location)
                 diagnostic = replace(diagnostic, fix=Fix(
-                    Applicability.SAFE, f"Rename to `{new}`", (edit,)))
+                    _rename_applicability(op, settings.namespace), f"Rename to `{new}`", (edit,)))
             found.append(diagnostic)
     return _unique(found)
 
@@ -717,11 +727,31 @@ def rename_of(key: str, namespace: str | None, is_django: bool,
     the closest match is a guess)."""
     if key in mixed:
         return mixed[key]
-    setting = readable_keys(namespace).get(key)
+    setting = readable_keys(namespace).get(key) or ignored_old_name(key, namespace)
     if setting is None or not is_old_key(key) or (is_django and not namespace):
         return None
     preferred = preferred_key(setting, namespace)
     return preferred if preferred != key else None
+
+
+def _rename_applicability(op: SettingAssignment, namespace: str | None) -> Applicability:
+    """Renaming an old name Celery reads keeps what the workers do: safe. Renaming one the
+    installed Celery ignores (under a namespace, before Celery 5.7) makes Celery read its value:
+    safe only when that value is Celery's default, which Celery uses now."""
+    setting = ignored_old_name(op.name, namespace)
+    if setting is None:
+        return Applicability.SAFE
+    default = default_of(setting)
+    if op.source is None and type(op.value) is type(default) and op.value == default:
+        return Applicability.SAFE
+    return Applicability.UNSAFE
+
+
+def celery_version() -> str:
+    """The installed Celery's version: what it reads differs between versions."""
+    from celery import __version__
+
+    return __version__
 
 
 def app_conf_unknown_settings(index: ProjectIndex) -> list[Diagnostic]:
