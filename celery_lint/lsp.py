@@ -11,22 +11,25 @@ from __future__ import annotations
 import asyncio
 import bisect
 import logging
+import re
+import sys
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import unquote
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException
+from pygls.exceptions import JsonRpcException, JsonRpcMethodNotFound
 from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol
-from pygls.protocol.json_rpc import JsonRPCNotification
+from pygls.protocol import JsonRPCProtocol, LanguageServerProtocol, lsp_method
+from pygls.protocol.json_rpc import JsonRPCNotification, RPCRequest
 from pygls.uris import to_fs_path
 
 from celery_lint import __version__
 from celery_lint.config import Config, ConfigError, load_config
 from celery_lint.diagnostics import Applicability, Diagnostic, Location, Severity
-from celery_lint.discovery import is_lintable, project_root_of, would_discover
+from celery_lint.discovery import PROJECT_MARKERS, is_lintable, project_root_of, would_discover
 from celery_lint.fixes import (
     MAX_PASSES,
     NOQA_KINDS,
@@ -67,23 +70,42 @@ class OpenProject:
 
 
 def open_project(root: Path) -> OpenProject:
-    """Load the project at `root`; a bad configuration is kept as a message, not raised."""
+    """Load the project at `root` (a folder, or a loose file alone); a bad configuration is kept
+    as a message, not raised."""
     error = None
     try:
         config = load_config(root)
     except ConfigError as exc:
-        config, error = Config(root=root), str(exc)
-    return OpenProject(root, config, load_project([root], config), error)
+        config, error = Config(root=root if root.is_dir() else root.parent), str(exc)
+    # a loose file is not given to load_project, which reads the folder around a file it is given
+    # (for context): the buffer alone is checked
+    return OpenProject(root, config, load_project([root] if root.is_dir() else [], config), error)
 
 
 class Linter:
     """The server's state without the protocol: the projects, and linting and fixing buffers."""
 
-    def __init__(self) -> None:
+    def __init__(self, folders: Callable[[], list[Path]] | None = None) -> None:
         self.projects: dict[Path, OpenProject] = {}
+        self.folders = folders  # the editor's workspace folders; None: not known
+
+    def root_of(self, path: Path) -> Path:
+        """The project of the file at `path`: the nearest folder with a project marker
+        (manage.py, pyproject.toml, .git…); else the file's folder when it lies in a workspace
+        folder (or no workspace is known: a Linter without `folders`); else the file alone. A
+        loose file outside the workspace (a download, something in /tmp or the home folder) must
+        not make the server read every file in the folder around it."""
+        root = project_root_of(path)
+        if root != path.absolute().parent or any(
+                (root / marker).exists() for marker in PROJECT_MARKERS):
+            return root
+        if self.folders is None or any(
+                folder == root or folder in root.parents for folder in self.folders()):
+            return root
+        return path.absolute()
 
     def project_for(self, path: Path) -> OpenProject:
-        root = project_root_of(path)
+        root = self.root_of(path)
         if root not in self.projects:
             self.projects[root] = open_project(root)
         return self.projects[root]
@@ -177,9 +199,28 @@ def _overlaps(diagnostic: Diagnostic, lines: types.Range) -> bool:
             and lines.start.line <= diagnostic.end_location.row - 1)
 
 
+def fs_path(uri: str) -> str | None:
+    """The file a `file:` URI names; None for another scheme or a path no file can have (a
+    NUL byte: every file system call would raise ValueError)."""
+    path = to_fs_path(uri) if uri.startswith("file:") else None
+    return path if path and "\x00" not in path else None
+
+
+def _request_id(message: Any) -> int | str | None:
+    """The id of a message that could not be read as JSON-RPC 2.0, when it has a usable one."""
+    msg_id = message.get("id") if isinstance(message, dict) else getattr(message, "id", None)
+    return msg_id if isinstance(msg_id, (int, str)) and not isinstance(msg_id, bool) else None
+
+
 class _Protocol(LanguageServerProtocol):
-    """pygls's protocol, but a request whose params do not fit gets an error response (pygls
-    would only log it, and the editor would wait for an answer forever)."""
+    """pygls's protocol, but what pygls leaves unanswered (the editor would wait forever) or
+    turns into an "Error in server" message gets the answer LSP and JSON-RPC ask for: a request
+    whose params do not fit, Invalid Params; JSON that is not a JSON-RPC 2.0 message, Invalid
+    Request; a request before `initialize`, ServerNotInitialized (a notification then is
+    dropped); a request after `shutdown`, Invalid Request. A change to a document that is not
+    open is ignored, and `exit` without `shutdown` exits with 1."""
+
+    exit_code = 0
 
     def structure_message(self, data: dict[str, Any]) -> Any:
         try:
@@ -187,8 +228,124 @@ class _Protocol(LanguageServerProtocol):
         except JsonRpcException as error:
             if "id" not in data or "method" not in data:
                 raise
-            self._send_response(data["id"], error=error.to_response_error())
+            method = data["method"]
+            known = method in self.fm.features or method in self.fm.builtin_features
+            answer = error if known else JsonRpcMethodNotFound.of(method)
+            self._send_response(data["id"], error=answer.to_response_error())
             return JsonRPCNotification(method="$/celery-lint/answered", jsonrpc="2.0", params=None)
+
+    def send_error(self, msg_id: int | str | None, code: int, message: str) -> None:
+        """An error response; `msg_id` None is sent as null (pygls would leave the id out)."""
+        self._send_data({"jsonrpc": JsonRPCProtocol.VERSION, "id": msg_id,
+                         "error": {"code": code, "message": message}})
+
+    def handle_message(self, message: Any) -> None:
+        if getattr(message, "jsonrpc", None) != JsonRPCProtocol.VERSION:
+            # a list, a number, an object without "jsonrpc": pygls would raise AttributeError
+            self.send_error(_request_id(message), types.ErrorCodes.InvalidRequest,
+                            "Invalid Request: not a JSON-RPC 2.0 message")
+            return
+        method = getattr(message, "method", None)
+        request = isinstance(message, RPCRequest)
+        if method == "$/celery-lint/answered":
+            return
+        if self._workspace is None and method not in (types.INITIALIZE, types.EXIT):
+            if request:
+                self.send_error(message.id, types.ErrorCodes.ServerNotInitialized,
+                                f"{method}: the server is not initialized yet")
+            else:
+                logger.warning("celery-lint: %s before initialize: dropped", method)
+            return
+        if self._shutdown and request:
+            self.send_error(message.id, types.ErrorCodes.InvalidRequest,
+                            f"{method}: the server is shutting down")
+            return
+        super().handle_message(message)
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(
+            self, params: types.DidChangeTextDocumentParams) -> Generator[Any, Any, None]:
+        if unquote(params.text_document.uri) not in self.workspace.text_documents:
+            logger.warning("celery-lint: %s changed but is not open: ignored",
+                           params.text_document.uri)
+            return  # pygls would raise KeyError, shown to the user as an error
+        yield from super().lsp_text_document__did_change(params)
+
+    @lsp_method(types.EXIT)
+    def lsp_exit(self, *args: Any) -> Generator[Any, Any, None]:
+        self.exit_code = 0 if self._shutdown else 1
+        yield from super().lsp_exit(*args)
+
+
+_LENGTH = re.compile(rb"content-length[ \t]*:[ \t]*([^\r\n]*?)[ \t]*\r?\n\Z", re.IGNORECASE)
+_NEXT_HEADER = re.compile(rb"content-length[ \t]*:[ \t]*\d+[ \t]*\r?\n", re.IGNORECASE)
+_MAX_FRAME = 1 << 30  # a longer one is a broken header (reading it at once: MemoryError)
+
+
+class _Frames:
+    """Standard input as pygls reads it (`readline`, `read`), one whole frame at a time.
+
+    pygls reads the raw stream: after one frame whose header is broken (no Content-Length, one
+    that is not a number, too small or too large, lines ended by \\n alone) it takes the body for
+    a header line glued to the next header, never finds a header again, and the server answers
+    nothing more. Here a frame whose length cannot be read is dropped, and reading resumes at the
+    next `Content-Length:` header, even one glued behind the rest of a broken frame; a body that
+    runs into the next frame's header (its length too large) is cut there. A body cannot hold a
+    header: JSON does not allow a raw line break inside a string.
+    """
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+        self.ahead = b""  # read, not yet used: the start of the next frame
+        self.body: bytes | None = None
+
+    def readline(self) -> bytes:
+        """`Content-Length: N` then a blank line, as pygls expects; b"" at the end."""
+        if self.body is None:
+            self.body = self._frame()
+            return b"Content-Length: %d\r\n" % len(self.body) if self.body else b""
+        return b"\r\n"
+
+    def read(self, size: int) -> bytes:
+        body, self.body = self.body or b"", None
+        return body
+
+    def _line(self) -> bytes:
+        if b"\n" in self.ahead:
+            line, _, self.ahead = self.ahead.partition(b"\n")
+            return line + b"\n"
+        line, self.ahead = self.ahead + self.stream.readline(), b""
+        return line
+
+    def _read(self, size: int) -> bytes:
+        chunks, self.ahead = [self.ahead[:size]], self.ahead[size:]
+        missing = size - len(chunks[0])
+        while missing > 0 and (chunk := self.stream.read(min(missing, 1 << 20))):
+            chunks.append(chunk)
+            missing -= len(chunk)
+        return b"".join(chunks)
+
+    def _frame(self) -> bytes:
+        length = 0
+        while True:
+            line = self._line()
+            if not line:
+                return b""
+            header = _LENGTH.search(line)
+            if header is not None:
+                length = int(header.group(1)) if header.group(1).isdigit() else 0
+                length = length if length <= _MAX_FRAME else 0
+            elif not line.strip() and length > 0:
+                body = self._read(length)
+                length = 0
+                cut = _NEXT_HEADER.search(body)
+                if cut is not None:  # ran into the next frame: leave that one whole
+                    self.ahead = body[cut.start():] + self.ahead
+                    body = body[:cut.start()]
+                if body:
+                    return body
+            # else another header (Content-Type), a blank line with no usable length before
+            # it, or what is left of a broken frame: skipped
 
 
 class CeleryLintServer(LanguageServer):
@@ -196,18 +353,40 @@ class CeleryLintServer(LanguageServer):
 
     def __init__(self) -> None:
         super().__init__(SOURCE, __version__, protocol_cls=_Protocol)
-        self.linter = Linter()
+        self.linter = Linter(self._folders)
         self.pending: dict[str, asyncio.Task[None]] = {}
         self.results: dict[str, tuple[int | None, RunResult]] = {}  # uri → (version, result)
         self.config_errors: dict[Path, str | None] = {}  # the message shown per project
         self.opened: set[str] = set()  # the documents open, by the URI the editor gave
+
+    def _folders(self) -> list[Path]:
+        """The workspace folders (and root) the editor opened, as paths."""
+        workspace = self.protocol._workspace  # None before `initialize`
+        if workspace is None:
+            return []
+        uris = [folder.uri for folder in workspace.folders.values()]
+        uris += [workspace.root_uri] if workspace.root_uri else []
+        paths = [fs_path(uri) for uri in uris]
+        return [Path(path).absolute() for path in paths if path]
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """A message that could not be read is answered (Parse error) or logged; pygls would
+        show it to the user as an "Error in server" message."""
+        if source is JsonRpcException:  # from the loop that reads the messages
+            if isinstance(error, (ValueError, RecursionError)):  # not JSON; not UTF-8; too deep
+                self.protocol.send_error(None, types.ErrorCodes.ParseError,
+                                         f"Parse error: {error}")
+            else:  # a notification whose params do not fit: there is no one to answer
+                logger.warning("celery-lint: a message could not be handled: %r", error)
+            return
+        super().report_server_error(error, source)
 
     def document(self, uri: str) -> Any:
         """The open document at `uri` or None (pygls keeps them by unquoted URI)."""
         return self.workspace.text_documents.get(unquote(uri))
 
     def _path(self, uri: str) -> Path | None:
-        path = to_fs_path(uri) if uri.startswith("file:") else None
+        path = fs_path(uri)
         return Path(path) if path and is_lintable(Path(path)) else None
 
     def _announce(self, state: OpenProject) -> None:
@@ -274,7 +453,7 @@ class CeleryLintServer(LanguageServer):
         published = set()
         for uri in sorted(self.opened):
             path = self._path(uri)
-            if path is not None and project_root_of(path) in roots:
+            if path is not None and self.linter.root_of(path) in roots:
                 self.results.pop(uri, None)
                 self.publish(uri)
                 published.add(uri)
@@ -388,7 +567,7 @@ def create_server() -> CeleryLintServer:
     async def did_save(params: types.DidSaveTextDocumentParams) -> None:
         uri = params.text_document.uri
         server.cancel(uri)
-        path = to_fs_path(uri) if uri.startswith("file:") else None
+        path = fs_path(uri)
         if uri not in (server.refresh([Path(path)]) if path else set()):
             server.publish(uri)
 
@@ -404,7 +583,7 @@ def create_server() -> CeleryLintServer:
     async def did_change_watched_files(params: types.DidChangeWatchedFilesParams) -> None:
         paths = []
         for change in params.changes:
-            path = to_fs_path(change.uri) if change.uri.startswith("file:") else None
+            path = fs_path(change.uri)
             # a saved open file was read again on didSave
             if path and not (change.type == types.FileChangeType.Changed
                              and change.uri in server.opened):
@@ -422,5 +601,8 @@ def create_server() -> CeleryLintServer:
 
 def start() -> None:
     """Serve the editor on stdin and stdout until it exits."""
-    create_server().start_io()
+    server = create_server()
+    server.start_io(_Frames(sys.stdin.buffer))  # type: ignore[arg-type]
+    if server.protocol.exit_code:
+        sys.exit(server.protocol.exit_code)
 
