@@ -6,15 +6,30 @@ import collections
 import dataclasses
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 from celery_lint import __version__
 from celery_lint.config import Config, ConfigError, load_config
 
+if TYPE_CHECKING:
+    from celery_lint.cache import Cache
+
 EXIT_CLEAN, EXIT_DIAGNOSTICS, EXIT_ERROR = 0, 1, 2
 OUTPUT_FORMATS = ("full", "concise", "json", "sarif", "github", "gitlab", "junit")
+
+
+NO_CACHE = click.option(
+    "--no-cache", is_flag=True, envvar="CELERY_LINT_NO_CACHE",
+    help="Read every file afresh; neither use nor write the cache.")
+CACHE_DIR = click.option(
+    "--cache-dir", type=click.Path(path_type=Path, file_okay=False), envvar="CELERY_LINT_CACHE_DIR",
+    help="The cache folder (default: .celery_lint_cache beside pyproject.toml, else in the "
+         "project folder).")
+JOBS = click.option(
+    "--jobs", "-j", type=click.IntRange(min=1), metavar="N",
+    help="Processes for large runs (default: the number of CPUs; small runs use one).")
 
 
 def _codes(value: tuple[str, ...]) -> tuple[str, ...]:
@@ -57,10 +72,14 @@ def main() -> None:
 @click.option("--show-fixes", is_flag=True, help="List the fixes applied, per file.")
 @click.option("--add-noqa", is_flag=True,
               help="Add `# noqa: CODE` to every line with a diagnostic (Python and YAML files).")
+@NO_CACHE
+@CACHE_DIR
+@JOBS
 def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, ...],
           extend_select: tuple[str, ...], output_format: str, statistics: bool, exit_zero: bool,
           config_file: Path | None, quiet: bool, stdin_filename: Path | None, apply_fixes: bool,
-          unsafe_fixes: bool, show_diff: bool, show_fixes: bool, add_noqa: bool) -> None:
+          unsafe_fixes: bool, show_diff: bool, show_fixes: bool, add_noqa: bool, no_cache: bool,
+          cache_dir: Path | None, jobs: int | None) -> None:
     """Lint PATHS (default: the current folder) and report what is wrong.
 
     Exit status: 0 clean (or everything fixed), 1 diagnostics remain (with --diff: fixes to
@@ -68,7 +87,7 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
     """
     from celery_lint.output import FORMATS
     from celery_lint.registry import get_rule
-    from celery_lint.runner import run
+    from celery_lint.runner import default_jobs, open_cache, run
 
     targets = list(paths) or [stdin_filename.parent if stdin_filename else Path(".")]
     if config_file is not None and not config_file.is_file():
@@ -82,16 +101,21 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
     if stdin_filename is not None:
         stdin = (stdin_filename, sys.stdin.read())
     fixing = apply_fixes or show_diff  # --unsafe-fixes widens what --fix and --diff apply
+    if cache_dir is not None:
+        config = dataclasses.replace(config, cache_dir=str(cache_dir.absolute()))
+    cache = None if no_cache else open_cache(config, targets)
+    jobs = jobs or default_jobs()
     try:
         if add_noqa:
-            _add_noqa(targets, config, stdin, quiet)
+            _add_noqa(targets, config, stdin, quiet, cache, jobs)
             return
         if fixing:
-            result = _fix(targets, config, stdin, unsafe_fixes, show_diff, show_fixes, quiet)
+            result = _fix(targets, config, stdin, unsafe_fixes, show_diff, show_fixes, quiet,
+                          cache, jobs)
             if show_diff:
                 return
         else:
-            result = run(targets, config, stdin)
+            result = run(targets, config, stdin, cache=cache, jobs=jobs)
     except (OSError, RecursionError) as exc:
         _fail(f"internal error: {exc!r}")
     if fixing and stdin is not None:
@@ -129,11 +153,12 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
 
 
 def _fix(targets: list[Path], config: Config, stdin: tuple[Path, str] | None, unsafe: bool,
-         show_diff: bool, show_fixes: bool, quiet: bool):  # type: ignore[no-untyped-def]
+         show_diff: bool, show_fixes: bool, quiet: bool, cache: Cache | None,
+         jobs: int):  # type: ignore[no-untyped-def]
     """Fix in memory; write the files (or print the diff, or the fixed stdin) and report."""
     from celery_lint.fixes import MAX_PASSES, fix, unified_diff, write
 
-    outcome = fix(targets, config, unsafe, stdin)
+    outcome = fix(targets, config, unsafe, stdin, cache=cache, jobs=jobs)
     for path in outcome.unparsable:
         shown = outcome.originals[path].display_path
         click.echo(f"warning: {shown}: a fix would make it unparsable; left unchanged", err=True)
@@ -165,13 +190,13 @@ def _fix(targets: list[Path], config: Config, stdin: tuple[Path, str] | None, un
 
 
 def _add_noqa(targets: list[Path], config: Config, stdin: tuple[Path, str] | None,
-              quiet: bool) -> None:
+              quiet: bool, cache: Cache | None, jobs: int) -> None:
     from celery_lint.fixes import add_noqa, write_atomically
     from celery_lint.runner import run
 
     if stdin is not None:
         _fail("--add-noqa cannot be used with --stdin-filename")
-    result = run(targets, config)
+    result = run(targets, config, cache=cache, jobs=jobs)
     changed = add_noqa(result)
     for path, text in changed.items():
         source = result.sources[path]
@@ -209,8 +234,11 @@ def _with_options(config: Config, select: tuple[str, ...], ignore: tuple[str, ..
 @click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
               help="Read the configuration from this file instead of the nearest pyproject.toml.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when an item fails.")
+@NO_CACHE
+@CACHE_DIR
+@JOBS
 def audit(path: Path | None, output_format: str, config_file: Path | None,
-          exit_zero: bool) -> None:
+          exit_zero: bool, no_cache: bool, cache_dir: Path | None, jobs: int | None) -> None:
     """Check the project at PATH (default: .) against the production checklist.
 
     Finds the Celery app, the settings it reads and the production settings module, and prints
@@ -219,7 +247,7 @@ def audit(path: Path | None, output_format: str, config_file: Path | None,
     1 when one does, 2 on a usage or configuration error.
     """
     from celery_lint.audit import build_report, render_json, render_table
-    from celery_lint.runner import load_project
+    from celery_lint.runner import default_jobs, load_project, open_cache
 
     target = path or Path(".")
     if not target.exists():
@@ -230,9 +258,14 @@ def audit(path: Path | None, output_format: str, config_file: Path | None,
         config = load_config(target, config_file)
     except ConfigError as exc:
         _fail(str(exc))
+    if cache_dir is not None:
+        config = dataclasses.replace(config, cache_dir=str(cache_dir.absolute()))
+    cache = None if no_cache else open_cache(config, [target])
     try:
-        project = load_project([target], config)
+        project = load_project([target], config, cache=cache, jobs=jobs or default_jobs())
         report = build_report(project.index)
+        if cache is not None:
+            cache.save()
     except (OSError, RecursionError) as exc:
         _fail(f"internal error: {exc!r}")
     for warning in project.result.warnings:

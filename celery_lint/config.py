@@ -47,6 +47,7 @@ class Config:
     side_effect_calls: tuple[str, ...] = ()
     fix_time_limits: tuple[tuple[str, int], ...] = (("soft", 300), ("hard", 360))
     extra_task_names: tuple[str, ...] = ()
+    cache_dir: str | None = None  # relative to `root`; default: .celery_lint_cache there
 
 
 def _string_list(key: str, value: Any) -> tuple[str, ...]:
@@ -61,9 +62,30 @@ def _string(key: str, value: Any) -> str:
     return value
 
 
+def _patterns(key: str, value: Any) -> tuple[str, ...]:
+    """A list of gitignore-style patterns, each one that pathspec can compile."""
+    patterns = _string_list(key, value)
+    for pattern in patterns:
+        _check_pattern(key, pattern)
+    return patterns
+
+
+def _check_pattern(key: str, pattern: str) -> None:
+    import re
+
+    import pathspec
+
+    try:
+        pathspec.GitIgnoreSpec.from_lines([pattern])
+    except (ValueError, re.error) as exc:
+        raise ConfigError(f"`{key}`: invalid pattern {pattern!r} ({exc})") from None
+
+
 def _per_file_ignores(key: str, value: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
     if not isinstance(value, dict):
         raise ConfigError(f"`{key}` must be a table of glob = [codes]")
+    for pattern in value:
+        _check_pattern(f"{key}.{pattern}", pattern)
     return tuple((pattern, _string_list(f"{key}.{pattern}", codes)) for pattern, codes in value.items())
 
 
@@ -87,8 +109,8 @@ _KEYS = {
     "ignore": ("ignore", _string_list),
     "extend-select": ("extend_select", _string_list),
     "per-file-ignores": ("per_file_ignores", _per_file_ignores),
-    "exclude": ("exclude", _string_list),
-    "extend-exclude": ("extend_exclude", _string_list),
+    "exclude": ("exclude", _patterns),
+    "extend-exclude": ("extend_exclude", _patterns),
     "settings-module": ("settings_module", _string),
     "dev-settings": ("dev_settings", _string_list),
     "dev-deployments": ("dev_deployments", _string_list),
@@ -96,6 +118,7 @@ _KEYS = {
     "side-effect-calls": ("side_effect_calls", _string_list),
     "fix-time-limits": ("fix_time_limits", _fix_time_limits),
     "extra-task-names": ("extra_task_names", _string_list),
+    "cache-dir": ("cache_dir", _string),
 }
 
 
@@ -133,6 +156,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path} is not UTF-8 text: {exc}") from None
 
 
 def _table_of(data: dict[str, Any], path: Path) -> dict[str, Any] | None:

@@ -47,7 +47,9 @@ def get_rule(code: str) -> RuleInfo | None:
 
 def _load_rule_modules() -> None:
     # Importing the rule modules registers their metadata.
-    import celery_lint.rules  # noqa: F401
+    from celery_lint.rules import load_all
+
+    load_all()
 
 
 def expand_codes(selectors: Iterable[str]) -> set[str]:
@@ -55,6 +57,9 @@ def expand_codes(selectors: Iterable[str]) -> set[str]:
 
     Raises ValueError naming a selector that matches no rule.
     """
+    selectors = [s for s in selectors if s.strip()]
+    if not selectors:
+        return set()
     codes = {rule.code for rule in all_rules()}
     selected: set[str] = set()
     for selector in selectors:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import cached_property
+from multiprocessing import get_context
 from pathlib import Path
 
-import libcst as cst
 import pathspec
 
+from celery_lint.analysis.modules import module_name, package_of
+from celery_lint.cache import CACHE_DIR_NAME, Cache, configuration_key, digest
 from celery_lint.config import Config
 from celery_lint.diagnostics import Applicability, Diagnostic, Edit, Fix, Location
 from celery_lint.discovery import discover, display_path, project_root_of
@@ -19,22 +25,27 @@ from celery_lint.facts.deploy import (
 )
 from celery_lint.facts.index import ProjectIndex, build_index
 from celery_lint.facts.python import read_python_facts
+from celery_lint.facts.requirements import minimum_version
 from celery_lint.facts.types import DeployFacts, FileFacts
 from celery_lint.registry import expand_codes, get_rule, selected_rules
-from celery_lint.rules import VISITOR_RULES
-from celery_lint.rules.base import FileContext, RuleBatch
-from celery_lint.rules.deploy import deploy_diagnostics
 from celery_lint.rules.engine import SYNTAX_ERROR, UNUSED_NOQA
-from celery_lint.rules.idempotency import idempotency_diagnostics
-from celery_lint.rules.settings import project_diagnostics
 from celery_lint.source import NoqaDirective, SourceError, SourceFile
 
 # Besides files that define or import tasks, a file can only raise a phase 2 diagnostic if it
-# mentions one of these.
+# mentions one of these (noqa comments are handled without a tree).
 PHASE2_WORDS = (".delay(", "apply_async", "send_task", "signature(", ".s(", ".si(",
                 "beat_schedule", "BEAT_SCHEDULE", "task_routes", "TASK_ROUTES", "ROUTES",
-                "TIME_LIMIT", "noqa", "crontab", "add_periodic_task", "PeriodicTask",
-                "chord")
+                "TIME_LIMIT", "crontab", "add_periodic_task", "PeriodicTask", "chord")
+# CELERY_LINT_NO_PREFILTER=1 runs the libcst rules on every file: the tests compare the two.
+PREFILTER = os.environ.get("CELERY_LINT_NO_PREFILTER", "") in ("", "0")
+
+
+# The process pool forks (on Linux, where that is safe and the default), so that its processes
+# start at once and inherit the project; elsewhere runs stay in one process.
+_FORK = get_context("fork") if sys.platform.startswith("linux") else None
+# Below these counts a process pool costs more than it saves (a pre-commit run of a few files).
+POOL_MIN_READS = 200  # files to read facts from
+POOL_MIN_CHECKS = 8  # files to run the libcst rules on
 
 
 class SkippedFile(Exception):
@@ -52,10 +63,58 @@ class RunResult:
 
 @dataclass
 class _Loaded:
-    source: SourceFile | None
-    facts: FileFacts | None
+    """One file of the project: its bytes, and what phase 1 read from them."""
+
+    path: Path
+    raw: bytes
     checked: bool
+    kind: str | None = None  # a deployment file's kind; None for Python
+    digest: bytes = b""
+    facts: FileFacts | None = None
     deploy: DeployFacts | None = None
+    problem: Diagnostic | None = None  # CEL001: the bytes are not text
+    given: SourceFile | None = None  # the source in memory (the fix loop)
+    in_memory: bool = False  # not the file on disk: never cached
+    read: bool = False  # phase 1 done
+
+    @cached_property
+    def source(self) -> SourceFile | None:
+        if self.given is not None:
+            return self.given
+        if self.problem is not None:
+            return None
+        try:
+            source = SourceFile.from_bytes(str(self.path), display_path(self.path), self.raw)
+        except SourceError:
+            return None
+        source.python = self.kind is None
+        return source
+
+
+# What phase 1 keeps of a file (and the cache stores by its content): facts, a deployment
+# file's facts, or the CEL001 of bytes that are not text.
+Phase1 = tuple[FileFacts | None, DeployFacts | None, Diagnostic | None]
+
+
+def read_facts(path: str, data: bytes | str, kind: str | None) -> Phase1:
+    """Phase 1 for one file's bytes, or its text when it is in memory (a pure function: the
+    cache and the process pool rely on it)."""
+    if isinstance(data, str):
+        text = data
+    else:
+        try:
+            text = SourceFile.from_bytes(path, path, data).text
+        except SourceError as exc:
+            return None, None, _syntax_diagnostic(path, str(exc), 1, 1)
+    if kind is not None:
+        if not worth_reading(kind, text):
+            return None, None, None
+        return None, read_deploy_facts(path, kind, text), None
+    return read_python_facts(Path(path), text), None, None
+
+
+def _read_facts_job(item: tuple[str, bytes | str, str | None]) -> Phase1:
+    return read_facts(*item)
 
 
 def load_source(path: Path, text: str | None = None, python: bool = True
@@ -81,19 +140,61 @@ def _syntax_diagnostic(path: str, message: str, row: int, column: int) -> Diagno
 
 @dataclass
 class Project:
-    """Every file of the project read and reduced to facts, and the index built from them."""
+    """Every file of the project read and reduced to facts; the index is built when asked for."""
 
     loaded: dict[Path, _Loaded]
-    index: ProjectIndex
+    config: Config
     result: RunResult  # warnings, and the CEL001 of files that cannot be decoded
+    cache: Cache | None = None
+    jobs: int = 1
+
+    @cached_property
+    def index(self) -> ProjectIndex:
+        return build_index([e.facts for e in self.loaded.values() if e.facts is not None],
+                           self.config, [e.deploy for e in self.loaded.values()
+                                         if e.deploy is not None])
+
+    @cached_property
+    def fingerprint(self) -> bytes:
+        """A digest of everything a file's diagnostics can depend on besides its own bytes: every
+        file of the project (paths and contents), the configuration and the dependency files."""
+        parts = [repr(self.config).encode(), repr(minimum_version(self.config.root, "celery"))
+                 .encode()]
+        for path in sorted(self.loaded):
+            parts += [str(path).encode(), self.loaded[path].digest]
+        return digest(b"\0".join(parts))
+
+
+def default_jobs() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def open_cache(config: Config, paths: list[Path]) -> Cache:
+    """The cache folder of a run: `cache-dir`, else `.celery_lint_cache` in the folder of the
+    configuration file, else in the project folder around the first path."""
+    if config.cache_dir is not None:
+        folder = config.root / config.cache_dir
+    elif config.source is not None or not paths:
+        folder = config.root / CACHE_DIR_NAME
+    else:
+        first = paths[0].absolute()
+        folder = (first if first.is_dir() else project_root_of(first)) / CACHE_DIR_NAME
+    return Cache.open(folder, configuration_key(config))
 
 
 def load_project(paths: list[Path], config: Config, stdin: tuple[Path, str] | None = None,
-                 overrides: dict[Path, SourceFile] | None = None) -> Project:
-    """Phase 1: discover `paths` and the projects around them, read facts, build the index.
+                 overrides: dict[Path, SourceFile] | None = None, cache: Cache | None = None,
+                 jobs: int = 1, read: bool = True) -> Project:
+    """Phase 1: discover `paths` and the projects around them and read every file's facts
+    (from `cache` when a file's content has been read before; in `jobs` processes). With
+    `read` off, only the files' bytes are read (`read_project` does the rest).
 
     `overrides` replaces files' contents with sources in memory (the fix loop's edited files).
     """
+    package_of.cache_clear()  # folders may have gained or lost an __init__.py
     result = RunResult()
     found, warnings = discover(paths, config)
     result.warnings += [f"{display_path(Path(w.path))}: {w.message}" for w in warnings]
@@ -108,32 +209,192 @@ def load_project(paths: list[Path], config: Config, stdin: tuple[Path, str] | No
         extra, _ = discover([root], config)
         found += [d for d in extra if d.path not in known]
         known.update(d.path for d in extra)
+    given = dict(overrides or {})
     loaded: dict[Path, _Loaded] = {}
     if stdin is not None:
-        loaded[stdin[0].absolute()] = _load(stdin[0].absolute(), stdin[1], True, result)
+        entry = _open(stdin[0].absolute(), True, result, text=stdin[1])
+        if entry is not None:
+            loaded[entry.path] = entry
     for item in found:
         if item.path not in loaded:
-            loaded[item.path] = _load(item.path, None, item.path in checked, result,
-                                      source=(overrides or {}).get(item.path))
-    _load_scripts(loaded, config, result)
-    index = build_index([entry.facts for entry in loaded.values() if entry.facts is not None],
-                        config, [entry.deploy for entry in loaded.values()
-                                 if entry.deploy is not None])
-    return Project(loaded, index, result)
+            entry = _open(item.path, item.path in checked, result, given.get(item.path))
+            if entry is not None:
+                loaded[item.path] = entry
+    project = Project(loaded, config, result, cache, jobs)
+    # deployment files first: the scripts their processes run join the project
+    _read_all(project, [e for e in loaded.values() if e.kind is not None])
+    _load_scripts(project)
+    if read:
+        read_project(project)
+    return project
+
+
+def read_project(project: Project, report: bool = True) -> None:
+    """Phase 1 for every file `load_project(read=False)` opened; with `report`, the checked
+    files' CEL001 and deployment file warnings go into the project's result."""
+    _read_all(project, list(project.loaded.values()))
+    if report:
+        for entry in project.loaded.values():
+            if entry.checked:
+                _add(project.result, entry, _phase1_outcome(entry))
+
+
+def _open(path: Path, checked: bool, result: RunResult, given: SourceFile | None = None,
+          kind: str | None = None, text: str | None = None) -> _Loaded | None:
+    """A file's bytes, or None with a warning when it cannot be read. `given` is its source in
+    memory (the fix loop); `text` its text in memory (stdin, an editor's buffer)."""
+    kind = kind or (None if path.suffix == ".py" else deploy_kind(path))
+    if given is not None:
+        raw = given.text.encode("utf-8", "surrogatepass")
+    elif text is not None:
+        raw = text.encode("utf-8", "surrogateescape")
+    else:
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            result.warnings.append(f"{display_path(path)}: cannot read: {exc.strerror or exc}")
+            return None
+    return _Loaded(path, raw, checked, kind, digest(raw), given=given,
+                   in_memory=given is not None or text is not None)
+
+
+def _read_all(project: Project, entries: list[_Loaded]) -> None:
+    """Phase 1 for `entries`: from the cache, else read (in a process pool when there are many)."""
+    cache = project.cache
+    todo = []
+    for entry in entries:
+        if entry.read:
+            continue
+        entry.read = True
+        stored = cache.fact(str(entry.path), entry.digest, entry.kind is not None) \
+            if cache is not None and not entry.in_memory else None
+        if stored is not None and stored[0] is not None and \
+                (stored[0].module, stored[0].is_package) != module_name(entry.path):
+            stored = None  # the folders around it gained or lost an __init__.py
+        if stored is not None:
+            entry.facts, entry.deploy, entry.problem = stored
+        else:
+            todo.append(entry)
+    if not todo:
+        return
+    items = [(str(e.path), e.given.text if e.given else e.raw, e.kind) for e in todo]
+    if project.jobs > 1 and len(todo) >= POOL_MIN_READS and _FORK is not None:
+        with ProcessPoolExecutor(project.jobs, mp_context=_FORK) as pool:
+            found = list(pool.map(_read_facts_job, items, chunksize=32))
+    else:
+        found = [read_facts(*item) for item in items]
+    for entry, phase1 in zip(todo, found):
+        entry.facts, entry.deploy, entry.problem = phase1
+        if cache is not None and not entry.in_memory:
+            cache.put_fact(str(entry.path), entry.digest, phase1, entry.kind is not None)
+
+
+def _phase1_outcome(entry: _Loaded) -> _Outcome:
+    """A checked file's CEL001 (bytes that are not text) and its deployment file warnings."""
+    outcome = _Outcome()
+    if entry.problem is not None and entry.kind is None:
+        outcome.checked = 1
+        outcome.diagnostics.append(entry.problem)
+    if entry.deploy is not None:
+        shown = display_path(entry.path)
+        outcome.warnings += [f"{shown}: {w}" for w in entry.deploy.warnings]
+    return outcome
+
+
+def _add(result: RunResult, entry: _Loaded, outcome: _Outcome) -> None:
+    if entry.source is not None:
+        result.sources[str(entry.path)] = entry.source
+    result.files_checked += outcome.checked
+    result.diagnostics += outcome.diagnostics
+    result.warnings += outcome.warnings
+    result.internal_errors += outcome.internal_errors
 
 
 def run(paths: list[Path], config: Config, stdin: tuple[Path, str] | None = None,
-        overrides: dict[Path, SourceFile] | None = None) -> RunResult:
-    """Lint `paths` (or the stdin buffer reported as its path) with the whole project as context."""
-    project = load_project(paths, config, stdin, overrides)
-    result, index = project.result, project.index
-    codes = selected_rules(config.select, config.ignore, config.extend_select)
-    by_file = project_diagnostics_by_file(index, codes, result)
+        overrides: dict[Path, SourceFile] | None = None, cache: Cache | None = None,
+        jobs: int = 1) -> RunResult:
+    """Lint `paths` (or the stdin buffer reported as its path) with the whole project as context.
+
+    With a `cache`, facts and diagnostics of files whose content (and project) did not change
+    since it was written are reused; `jobs` above 1 lets large runs use a process pool.
+    """
+    project = load_project(paths, config, stdin, overrides, cache, jobs, read=False)
+    result = project.result
+    fingerprint = project.fingerprint if cache is not None else b""
+    todo = []
     for entry in project.loaded.values():
-        if entry.checked:
-            _check_entry(entry, index, config, codes, by_file, result)
+        if not entry.checked:
+            continue
+        stored = cache.result(str(entry.path), entry.digest, fingerprint) \
+            if cache is not None and not entry.in_memory else None
+        if stored is None:
+            todo.append(entry)
+        else:
+            _add(result, entry, stored)
+    if todo:
+        # something changed: facts of every file (mostly from the cache), the index, phase 2
+        read_project(project, report=False)
+        _check_all(project, todo, fingerprint)
+    if cache is not None:
+        cache.save()
     result.diagnostics.sort(key=lambda d: d.sort_key)
     return result
+
+
+def _check_all(project: Project, entries: list[_Loaded], fingerprint: bytes) -> None:
+    """Phase 2 for `entries`, into the project's result (and its cache)."""
+    result, config, cache = project.result, project.config, project.cache
+    codes = selected_rules(config.select, config.ignore, config.extend_select)
+    index = project.index
+    by_file = project_diagnostics_by_file(index, codes, result)
+    heavy = [e for e in entries if _needs_tree(e, index)]
+    outcomes: dict[Path, _Outcome] = {}
+    if project.jobs > 1 and len(heavy) >= POOL_MIN_CHECKS and _FORK is not None:
+        global _PHASE2
+        _PHASE2 = (project, codes, by_file)
+        try:
+            heavy.sort(key=lambda e: -len(e.raw))  # the longest first: the pool ends together
+            with ProcessPoolExecutor(project.jobs, mp_context=_FORK) as pool:
+                paths = [e.path for e in heavy]
+                outcomes.update(zip(paths, pool.map(_check_job, paths)))
+        finally:
+            _PHASE2 = None
+    for entry in entries:
+        outcome = _phase1_outcome(entry)
+        checked = outcomes.get(entry.path) or _check_entry(entry, index, config, codes, by_file)
+        outcome.checked = max(outcome.checked, checked.checked)
+        outcome.diagnostics += checked.diagnostics
+        outcome.warnings += checked.warnings
+        outcome.internal_errors += checked.internal_errors
+        _add(result, entry, outcome)
+        if cache is not None and not entry.in_memory and not result.internal_errors:
+            cache.put_result(str(entry.path), entry.digest, fingerprint, outcome)
+
+
+@dataclass
+class _Outcome:
+    """Phase 2 of one file."""
+
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    checked: int = 0
+    internal_errors: int = 0
+
+
+_PHASE2: tuple[Project, frozenset[str], dict[str, list[Diagnostic]]] | None = None
+
+
+def _check_job(path: Path) -> _Outcome:
+    """Phase 2 of one file in a pool process, which inherited the project when it was forked."""
+    assert _PHASE2 is not None
+    project, codes, by_file = _PHASE2
+    return _check_entry(project.loaded[path], project.index, project.config, codes, by_file)
+
+
+def _needs_tree(entry: _Loaded, index: ProjectIndex) -> bool:
+    source, facts = entry.source, entry.facts
+    return source is not None and facts is not None and facts.syntax_error is None and \
+        needs_rules(source, facts, index)
 
 
 def reload_file(project: Project, path: Path, config: Config, text: str | None = None
@@ -144,10 +405,16 @@ def reload_file(project: Project, path: Path, config: Config, text: str | None =
     """
     result = RunResult()
     path = path.absolute()
-    loaded = {**project.loaded, path: _load(path, text, True, result)}
-    index = build_index([e.facts for e in loaded.values() if e.facts is not None], config,
-                        [e.deploy for e in loaded.values() if e.deploy is not None])
-    return Project(loaded, index, result)
+    loaded = dict(project.loaded)
+    entry = _open(path, True, result, text=text)
+    if entry is None:
+        loaded.pop(path, None)
+    else:
+        loaded[path] = entry
+    updated = Project(loaded, config, result)
+    if entry is not None:
+        _read_all(updated, [entry])
+    return updated
 
 
 def recheck(project: Project, path: Path, text: str, config: Config) -> RunResult:
@@ -158,65 +425,43 @@ def recheck(project: Project, path: Path, text: str, config: Config) -> RunResul
     """
     updated = reload_file(project, path, config, text)
     result = updated.result
-    codes = selected_rules(config.select, config.ignore, config.extend_select)
-    by_file = project_diagnostics_by_file(updated.index, codes, result)
-    _check_entry(updated.loaded[path.absolute()], updated.index, config, codes, by_file, result)
+    entry = updated.loaded.get(path.absolute())
+    if entry is not None:
+        _check_all(updated, [entry], b"")
     result.diagnostics.sort(key=lambda d: d.sort_key)
     return result
 
 
 def _check_entry(entry: _Loaded, index: ProjectIndex, config: Config, codes: frozenset[str],
-                 by_file: dict[str, list[Diagnostic]], result: RunResult) -> None:
-    """Phase 2 for one loaded file, into `result`."""
-    if entry.source is None:
-        return
-    result.files_checked += 1
+                 by_file: dict[str, list[Diagnostic]]) -> _Outcome:
+    """Phase 2 for one loaded file."""
+    outcome = _Outcome()
+    source = entry.source
+    if source is None:
+        return outcome
+    outcome.checked = 1
     if entry.facts is None:
         # a deployment file: its diagnostics come from the project rules
-        result.diagnostics += _finish(entry.source, by_file.get(entry.source.path, []),
-                                      config, codes)
-        return
+        outcome.diagnostics = _finish(source, by_file.get(source.path, []), config, codes)
+        return outcome
     try:
-        result.diagnostics += check_file(entry.source, entry.facts, index, config, codes,
-                                         by_file.get(entry.source.path, []))
+        outcome.diagnostics = check_file(source, entry.facts, index, config, codes,
+                                         by_file.get(source.path, []))
     except SkippedFile as exc:
-        result.warnings.append(f"{entry.source.display_path}: {exc}")
+        outcome.warnings.append(f"{source.display_path}: {exc}")
     except Exception as exc:  # noqa: BLE001 - a bug in a rule must not end the run
-        result.internal_errors += 1
-        result.warnings.append(f"{entry.source.display_path}: internal error: {exc!r}")
+        outcome.internal_errors += 1
+        outcome.warnings.append(f"{source.display_path}: internal error: {exc!r}")
+    return outcome
 
 
-def _load(path: Path, text: str | None, checked: bool, result: RunResult,
-          kind: str | None = None, source: SourceFile | None = None) -> _Loaded:
-    kind = kind or (None if path.suffix == ".py" else deploy_kind(path))
-    problem: Diagnostic | str | None = None
-    if source is None:
-        source, problem = load_source(path, text, python=kind is None)
-    if source is not None and checked:
-        result.sources[source.path] = source
-    if isinstance(problem, str):
-        result.warnings.append(problem)
-    elif isinstance(problem, Diagnostic) and checked and kind is None:
-        result.files_checked += 1
-        result.diagnostics.append(problem)
-    if source is None:
-        return _Loaded(None, None, checked)
-    if kind is not None:
-        if not worth_reading(kind, source.text):
-            return _Loaded(source, None, checked)
-        facts = read_deploy_facts(source.path, kind, source.text)
-        if checked:
-            result.warnings += [f"{source.display_path}: {w}" for w in facts.warnings]
-        return _Loaded(source, None, checked, facts)
-    return _Loaded(source, read_python_facts(Path(source.path), source.text), checked)
-
-
-def _load_scripts(loaded: dict[Path, _Loaded], config: Config, result: RunResult) -> None:
+def _load_scripts(project: Project) -> None:
     """Read the scripts that process definitions run (`command: /start-worker`, through a
     Dockerfile's COPY), also those without a `.sh` name discovery did not pick up."""
+    loaded, result = project.loaded, project.result
     deploys = [entry.deploy for entry in loaded.values() if entry.deploy is not None]
     copies = [(source, destination, d.path) for d in deploys for source, destination in d.copies]
-    root = str(config.root)
+    root = str(project.config.root)
     checked = {entry.deploy.path for entry in loaded.values()
                if entry.deploy is not None and entry.checked}
     for facts in deploys:
@@ -227,14 +472,20 @@ def _load_scripts(loaded: dict[Path, _Loaded], config: Config, result: RunResult
                     if path in loaded or not path.is_file():
                         continue
                     # checked with the definition that runs it
-                    entry = _load(path, None, facts.path in checked, result, kind="shell")
-                    loaded[path] = entry
+                    entry = _open(path, facts.path in checked, result, kind="shell")
+                    if entry is not None:
+                        loaded[path] = entry
+                        _read_all(project, [entry])
                     break
 
 
 def project_diagnostics_by_file(index: ProjectIndex, codes: frozenset[str],
                                 result: RunResult) -> dict[str, list[Diagnostic]]:
     """The project-wide rules (settings, deployments), by the file each diagnostic sits in."""
+    from celery_lint.rules.deploy import deploy_diagnostics
+    from celery_lint.rules.idempotency import idempotency_diagnostics
+    from celery_lint.rules.settings import project_diagnostics
+
     try:
         found = project_diagnostics(index, codes) + deploy_diagnostics(index, codes) + \
             idempotency_diagnostics(index, codes)
@@ -275,6 +526,8 @@ def _finish(source: SourceFile, diagnostics: list[Diagnostic], config: Config,
 
 def needs_rules(source: SourceFile, facts: FileFacts, index: ProjectIndex) -> bool:
     """Whether phase 2 can find anything in this file (parsing with libcst is the costly part)."""
+    if not PREFILTER:
+        return True
     if facts.tasks or facts.candidate_tasks:
         return True
     if any(word in source.text for word in PHASE2_WORDS):
@@ -286,7 +539,12 @@ def needs_rules(source: SourceFile, facts: FileFacts, index: ProjectIndex) -> bo
 
 def _visit(source: SourceFile, facts: FileFacts, index: ProjectIndex, config: Config,
            codes: frozenset[str]) -> list[Diagnostic]:
-    rules = [rule for rule in VISITOR_RULES if rule.info.code in codes]
+    import libcst as cst  # here: a run whose files all come from the cache never imports it
+
+    from celery_lint.rules import visitor_rules
+    from celery_lint.rules.base import FileContext, RuleBatch
+
+    rules = [rule for rule in visitor_rules() if rule.info.code in codes]
     if not rules:
         return []
     try:
@@ -295,7 +553,7 @@ def _visit(source: SourceFile, facts: FileFacts, index: ProjectIndex, config: Co
         # `ast` accepted the file, so this is a limit of the libcst parser, not the user's error
         raise SkippedFile(f"skipped: libcst cannot parse it ({str(exc).splitlines()[0]})") from None
     context = FileContext(source, module, facts, index, config)
-    RuleBatch([rule(context) for rule in rules]).run(module)
+    context.walk(RuleBatch([rule(context) for rule in rules]))
     return context.diagnostics
 
 

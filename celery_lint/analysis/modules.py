@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from functools import cache
 from pathlib import Path
 
 
@@ -11,13 +13,21 @@ def module_name(path: Path) -> tuple[str, bool]:
     Packages are the folders that hold an `__init__.py`; the name starts below the first
     folder that does not, as Python would import it with that folder on sys.path.
     """
-    parts = [] if path.stem == "__init__" else [path.stem]
-    directory = path.parent
-    while (directory / "__init__.py").is_file() and directory.parent != directory:
-        parts.append(directory.name)
-        directory = directory.parent
-    parts.reverse()
-    return ".".join(parts) or path.stem, path.stem == "__init__"
+    stem = path.stem
+    parts = list(package_of(os.path.dirname(os.path.abspath(path))))
+    if stem != "__init__":
+        parts.append(stem)
+    return ".".join(parts) or stem, stem == "__init__"
+
+
+@cache
+def package_of(directory: str) -> tuple[str, ...]:
+    """The package names down to `directory` (empty when it holds no `__init__.py`); one look
+    per folder (`package_of.cache_clear()` when files may have come or gone)."""
+    parent = os.path.dirname(directory)
+    if parent == directory or not os.path.isfile(os.path.join(directory, "__init__.py")):
+        return ()
+    return (*package_of(parent), os.path.basename(directory))
 
 
 def resolve_relative(module: str, is_package: bool, level: int, target: str | None) -> str:

@@ -23,6 +23,7 @@ import yaml
 
 from celery_lint.discovery import project_root_of
 from celery_lint.facts.types import DeployFacts, Invocation, ProcessDef
+from celery_lint.source import split_lines
 
 COMPOSE_NAME = re.compile(r"^(docker-)?compose([.\-_][\w.\-]+)?\.ya?ml$", re.IGNORECASE)
 KUBERNETES_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "CronJob", "ReplicaSet", "Job",
@@ -33,11 +34,13 @@ MONITOR_COMMANDS = {"flower", "events"}
 MONITOR_IMAGES = ("flower", "celery-exporter", "celery_exporter")
 MAX_YAML_DEPTH = 64
 MAX_YAML_DOCUMENTS = 1000
+FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+MAX_COMMAND_WORDS = 1000
 
 
-def deploy_kind(path: PurePosixPath | Any) -> str | None:
-    """The kind of deployment file `path` names, or None (Python and other files)."""
-    name = path.name
+def deploy_kind(path: PurePosixPath | str | Any) -> str | None:
+    """The kind of deployment file `path` (or a file name) names, or None (Python and others)."""
+    name = path if isinstance(path, str) else path.name
     lower = name.lower()
     if name == "Procfile" or name.startswith("Procfile."):
         return "procfile"
@@ -75,9 +78,37 @@ def read_deploy_facts(path: str, kind: str, text: str) -> DeployFacts:
         "shell": _shell,
     }[kind]
     try:
-        return reader(path, text)
+        facts = reader(path, text)
     except RecursionError:
         return DeployFacts(path, kind, warnings=("too deeply nested to read; skipped",))
+    return _on_first_lines(facts, text)
+
+
+def _on_first_lines(facts: DeployFacts, text: str) -> DeployFacts:
+    """`facts` with each command line's position and text kept to the line the command starts
+    on, which is where its diagnostics span: a command that goes on over other lines (Kubernetes
+    `args:` after `command:`, a block sequence, a `\\` continuation) is cut to what that line holds,
+    and a column past the end of its line (a block scalar's, on the line after `command: >`)
+    moves to the line's text."""
+    lines = split_lines(text)
+
+    def fit(invocation: Invocation) -> Invocation:
+        if not 0 < invocation.line <= len(lines):
+            return invocation
+        line = lines[invocation.line - 1]
+        column = invocation.column
+        if not 0 < column <= len(line) + 1:
+            column = len(line) - len(line.lstrip()) + 1
+        shown = invocation.text
+        if "\n" in shown or len(shown) > len(line) - column + 1:
+            shown = line[column - 1:].rstrip()
+        if (column, shown) == (invocation.column, invocation.text):
+            return invocation
+        return replace(invocation, column=column, text=shown)
+
+    processes = tuple(replace(p, invocations=tuple(fit(i) for i in p.invocations))
+                      for p in facts.processes)
+    return replace(facts, processes=processes) if processes != facts.processes else facts
 
 
 # -- command lines ------------------------------------------------------------------------------
@@ -173,6 +204,7 @@ def _celery(argv: list[str], text: str, line: int, column: int) -> Invocation:
     import click
 
     group, commands = _celery_commands()
+    argv = argv[:MAX_COMMAND_WORDS]  # click's parser slows down badly on a giant command line
     dynamic = any("$" in word for word in argv)
     at = _subcommand_at(group, argv, commands)
     try:
@@ -266,7 +298,7 @@ def _process(name: str, command: str | list[str], line: int, column: int,
 # -- Procfile -----------------------------------------------------------------------------------
 def _procfile(path: str, text: str) -> DeployFacts:
     processes = []
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(split_lines(text), start=1):
         match = re.match(r"^([A-Za-z0-9_.\-]+):\s*(.*)$", raw)
         if not match or raw.lstrip().startswith("#"):
             continue
@@ -279,19 +311,27 @@ def _procfile(path: str, text: str) -> DeployFacts:
 
 # -- YAML ---------------------------------------------------------------------------------------
 def _documents(text: str) -> tuple[list[yaml.Node], str | None]:
-    try:
-        documents = []
-        for document in yaml.compose_all(text, Loader=yaml.SafeLoader):
-            if document is not None:
-                documents.append(document)
-            if len(documents) > MAX_YAML_DOCUMENTS:
-                break
-        return documents, None
+    try:  # libyaml when PyYAML has it: a 10 MB compose file in a second, not ten
+        return _compose_all(text, FAST_LOADER), None
+    except yaml.YAMLError:
+        pass
+    try:  # the pure-Python loader's messages say more about what is wrong
+        return _compose_all(text, yaml.SafeLoader), None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         return [], f"malformed YAML{where}: {problem}; skipped"
+
+
+def _compose_all(text: str, loader: Any) -> list[yaml.Node]:
+    documents = []
+    for document in yaml.compose_all(text, Loader=loader):
+        if document is not None:
+            documents.append(document)
+        if len(documents) > MAX_YAML_DOCUMENTS:
+            break
+    return documents
 
 
 def _get(node: Any, key: str, depth: int = 0, seen: set[int] | None = None) -> Any:
@@ -581,7 +621,7 @@ def _ini_lines(text: str) -> dict[tuple[str, str], tuple[int, int]]:
     """(section, key) → (line, column of the value) for an INI-like file."""
     found: dict[tuple[str, str], tuple[int, int]] = {}
     section = ""
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(split_lines(text), start=1):
         stripped = raw.strip()
         if stripped.startswith("[") and "]" in stripped:
             section = stripped[1:stripped.index("]")].strip()
@@ -598,7 +638,7 @@ def _systemd(path: str, text: str) -> DeployFacts:
     starts: list[tuple[str, int, int]] = []
     logical = ""
     first_line, first_raw = 0, ""
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(split_lines(text), start=1):
         if not logical:
             first_line, first_raw = number, raw
             if raw.lstrip().startswith(("#", ";")):
@@ -638,7 +678,7 @@ def _systemd(path: str, text: str) -> DeployFacts:
 def _instructions(text: str) -> Iterator[tuple[str, str, int, int]]:
     """(INSTRUCTION, arguments, line, column of the arguments) with continuations joined."""
     logical, first, column = "", 0, 0
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(split_lines(text), start=1):
         if not logical:
             if not raw.strip() or raw.lstrip().startswith("#"):
                 continue
@@ -703,7 +743,7 @@ def _image_command(stage: dict[str, tuple[Any, int, int]], processes: list[Proce
 def _shell(path: str, text: str) -> DeployFacts:
     processes = []
     logical, first = "", 0
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(split_lines(text), start=1):
         if not logical:
             first = number
         if raw.rstrip().endswith("\\"):

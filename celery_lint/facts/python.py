@@ -452,6 +452,7 @@ class _Reader:
             monitoring=tuple(sorted(self.monitoring)),
             queues=tuple(self.queues),
             setting_reads=tuple(sorted(self.setting_reads)),
+            statement_lines=tuple(node.lineno for node in self.tree.body),
         )
 
 
@@ -503,7 +504,8 @@ def read_python_facts(path: Path, text: str) -> FileFacts:
         return FileFacts(str(path), module, is_package,
                          syntax_error=(exc.msg or "invalid syntax", row, max(column, 1)))
     except (ValueError, RecursionError, MemoryError) as exc:
-        message = "too deeply nested to parse" if isinstance(exc, RecursionError) else str(exc)
+        message = "too deeply nested to parse" if isinstance(exc, (RecursionError, MemoryError)) \
+            else str(exc) or type(exc).__name__
         return FileFacts(str(path), module, is_package, syntax_error=(message, 1, 1))
     reader = _Reader(path, tree)
     try:

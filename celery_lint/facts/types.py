@@ -175,6 +175,9 @@ class FileFacts:
     # `queue="x"` of task decorators and calls: (queue, line, column, how)
     queues: tuple[tuple[str, int, int, str], ...] = ()
     syntax_error: tuple[str, int, int] | None = None  # message, row, column
+    # the first line of each top-level statement, as `ast` numbers them (phase 2 uses them to
+    # find positions one statement at a time)
+    statement_lines: tuple[int, ...] = ()
 
 
 # -- deployment files ---------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from celery_lint.diagnostics import Diagnostic
-from celery_lint.runner import display_path
+from celery_lint.discovery import display_path
 
 
 def render(diagnostics: list[Diagnostic]) -> str:

@@ -6,7 +6,7 @@ from functools import cached_property
 from typing import ClassVar
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+from libcst.metadata import CodePosition, CodeRange, MetadataWrapper, PositionProvider
 
 from celery_lint.analysis.calls import TaskCall, task_call
 from celery_lint.analysis.values import Binder
@@ -16,7 +16,7 @@ from celery_lint.diagnostics import Diagnostic, Edit, Fix, Location
 from celery_lint.facts.index import ProjectIndex
 from celery_lint.facts.types import FileFacts
 from celery_lint.registry import RuleInfo
-from celery_lint.source import SourceFile
+from celery_lint.source import SourceFile, split_lines
 
 
 class FileContext:
@@ -32,6 +32,10 @@ class FileContext:
         self.wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
         self.diagnostics: list[Diagnostic] = []
         self._task_calls: dict[cst.Call, TaskCall | None] = {}
+        self.current: cst.BaseStatement | None = None  # the top-level statement being walked
+        self._statement_lines = facts.statement_lines or None
+        self._statement_positions: dict[cst.CSTNode, CodeRange] = {}
+        self._done: set[cst.CSTNode] = set()
 
     @cached_property
     def binder(self) -> Binder:
@@ -48,7 +52,98 @@ class FileContext:
         return self.wrapper.resolve(PositionProvider)
 
     def range_of(self, node: cst.CSTNode) -> CodeRange:
+        """Where `node` is in the file."""
+        where = self._range_of(node)
+        shifts = self._indent_shifts
+        if not shifts:
+            return where
+        return CodeRange(_shifted(where.start, shifts), _shifted(where.end, shifts))
+
+    @cached_property
+    def _indent_shifts(self) -> dict[int, tuple[int, int]]:
+        """For each line where libcst's code and the file's differ in their indentation only,
+        (libcst's indentation width, the file's). libcst does not keep a form feed at the start
+        of a line as it is (it drops one before a module-level statement and repeats one in a
+        block's indentation on every line of the block), so its columns there are off."""
+        text = self.source.text
+        if "\x0c" not in text:
+            return {}
+        code = self.module.code
+        if code == text:
+            return {}
+        shifts = {}
+        for row, (ours, theirs) in enumerate(zip(split_lines(text), split_lines(code)), start=1):
+            ours_body, theirs_body = ours.lstrip(" \t\x0c"), theirs.lstrip(" \t\x0c")
+            if ours_body == theirs_body and len(ours) != len(theirs):
+                shifts[row] = (len(theirs) - len(theirs_body), len(ours) - len(ours_body))
+        return shifts
+
+    def _range_of(self, node: cst.CSTNode) -> CodeRange:
+        """Where `node` is, by libcst's code. libcst finds positions by generating the code of
+        the whole module, the costliest step of a run on a large file; here only the code of the
+        top-level statement around `node` is generated, and `ast`'s line numbers of the top-level
+        statements (from phase 1) place it in the file."""
+        if self._statement_lines is None:
+            return self.positions[node]
+        found = self._statement_positions.get(node)
+        if found is not None:
+            return found
+        order = self.module.body
+        current = [self.current] if self.current is not None else []
+        for statement in current + [s for s in order if s is not self.current]:
+            if statement not in self._done and self._locate(statement) and \
+                    node in self._statement_positions:
+                return self._statement_positions[node]
         return self.positions[node]
+
+    def walk(self, batch: RuleBatch) -> None:
+        """Run `batch` over the module, one top-level statement after another."""
+        module = self.module
+        for method in batch.visits.get("Module", ()):
+            method(module)
+        for statement in module.body:
+            self.current = statement
+            batch.run(statement)
+        self.current = None
+        for method in batch.leaves.get("Module", ()):
+            method(module)
+
+    @cached_property
+    def _anchors(self) -> dict[cst.CSTNode, int] | None:
+        """The file line of each top-level statement's first token (`def`/`class` for a
+        decorated one), from `ast`; None when the two trees do not line up."""
+        lines = self.facts.statement_lines
+        anchors: dict[cst.CSTNode, int] = {}
+        index = 0
+        for statement in self.module.body:
+            if index >= len(lines):
+                return None
+            anchors[statement] = lines[index]
+            index += len(statement.body) if isinstance(statement, cst.SimpleStatementLine) else 1
+        return anchors if index == len(lines) else None
+
+    def _locate(self, statement: cst.BaseStatement) -> bool:
+        """Positions of the nodes of one top-level statement, moved to their place in the file."""
+        self._done.add(statement)
+        anchors = self._anchors
+        if anchors is None:
+            self._statement_lines = None
+            return False
+        module = self.module
+        alone = cst.Module(body=[statement], header=(), footer=(), encoding=module.encoding,
+                           default_indent=module.default_indent,
+                           default_newline=module.default_newline,
+                           has_trailing_newline=module.has_trailing_newline)
+        positions = MetadataWrapper(alone, unsafe_skip_copy=True).resolve(PositionProvider)
+        first = statement.name if isinstance(statement, (cst.FunctionDef, cst.ClassDef)) \
+            else statement
+        shift = anchors[statement] - positions[first].start.line
+        for node, where in positions.items():
+            if node is not alone:
+                self._statement_positions[node] = CodeRange(
+                    (where.start.line + shift, where.start.column),
+                    (where.end.line + shift, where.end.column))
+        return True
 
     def report(self, info: RuleInfo, node: cst.CSTNode, message: str, *,
                end: cst.CSTNode | None = None, fix: Fix | None = None) -> None:
@@ -79,6 +174,17 @@ class FileContext:
             code=info.code, message=message, path=self.source.path, location=location,
             end_location=end, fix=fix, noqa_row=location.row, severity=info.severity,
         ))
+
+
+def _shifted(position: CodePosition, shifts: dict[int, tuple[int, int]]) -> CodePosition:
+    """`position` by libcst's code, in the file (see FileContext._indent_shifts)."""
+    shift = shifts.get(position.line)
+    if shift is None:
+        return position
+    theirs, ours = shift
+    column = position.column
+    column = ours + column - theirs if column >= theirs else min(column, ours)
+    return CodePosition(position.line, column)
 
 
 class Rule(cst.BatchableCSTVisitor):
@@ -124,11 +230,43 @@ class RuleBatch:
                 and getattr(rule, name) is not getattr(cst.BatchableCSTVisitor, name, None))
         return cls._methods[rule]
 
-    def run(self, node: cst.CSTNode) -> None:
+    def run(self, root: cst.CSTNode) -> None:
+        try:
+            self._walk(root, 0)
+        except RecursionError:
+            # libcst's code generation (positions, source text) recurses on deeply nested code
+            # that `ast` accepted: skip the file with a warning, not an internal error
+            from celery_lint.runner import SkippedFile
+
+            raise SkippedFile("skipped: too deeply nested to check") from None
+
+    def _walk(self, node: cst.CSTNode, depth: int) -> None:
         kind = type(node).__name__
         for method in self.visits.get(kind, ()):
             method(node)
-        for child in children(node):
-            self.run(child)
+        if depth < 100:
+            for child in children(node):
+                self._walk(child, depth + 1)
+        else:  # valid code nests 1000 deep (`- - - 1`, `a + b + ...`): no recursion from here
+            for child in children(node):
+                self._walk_deep(child)
         for method in self.leaves.get(kind, ()):
             method(node)
+
+    def _walk_deep(self, root: cst.CSTNode) -> None:
+        """The same walk as `_walk` with an explicit stack (slower, but of any depth)."""
+        visits, leaves = self.visits, self.leaves
+        for method in visits.get(type(root).__name__, ()):
+            method(root)
+        stack = [(root, children(root))]
+        while stack:
+            parent, pending = stack[-1]
+            for node in pending:
+                for method in visits.get(type(node).__name__, ()):
+                    method(node)
+                stack.append((node, children(node)))
+                break
+            else:
+                stack.pop()
+                for method in leaves.get(type(parent).__name__, ()):
+                    method(parent)
