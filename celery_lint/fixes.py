@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import ast
 import difflib
+import io
 import os
 import re
 import tempfile
+import tokenize
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from celery_lint.cache import Cache
 from celery_lint.config import Config
 from celery_lint.diagnostics import END_OF_FILE, Applicability, Diagnostic, Edit, Location
 from celery_lint.runner import RunResult, run
-from celery_lint.source import SourceFile
+from celery_lint.source import SourceFile, split_lines
 
 MAX_PASSES = 10
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -127,7 +130,8 @@ def fix_pass(source: SourceFile, diagnostics: list[Diagnostic]) -> tuple[str, li
 
 
 def fix(paths: list[Path], config: Config, unsafe: bool,
-        stdin: tuple[Path, str] | None = None) -> FixResult:
+        stdin: tuple[Path, str] | None = None, cache: Cache | None = None,
+        jobs: int = 1) -> FixResult:
     """Fix what can be fixed under `paths`, in memory; `write` puts it on disk."""
     overrides: dict[Path, SourceFile] = {}
     outcome = FixResult(RunResult())
@@ -136,7 +140,7 @@ def fix(paths: list[Path], config: Config, unsafe: bool,
         if number == MAX_PASSES:
             outcome.unsettled = sorted(outcome.applied)  # still changing: fixes that fight
             break
-        current = run(paths, config, stdin, overrides)
+        current = run(paths, config, stdin, overrides, cache, jobs)
         outcome.result = current
         for path, source in current.sources.items():
             outcome.originals.setdefault(path, source)
@@ -206,8 +210,8 @@ def unified_diff(outcome: FixResult) -> str:
     for path, text in sorted(outcome.fixed.items()):
         original = outcome.originals[path]
         shown = original.display_path
-        out += difflib.unified_diff(original.text.splitlines(keepends=True),
-                                    text.splitlines(keepends=True),
+        out += difflib.unified_diff(split_lines(original.text, keepends=True),
+                                    split_lines(text, keepends=True),
                                     fromfile=f"a/{shown}", tofile=f"b/{shown}")
         if out and not out[-1].endswith(("\n", "\r")):
             out[-1] += "\n"
@@ -232,6 +236,18 @@ def _yaml_line_takes_comment(line: str) -> bool:
     return value.count('"') % 2 == 0 and value.count("'") % 2 == 0
 
 
+def _python_rows_taking_comment(text: str) -> set[int] | None:
+    """The rows of Python source a trailing comment can end: those that end a statement or a line
+    inside brackets, not one inside a string that goes on (a docstring's first line) or continued
+    with a backslash. None when the source does not tokenize."""
+    try:
+        lines = io.StringIO(re.sub(r"\r\n?", "\n", text)).readline  # rows end at \r too
+        return {token.start[0] for token in tokenize.generate_tokens(lines)
+                if token.type in (tokenize.NEWLINE, tokenize.NL, tokenize.COMMENT)}
+    except (tokenize.TokenError, SyntaxError):
+        return None
+
+
 def add_noqa(result: RunResult) -> dict[str, str]:
     """Every file with diagnostics, with `# noqa: CODES` added to the lines they sit on (merged
     with a `# noqa` already there). Python and YAML files only: other formats (systemd, INI,
@@ -247,7 +263,8 @@ def add_noqa(result: RunResult) -> dict[str, str]:
         source = result.sources.get(path)
         if source is None:
             continue
-        lines = source.text.splitlines(keepends=True)
+        lines = split_lines(source.text, keepends=True)
+        commentable = _python_rows_taking_comment(source.text) if path.endswith(".py") else None
         directives = source.noqa
         for row, codes in rows.items():
             if not 0 < row <= len(lines):
@@ -255,6 +272,8 @@ def add_noqa(result: RunResult) -> dict[str, str]:
             line = lines[row - 1]
             body = line.rstrip("\r\n")
             ending = line[len(body):]
+            if commentable is not None and row not in commentable:
+                continue  # the comment would join a string, or break a continued line
             if path.endswith((".yml", ".yaml")) and not _yaml_line_takes_comment(body):
                 continue  # inside a block or quoted scalar: the comment would join the value
             directive = directives.get(row)

@@ -17,6 +17,17 @@ _FILE_NOQA = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _CODE = re.compile(r"[A-Z]+[0-9]+", re.IGNORECASE)
+# Python, libcst, the fixes and the editors break lines at these only; str.splitlines also breaks
+# at form feeds, \x0b, \x1c-\x1e, \x85, \u2028 and \u2029, which a line of code may hold.
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+_LF = re.compile(r"\r\n?")
+
+
+def split_lines(text: str, keepends: bool = False) -> list[str]:
+    """The lines of `text` as Python numbers its rows: like `str.splitlines`, but only CR LF,
+    CR and LF end a line."""
+    lines = _LINE.findall(text)
+    return lines if keepends else [line.rstrip("\r\n") for line in lines]
 
 
 class SourceError(Exception):
@@ -62,7 +73,7 @@ class SourceFile:
 
     @cached_property
     def lines(self) -> list[str]:
-        return self.text.splitlines()
+        return split_lines(self.text)
 
     def line(self, row: int) -> str:
         lines = self.lines
@@ -98,7 +109,8 @@ def _comments(text: str, python: bool = True) -> list[tuple[int, int, str]]:
     if not python:
         return _scanned_comments(text)
     try:
-        tokens = tokenize.generate_tokens(io.StringIO(text).readline)
+        # rows end at \r too, as in Python (old Mac line endings), which tokenize's lines do not
+        tokens = tokenize.generate_tokens(io.StringIO(_LF.sub("\n", text)).readline)
         return [(t.start[0], t.start[1], t.string) for t in tokens if t.type == tokenize.COMMENT]
     except (tokenize.TokenError, SyntaxError, IndentationError):
         return _scanned_comments(text)
@@ -107,7 +119,7 @@ def _comments(text: str, python: bool = True) -> list[tuple[int, int, str]]:
 def _scanned_comments(text: str) -> list[tuple[int, int, str]]:
     """`#` comments found line by line: at the start of a line or after a space."""
     found = []
-    for row, line in enumerate(text.splitlines(), start=1):
+    for row, line in enumerate(split_lines(text), start=1):
         index = line.find("#")
         while index > 0 and not line[index - 1].isspace():
             index = line.find("#", index + 1)

@@ -380,9 +380,11 @@ def _scalar(node: Any) -> Any:
         return None
     if node.tag.endswith(":int"):
         try:
-            return int(node.value.replace("_", ""), 0)
+            number = int(node.value.replace("_", ""), 0)
         except ValueError:
             return node.value
+        # a number Python will not print (more than 4300 digits) stays text, as a bad one does
+        return number if number.bit_length() <= 10_000 else node.value
     if node.tag.endswith(":bool"):
         return node.value.lower() in ("true", "yes", "on", "y")
     if node.tag.endswith(":null"):
@@ -456,7 +458,8 @@ def _compose_service(name: str, key_node: Any, service: Any) -> ProcessDef | Non
         node = parts["command"] if "command" in commands else parts["entrypoint"]
         line, column = _where(node)
         if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
-            line += 1
+            # the text starts on the next line, at its indentation (_on_first_lines finds it)
+            line, column = line + 1, 0
         if len(commands) == 2:
             words = [w for c in (commands["entrypoint"], commands["command"])
                      for w in (_words(c) or [])]

@@ -126,7 +126,8 @@ class Scanner:
         value = node.value
         names = [t.id for t in node.targets if isinstance(t, ast.Name)]
         if isinstance(value, ast.Dict) and any(
-                isinstance(k, ast.Constant) and str(k.value).lower() == "idempotency-key"
+                isinstance(k, ast.Constant) and isinstance(k.value, str)
+                and k.value.lower() == "idempotency-key"
                 for k in value.keys):
             self.idempotent_headers.update(names)
         if isinstance(value, ast.Call) and names:
@@ -251,8 +252,8 @@ class Scanner:
                 and "objects" not in receiver_text and method != "delete")):
             return Effect("external", _short(node.func), line)
         if method == "request" and qualified.startswith(HTTP_MODULES) and node.args and \
-                isinstance(node.args[0], ast.Constant) and \
-                str(node.args[0].value).lower() in HTTP_WRITES:
+                isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str) and \
+                node.args[0].value.lower() in HTTP_WRITES:
             return Effect("external", _short(node.func), line)
         if method in ROW_METHODS and receiver is not None and (
                 receiver_text.endswith((".objects", "._default_manager", "_set"))):
@@ -292,7 +293,8 @@ def _idempotency_header(node: ast.Call) -> bool:
     for keyword in node.keywords:
         if keyword.arg == "headers" and isinstance(keyword.value, ast.Dict):
             for key in keyword.value.keys:
-                if isinstance(key, ast.Constant) and str(key.value).lower() == "idempotency-key":
+                if isinstance(key, ast.Constant) and isinstance(key.value, str) and \
+                        key.value.lower() == "idempotency-key":
                     return True
     return False
 

@@ -36,6 +36,13 @@ _ENV_GETTERS = {"os.environ.get", "os.getenv", "os.environ.setdefault", "environ
                 "getenv"}
 _PARSER_METHODS = {"get": None, "getint": "int", "getfloat": "float", "getboolean": "bool"}
 _MAX_LENGTH = 100_000  # a computed string or sequence longer than this is not worth holding
+# an int longer than this is not worth holding either, and Python will not print one of more than
+# 4300 digits (about 14,000 bits): str() and repr() raise ValueError, in messages and the audit
+_MAX_INT_BITS = 10_000
+
+
+def _too_big(value: Value) -> bool:
+    return isinstance(value, int) and value.bit_length() > _MAX_INT_BITS
 
 
 def dotted(node: ast.AST) -> str | None:
@@ -124,13 +131,13 @@ class _Evaluator:
     def value(self, node: ast.AST) -> Value:
         if isinstance(node, ast.Constant):
             value = node.value
-            if value is Ellipsis or isinstance(value, (bytes, complex)):
+            if value is Ellipsis or isinstance(value, (bytes, complex)) or _too_big(value):
                 return Unknown(source_text(node))
             return value  # type: ignore[no-any-return]
         method = getattr(self, f"_{type(node).__name__}", None)
         if method is not None:
             result: Value = method(node)
-            if isinstance(result, (str, tuple)) and len(result) > _MAX_LENGTH:
+            if isinstance(result, (str, tuple)) and len(result) > _MAX_LENGTH or _too_big(result):
                 return Unknown(source_text(node))
             return result
         return Unknown(source_text(node))
@@ -399,7 +406,8 @@ def apply_op(current: Value, op: str, value: Value, key: Value = None) -> Value:
         return current + value
     if op in ("+", "-", "*") and _is_number(current) and _is_number(value):
         operation = {"+": operator.add, "-": operator.sub, "*": operator.mul}[op]
-        return operation(current, value)  # type: ignore[no-any-return]
+        result = operation(current, value)
+        return Unknown(f"{op}= of a number too large") if _too_big(result) else result
     if op == "append" and isinstance(current, tuple):
         return (*current, value)
     if op == "insert" and isinstance(current, tuple) and isinstance(key, int):
@@ -471,7 +479,7 @@ def _env_combine(values: list[Value], function: Callable[..., Any], text: str) -
             result = function(*defaults)
         except (ValueError, TypeError, AttributeError, ArithmeticError):
             result = _FAILED
-        default = Unknown(text) if result is _FAILED else result
+        default = Unknown(text) if result is _FAILED or _too_big(result) else result
     elif has_default:
         default = Unknown(text)
     names = [r.variable for r in reads if r.variable]

@@ -26,6 +26,7 @@ from celery_lint.facts.types import (
     Unknown,
     Value,
 )
+from celery_lint.source import split_lines
 
 SHARED_TASK = {"celery.shared_task", "celery.app.shared_task", "celery.app.base.shared_task"}
 CELERY_CLASS = {"celery.Celery", "celery.app.Celery", "celery.app.base.Celery"}
@@ -47,8 +48,11 @@ CONSTRUCTOR_SETTINGS = {"broker": "broker_url", "backend": "result_backend"}
 
 
 class _Reader:
-    def __init__(self, path: Path, tree: ast.Module) -> None:
+    def __init__(self, path: Path, tree: ast.Module, text: str = "") -> None:
         self.path = str(path)
+        self.text = text
+        self.ascii = text.isascii()
+        self._lines: list[str] | None = None
         self.module, self.is_package = module_name(path)
         self.tree = tree
         self.imports: dict[str, str] = {}
@@ -77,6 +81,17 @@ class _Reader:
             node.name for node in tree.body
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
         }
+
+    def _column(self, node: ast.AST) -> int:
+        """The 1-based column of `node` in characters (ast counts UTF-8 bytes)."""
+        offset: int = node.col_offset  # type: ignore[attr-defined]
+        if self.ascii:
+            return offset + 1
+        if self._lines is None:
+            self._lines = split_lines(self.text)
+        row: int = node.lineno  # type: ignore[attr-defined]
+        line = self._lines[row - 1] if 0 < row <= len(self._lines) else ""
+        return len(line.encode("utf-8", "surrogatepass")[:offset].decode("utf-8", "replace")) + 1
 
     # -- names ---------------------------------------------------------------------------
     def qualify(self, node: ast.AST) -> str | None:
@@ -191,7 +206,7 @@ class _Reader:
                     if isinstance(element, ast.Name):
                         self.settings_values[element.id] = Unknown(source_text(node.value))
                         ops.append(SettingAssignment(element.id, Unknown(source_text(node.value)),
-                                                     element.lineno, element.col_offset + 1))
+                                                     element.lineno, self._column(element)))
 
     def _setting(self, target: ast.Name, node: ast.Assign | ast.AnnAssign | ast.AugAssign
                  ) -> SettingAssignment:
@@ -201,7 +216,7 @@ class _Reader:
             if op is None:
                 unknown = Unknown(source_text(node))
                 self.settings_values[target.id] = unknown
-                return SettingAssignment(target.id, unknown, target.lineno, target.col_offset + 1)
+                return SettingAssignment(target.id, unknown, target.lineno, self._column(target))
             return self._record(target.id, node.value, target, op)
         return self._record(target.id, node.value, target, "=")
 
@@ -210,7 +225,7 @@ class _Reader:
         value = evaluate(value_node, self.settings_values, self.qualify)
         self.settings_values[name] = apply_op(self.settings_values.get(name), op, value, key)
         source = None if is_literal(value_node) else source_text(value_node)
-        return SettingAssignment(name, value, at.lineno, at.col_offset + 1, source, op, key)
+        return SettingAssignment(name, value, at.lineno, self._column(at), source, op, key)
 
     def _mutation(self, call: ast.Call, ops: list[SettingsOp]) -> None:
         """`INSTALLED_APPS.append("x")`, `CELERY_BEAT_SCHEDULE.update({...})` at module level."""
@@ -237,7 +252,7 @@ class _Reader:
     def _celery_app(self, variable: str, call: ast.Call) -> None:
         conf = tuple(SettingAssignment(CONSTRUCTOR_SETTINGS[k.arg],
                                        evaluate(k.value, self.settings_values, self.qualify),
-                                       k.value.lineno, k.value.col_offset + 1)
+                                       k.value.lineno, self._column(k.value))
                      for k in call.keywords if k.arg in CONSTRUCTOR_SETTINGS)
         self.apps[variable] = CeleryApp(f"{self.module}.{variable}", call.lineno, conf=conf)
 
@@ -249,7 +264,7 @@ class _Reader:
             if app in self.apps:
                 self._add_conf(app, [SettingAssignment(
                     target.attr, evaluate(value, self.settings_values, self.qualify), target.lineno,
-                    target.col_offset + 1)])
+                    self._column(target))])
 
     def _add_conf(self, app: str, entries: list[SettingAssignment]) -> None:
         current = self.apps[app]
@@ -293,7 +308,7 @@ class _Reader:
             value = keyword.value
             if keyword.arg == "queue" and isinstance(value, ast.Constant) \
                     and isinstance(value.value, str):
-                self.queues.append((value.value, value.lineno, value.col_offset + 1,
+                self.queues.append((value.value, value.lineno, self._column(value),
                                     f"`queue=` of `{dotted(func) or name}(...)`"))
 
     def _monitoring_name(self, node: ast.Attribute | ast.Name) -> None:
@@ -336,14 +351,14 @@ class _Reader:
 
     def _conf_update(self, app: str, node: ast.Call) -> None:
         entries = [SettingAssignment(k.arg, evaluate(k.value, self.settings_values, self.qualify),
-                                     k.value.lineno, k.value.col_offset + 1)
+                                     k.value.lineno, self._column(k.value))
                    for k in node.keywords if k.arg]
         for arg in node.args:
             if isinstance(arg, ast.Dict):
                 for key, value in zip(arg.keys, arg.values):
                     if isinstance(key, ast.Constant) and isinstance(key.value, str):
                         entries.append(SettingAssignment(key.value, evaluate(value, self.settings_values, self.qualify),
-                                                         key.lineno, key.col_offset + 1))
+                                                         key.lineno, self._column(key)))
         self._add_conf(app, entries)
 
     # -- definitions ---------------------------------------------------------------------
@@ -387,10 +402,10 @@ class _Reader:
                 behaviour = Behaviour(behaviour.effects, behaviour.guards) \
                     if behaviour.effects else None
             keyword = "async def " if isinstance(node, ast.AsyncFunctionDef) else "def "
-            name_column = node.col_offset + len(keyword) + 1
+            name_column = self._column(node) + len(keyword)
             self.functions.append(FunctionFact(
                 qualname, params[0].name if params else None, decorators, node.lineno,
-                node.col_offset + 1, name_column + len(node.name), behaviour))
+                self._column(node), name_column + len(node.name), behaviour))
 
     def _task(self, node: ast.FunctionDef | ast.AsyncFunctionDef, decorator: ast.expr,
               params: tuple[Param, ...]) -> TaskDefinition | None:
@@ -507,7 +522,7 @@ def read_python_facts(path: Path, text: str) -> FileFacts:
         message = "too deeply nested to parse" if isinstance(exc, (RecursionError, MemoryError)) \
             else str(exc) or type(exc).__name__
         return FileFacts(str(path), module, is_package, syntax_error=(message, 1, 1))
-    reader = _Reader(path, tree)
+    reader = _Reader(path, tree, text)
     try:
         reader.read()
     except RecursionError:

@@ -178,7 +178,10 @@ def _missing_row(audit: Audit, item: str, info: RuleInfo, setting: str, message:
         return Row(item, info.code, UNKNOWN, audit.unset(setting), None,
                    f"may be set where celery-lint cannot see: {audit.gaps()}")
     diagnostic = audit.missing(info, message)
-    if fix:
+    # an app configured in code only (`Celery(...)`, `app.conf`) has no module to append to:
+    # names written at the end of its module are not read by Celery, and are appended again on
+    # every pass
+    if fix and audit.config.source is not None:
         lines = "".join(f"{audit.key(name)} = {value!r}\n" for name, value in fix.items())
         end = Location(END_OF_FILE, END_OF_FILE)  # the end of the file, whatever its length
         diagnostic = replace(diagnostic, fix=Fix(
