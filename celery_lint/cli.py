@@ -133,7 +133,9 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
             rule = get_rule(code)
             click.echo(f"{count:>5}\t{code}\t{rule.name if rule else ''}")
     else:
-        sources = {str(stdin[0].absolute()): stdin[1].splitlines()} if stdin else None
+        from celery_lint.source import split_lines
+
+        sources = {str(stdin[0].absolute()): split_lines(stdin[1])} if stdin else None
         if output_format == "full" and sources:
             from celery_lint.output.full import render
 
