@@ -117,22 +117,6 @@ def _read_facts_job(item: tuple[str, bytes | str, str | None]) -> Phase1:
     return read_facts(*item)
 
 
-def load_source(path: Path, text: str | None = None, python: bool = True
-                ) -> tuple[SourceFile | None, Diagnostic | str | None]:
-    """Read one file: a SourceFile, or a CEL001 diagnostic (undecodable) or a warning (unreadable)."""
-    shown = display_path(path)
-    try:
-        raw = text.encode("utf-8") if text is not None else path.read_bytes()
-    except OSError as exc:
-        return None, f"{shown}: cannot read: {exc.strerror or exc}"
-    try:
-        source = SourceFile.from_bytes(str(path), shown, raw)
-        source.python = python
-        return source, None
-    except SourceError as exc:
-        return None, _syntax_diagnostic(str(path), str(exc), 1, 1)
-
-
 def _syntax_diagnostic(path: str, message: str, row: int, column: int) -> Diagnostic:
     return Diagnostic(SYNTAX_ERROR.code, f"Cannot parse: {message}", path, Location(row, column),
                       Location(row, column), noqa_row=row, severity=SYNTAX_ERROR.severity)
