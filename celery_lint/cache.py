@@ -93,17 +93,15 @@ def _mark(folder: Path) -> None:
 
 @dataclass
 class Cache:
-    """One cache folder. `facts` maps a path to (content digest, phase 1 entry); `results`
-    maps a path to (content digest, project fingerprint, what checking the file gave)."""
+    """One cache folder, of three tables, each read when first needed: the phase 1 entries of
+    Python files and of deployment files by path (content digest, entry), and, per configuration,
+    what checking a file gave by path (content digest, project fingerprint, outcome). Deployment
+    facts have a small file of their own: a run where nothing changed reads only that and the
+    results."""
 
     folder: Path
-    facts: dict[str, tuple[bytes, Any]] = field(default_factory=dict)
-    deploy_facts: dict[str, tuple[bytes, Any]] = field(default_factory=dict)
-    results: dict[str, tuple[bytes, bytes, Any]] = field(default_factory=dict)
     configuration: str = ""  # a digest of the configuration: results are kept per configuration
-    _loaded_facts: bool = False
-    _loaded_deploy: bool = False
-    _loaded_results: bool = False
+    tables: dict[str, dict[str, Any]] = field(default_factory=dict)  # by file name, once read
     changed: bool = False
 
     @classmethod
@@ -116,75 +114,46 @@ class Cache:
         # facts come from `ast`, whose trees change with Python's version
         return f"{__version__}-py{sys.version_info[0]}.{sys.version_info[1]}".replace("/", "_")
 
-    @property
-    def _facts_path(self) -> Path:
-        return self.folder / self._version / "facts.pickle"
+    def _table(self, name: str) -> dict[str, Any]:
+        if name not in self.tables:
+            found = _load(self.folder / self._version / name)
+            self.tables[name] = found if isinstance(found, dict) else {}
+        return self.tables[name]
 
-    @property
-    def _deploy_path(self) -> Path:
-        return self.folder / self._version / "deploy-facts.pickle"
+    def _facts(self, deploy: bool) -> dict[str, Any]:
+        return self._table("deploy-facts.pickle" if deploy else "facts.pickle")
 
-    @property
-    def _results_path(self) -> Path:
-        return self.folder / self._version / f"results-{self.configuration}.pickle"
-
-    def load_facts(self, deploy: bool = False) -> dict[str, tuple[bytes, Any]]:
-        """The phase 1 entries of Python files, or of deployment files (a small file of its own:
-        a run where nothing changed reads only that one)."""
-        if deploy:
-            if not self._loaded_deploy:
-                found = _load(self._deploy_path)
-                if isinstance(found, dict):
-                    self.deploy_facts = found
-                self._loaded_deploy = True
-            return self.deploy_facts
-        if not self._loaded_facts:
-            found = _load(self._facts_path)
-            if isinstance(found, dict):
-                self.facts = found
-            self._loaded_facts = True
-        return self.facts
-
-    def load_results(self) -> dict[str, tuple[bytes, bytes, Any]]:
-        if not self._loaded_results:
-            found = _load(self._results_path)
-            if isinstance(found, dict):
-                self.results = found
-            self._loaded_results = True
-        return self.results
+    def _results(self) -> dict[str, Any]:
+        return self._table(f"results-{self.configuration}.pickle")
 
     def fact(self, path: str, content: bytes, deploy: bool = False) -> Any:
         """The phase 1 entry stored for `path` with this content digest, else None."""
-        stored = self.load_facts(deploy).get(path)
+        stored = self._facts(deploy).get(path)
         if stored is not None and stored[0] == content:
             return stored[1]
         return None
 
     def put_fact(self, path: str, content: bytes, entry: Any, deploy: bool = False) -> None:
-        self.load_facts(deploy)[path] = (content, entry)
+        self._facts(deploy)[path] = (content, entry)
         self.changed = True
 
     def result(self, path: str, content: bytes, fingerprint: bytes) -> Any:
         """What checking `path` gave with this content in this project state, else None."""
-        stored = self.load_results().get(path)
+        stored = self._results().get(path)
         if stored is not None and stored[0] == content and stored[1] == fingerprint:
             return stored[2]
         return None
 
     def put_result(self, path: str, content: bytes, fingerprint: bytes, outcome: Any) -> None:
-        self.load_results()[path] = (content, fingerprint, outcome)
+        self._results()[path] = (content, fingerprint, outcome)
         self.changed = True
 
     def save(self) -> None:
         if not self.changed:
             return
         _mark(self.folder)
-        if self._loaded_facts:
-            _store(self._facts_path, self.facts)
-        if self._loaded_deploy:
-            _store(self._deploy_path, self.deploy_facts)
-        if self._loaded_results:
-            _store(self._results_path, self.results)
+        for name, table in self.tables.items():
+            _store(self.folder / self._version / name, table)
         self.changed = False
 
 

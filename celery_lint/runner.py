@@ -60,6 +60,14 @@ class RunResult:
     internal_errors: int = 0
     sources: dict[str, SourceFile] = field(default_factory=dict)  # the checked files, by path
 
+    def extend(self, other: RunResult) -> None:
+        """Add what `other` found (a file's outcome, say) to this result."""
+        self.diagnostics += other.diagnostics
+        self.warnings += other.warnings
+        self.files_checked += other.files_checked
+        self.internal_errors += other.internal_errors
+        self.sources.update(other.sources)
+
 
 @dataclass
 class _Loaded:
@@ -273,11 +281,11 @@ def _read_all(project: Project, entries: list[_Loaded]) -> None:
             cache.put_fact(str(entry.path), entry.digest, phase1, entry.kind is not None)
 
 
-def _phase1_outcome(entry: _Loaded) -> _Outcome:
+def _phase1_outcome(entry: _Loaded) -> RunResult:
     """A checked file's CEL001 (bytes that are not text) and its deployment file warnings."""
-    outcome = _Outcome()
+    outcome = RunResult()
     if entry.problem is not None and entry.kind is None:
-        outcome.checked = 1
+        outcome.files_checked = 1
         outcome.diagnostics.append(entry.problem)
     if entry.deploy is not None:
         shown = display_path(entry.path)
@@ -285,13 +293,11 @@ def _phase1_outcome(entry: _Loaded) -> _Outcome:
     return outcome
 
 
-def _add(result: RunResult, entry: _Loaded, outcome: _Outcome) -> None:
+def _add(result: RunResult, entry: _Loaded, outcome: RunResult) -> None:
+    """A file's outcome (cached without its source) into the run's result."""
     if entry.source is not None:
         result.sources[str(entry.path)] = entry.source
-    result.files_checked += outcome.checked
-    result.diagnostics += outcome.diagnostics
-    result.warnings += outcome.warnings
-    result.internal_errors += outcome.internal_errors
+    result.extend(outcome)
 
 
 def run(paths: list[Path], config: Config, stdin: tuple[Path, str] | None = None,
@@ -332,7 +338,7 @@ def _check_all(project: Project, entries: list[_Loaded], fingerprint: bytes) -> 
     index = project.index
     by_file = project_diagnostics_by_file(index, codes, result)
     heavy = [e for e in entries if _needs_tree(e, index)]
-    outcomes: dict[Path, _Outcome] = {}
+    outcomes: dict[Path, RunResult] = {}
     if project.jobs > 1 and len(heavy) >= POOL_MIN_CHECKS and _FORK is not None:
         global _PHASE2
         _PHASE2 = (project, codes, by_file)
@@ -344,31 +350,18 @@ def _check_all(project: Project, entries: list[_Loaded], fingerprint: bytes) -> 
         finally:
             _PHASE2 = None
     for entry in entries:
-        outcome = _phase1_outcome(entry)
-        checked = outcomes.get(entry.path) or _check_entry(entry, index, config, codes, by_file)
-        outcome.checked = max(outcome.checked, checked.checked)
-        outcome.diagnostics += checked.diagnostics
-        outcome.warnings += checked.warnings
-        outcome.internal_errors += checked.internal_errors
+        outcome = _phase1_outcome(entry)  # a file with a CEL001 has no phase 2: counted once
+        outcome.extend(outcomes.get(entry.path)
+                       or _check_entry(entry, index, config, codes, by_file))
         _add(result, entry, outcome)
         if cache is not None and not entry.in_memory and not result.internal_errors:
             cache.put_result(str(entry.path), entry.digest, fingerprint, outcome)
 
 
-@dataclass
-class _Outcome:
-    """Phase 2 of one file."""
-
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    checked: int = 0
-    internal_errors: int = 0
-
-
 _PHASE2: tuple[Project, frozenset[str], dict[str, list[Diagnostic]]] | None = None
 
 
-def _check_job(path: Path) -> _Outcome:
+def _check_job(path: Path) -> RunResult:
     """Phase 2 of one file in a pool process, which inherited the project when it was forked."""
     assert _PHASE2 is not None
     project, codes, by_file = _PHASE2
@@ -417,13 +410,13 @@ def recheck(project: Project, path: Path, text: str, config: Config) -> RunResul
 
 
 def _check_entry(entry: _Loaded, index: ProjectIndex, config: Config, codes: frozenset[str],
-                 by_file: dict[str, list[Diagnostic]]) -> _Outcome:
+                 by_file: dict[str, list[Diagnostic]]) -> RunResult:
     """Phase 2 for one loaded file."""
-    outcome = _Outcome()
+    outcome = RunResult()
     source = entry.source
     if source is None:
         return outcome
-    outcome.checked = 1
+    outcome.files_checked = 1
     if entry.facts is None:
         # a deployment file: its diagnostics come from the project rules
         outcome.diagnostics = _finish(source, by_file.get(source.path, []), config, codes)
