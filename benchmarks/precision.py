@@ -1,0 +1,281 @@
+"""Per-rule precision on real projects, from the judged ledger `benchmarks/labels.tsv`.
+
+    python benchmarks/precision.py [DIR ...] [--from-json FILE [--side head|base]]
+        [--select CODES] [--preview] [--labels FILE] [--write] [--unjudged]
+
+Runs the working tree this script sits in over each project folder (default: the wide corpus, as
+benchmarks/ecosystem.py finds it), or reads the findings of an earlier `ecosystem.py --json` run
+(`--from-json`, its head side unless `--side base`), matches them to the ledger and prints a table
+per rule: its group (stable or preview, where the rule metadata has one), the findings judged, true
+and false, those not judged yet, and the precision (true / judged).
+
+The ledger is a TSV file with the header `project path code line snippet verdict reason`: project is
+the corpus folder's name (`pretix-2026.8.0`), path is relative to it, snippet is the stripped source
+text of the reported row (tabs as spaces, at most 160 characters), line is for the reader only,
+verdict is `true` or `false`. A finding matches a label with the same project, path, code and
+snippet, so an unrelated line move does not lose a verdict; findings with the same key take the
+labels in file order, by line. Blank lines and lines starting with `#` are skipped. A label that no
+finding matches any more is counted as gone: reported, not an error.
+
+`--write` replaces the section between `<!-- precision:start -->` and `<!-- precision:end -->` in
+benchmarks/RESULTS.md (added at the end when missing). `--unjudged` prints instead a TSV row, verdict
+and reason empty, for every finding without a label (each after a `#` line with its message),
+ready to be filled in and appended to the ledger.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime
+import json
+import sys
+import tempfile
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import ecosystem  # the script's own folder, when run as a script
+from ecosystem import Finding
+
+LABELS = Path(__file__).resolve().parent / "labels.tsv"
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+HEADER = ("project", "path", "code", "line", "snippet", "verdict", "reason")
+START, END = "<!-- precision:start -->", "<!-- precision:end -->"
+
+
+@dataclass(frozen=True)
+class Label:
+    project: str
+    path: str
+    code: str
+    line: int
+    snippet: str
+    verdict: bool
+    reason: str
+    source_line: int  # the row of the ledger file, for messages
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.project, self.path, self.code, self.snippet)
+
+
+@dataclass(frozen=True)
+class Matched:
+    judged: list[tuple[Finding, Label]]
+    unjudged: list[Finding]
+    gone: list[Label]
+
+
+@dataclass(frozen=True)
+class RuleRow:
+    code: str
+    group: str
+    judged: int
+    true: int
+    false: int
+    unjudged: int
+    gone: int
+
+    @property
+    def precision(self) -> float | None:
+        return self.true / self.judged if self.judged else None
+
+
+class LedgerError(ValueError):
+    pass
+
+
+def read_labels(text: str, name: str = "labels.tsv") -> list[Label]:
+    """The labels of a ledger file's text; a malformed row raises LedgerError naming it."""
+    labels = []
+    rows = csv.reader(text.splitlines(), delimiter="\t", quoting=csv.QUOTE_NONE)
+    for number, row in enumerate(rows, start=1):
+        if not row or not "".join(row).strip() or row[0].startswith("#"):
+            continue
+        if tuple(row) == HEADER:
+            continue
+        if len(row) != len(HEADER):
+            raise LedgerError(f"{name}:{number}: {len(row)} columns, expected {len(HEADER)}")
+        project, path, code, line, snippet, verdict, reason = row
+        if verdict not in ("true", "false"):
+            raise LedgerError(f"{name}:{number}: verdict {verdict!r}, expected true or false")
+        if not line.isdigit():
+            raise LedgerError(f"{name}:{number}: line {line!r} is not a number")
+        labels.append(Label(project, path, code.upper(), int(line), snippet.strip(),
+                            verdict == "true", reason, number))
+    return labels
+
+
+def match(findings: Iterable[Finding], labels: Sequence[Label]) -> Matched:
+    """Pair each finding with a label of the same key; same keys pair in order (file, line)."""
+    waiting: dict[tuple, list[Label]] = defaultdict(list)
+    for label in labels:
+        waiting[label.key].append(label)
+    judged, unjudged = [], []
+    for finding in sorted(findings, key=lambda f: (f.project, f.path, f.row, f.code)):
+        queue = waiting.get((finding.project, finding.path, finding.code, finding.snippet))
+        if queue:
+            judged.append((finding, queue.pop(0)))
+        else:
+            unjudged.append(finding)
+    gone = sorted((label for queue in waiting.values() for label in queue),
+                  key=lambda label: label.source_line)
+    return Matched(judged, unjudged, gone)
+
+
+def rule_rows(matched: Matched, groups: dict[str, str]) -> list[RuleRow]:
+    counts: dict[str, Counter] = defaultdict(Counter)
+    for finding, label in matched.judged:
+        counts[finding.code]["true" if label.verdict else "false"] += 1
+    for finding in matched.unjudged:
+        counts[finding.code]["unjudged"] += 1
+    for label in matched.gone:
+        counts[label.code]["gone"] += 1
+    return [RuleRow(code, groups.get(code, "-"), c["true"] + c["false"], c["true"], c["false"],
+                    c["unjudged"], c["gone"]) for code, c in sorted(counts.items())]
+
+
+def _precision(true: int, judged: int) -> str:
+    return f"{true / judged:.2f}" if judged else "-"
+
+
+def render_table(rows: Sequence[RuleRow]) -> str:
+    lines = ["| rule | group | judged | true | false | unjudged | gone | precision |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for row in rows:
+        lines.append(f"| {row.code} | {row.group} | {row.judged} | {row.true} | {row.false} "
+                     f"| {row.unjudged} | {row.gone} | {_precision(row.true, row.judged)} |")
+    total = RuleRow("total", "", *(sum(getattr(r, f) for r in rows)
+                                   for f in ("judged", "true", "false", "unjudged", "gone")))
+    lines.append(f"| **all** | | {total.judged} | {total.true} | {total.false} | {total.unjudged} "
+                 f"| {total.gone} | {_precision(total.true, total.judged)} |")
+    return "\n".join(lines)
+
+
+def replace_section(document: str, body: str) -> str:
+    """`document` with the text between the precision markers replaced by `body` (or appended)."""
+    section = f"{START}\n{body.rstrip()}\n{END}"
+    start, end = document.find(START), document.find(END)
+    if start == -1 or end < start:
+        return document.rstrip() + "\n\n## Precision on real projects\n\n" + section + "\n"
+    return document[:start] + section + document[end + len(END):]
+
+
+def unjudged_rows(findings: Iterable[Finding]) -> str:
+    out = []
+    for f in findings:
+        out.append(f"# {f.code} {f.project}/{f.path}:{f.row}: {f.message}")
+        out.append("\t".join((f.project, f.path, f.code, str(f.row), f.snippet, "", "")))
+    return "\n".join(out) + ("\n" if out else "")
+
+
+def rule_groups() -> dict[str, str]:
+    """{code: "stable" | "preview"} from the rule metadata of this tree, {} when it has no groups."""
+    sys.path.insert(0, str(ecosystem.REPO))
+    try:
+        from celery_lint.registry import all_rules
+        rules = all_rules()
+    except (ImportError, AttributeError):  # another layout: the table goes without groups
+        return {}
+    groups = {}
+    for rule in rules:
+        group = getattr(rule, "group", None)
+        if group is not None:
+            groups[rule.code] = str(getattr(group, "value", group))
+    return groups
+
+
+def findings_of_json(data: dict, side: str) -> tuple[list[Finding], list[str]]:
+    findings, failed = [], []
+    for project, runs in data["projects"].items():
+        run = runs[side]
+        if run["error"]:
+            failed.append(project)
+        findings += [Finding(**{**f, "project": project}) for f in run["findings"]]
+    return findings, failed
+
+
+def run_tree(directories: Sequence[Path], select: str | None, preview: bool,
+             jobs: int) -> tuple[list[Finding], list[str]]:
+    revision = ecosystem.working_tree_revision()
+    with tempfile.TemporaryDirectory(prefix="celery-lint-precision-") as tmp:
+        runs = ecosystem.run_projects(directories, {"head": (revision, preview)}, select, jobs,
+                                      Path(tmp))
+    findings, failed = [], []
+    for name, sides in runs.items():
+        if sides["head"].error:
+            failed.append(name)
+            print(f"precision: {name} failed:\n{sides['head'].error}", file=sys.stderr)
+        findings += sides["head"].findings
+    return findings, failed
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("dirs", nargs="*", type=Path, help="project folders (default: the corpus)")
+    parser.add_argument("--from-json", type=Path, help="the findings of an ecosystem.py --json run")
+    parser.add_argument("--side", choices=("head", "base"), default="head",
+                        help="with --from-json: which revision's findings (default head)")
+    parser.add_argument("--labels", type=Path, default=LABELS, help="the ledger (default: "
+                        "benchmarks/labels.tsv)")
+    parser.add_argument("--select", help="passed to the run")
+    parser.add_argument("--preview", action="store_true", help="passed to the run")
+    parser.add_argument("-j", "--jobs", type=int, default=2, help="runs at a time (default 2)")
+    parser.add_argument("--corpus-tool", type=Path, help="the corpus script (default: found)")
+    parser.add_argument("--write", action="store_true",
+                        help="replace the precision section of benchmarks/RESULTS.md")
+    parser.add_argument("--unjudged", action="store_true",
+                        help="print a TSV row to fill in for each finding without a label")
+    args = parser.parse_args(argv)
+
+    try:
+        labels = read_labels(args.labels.read_text(encoding="utf-8"), str(args.labels))
+    except (OSError, LedgerError) as error:
+        print(f"precision: {error}", file=sys.stderr)
+        return 2
+    if args.from_json:
+        data = json.loads(args.from_json.read_text(encoding="utf-8"))
+        findings, failed = findings_of_json(data, args.side)
+        projects = sorted(data["projects"])
+        source = f"{data[args.side]['label']} from {args.from_json.name}"
+    else:
+        directories = ([d.resolve() for d in args.dirs]
+                       or ecosystem.corpus_folders(args.corpus_tool))
+        findings, failed = run_tree(directories, args.select, args.preview, max(1, args.jobs))
+        projects = [d.name for d in directories]
+        source = ecosystem.working_tree_revision().label
+    # Labels of projects not in this run are neither matched nor gone.
+    labels = [label for label in labels if label.project in projects]
+    matched = match(findings, labels)
+    if args.unjudged:
+        sys.stdout.write(unjudged_rows(matched.unjudged))
+        return 2 if failed else 0
+    table = render_table(rule_rows(matched, rule_groups()))
+    options = " ".join(([f"--select {args.select}"] if args.select else [])
+                       + (["--preview"] if args.preview else []))
+    note = (f"{len(findings)} findings of {source}{f' ({options})' if options else ''} on "
+            f"{len(projects)} projects ({', '.join(projects)}), judged by "
+            f"{args.labels.name}; {datetime.date.today().isoformat()}."
+            + (f" Failed runs: {', '.join(failed)}." if failed else ""))
+    print(table)
+    print()
+    print(note)
+    if matched.gone:
+        print(f"\n{len(matched.gone)} labels match no finding any more:")
+        for label in matched.gone:
+            print(f"  {args.labels.name}:{label.source_line}: {label.project} {label.path}:"
+                  f"{label.line} {label.code} ({'true' if label.verdict else 'false'})")
+    if args.write:
+        body = ("`python benchmarks/precision.py` (the wide corpus; `--unjudged` lists what is "
+                "left to judge):\n\n" + table + "\n\n" + note)
+        RESULTS.write_text(replace_section(RESULTS.read_text(encoding="utf-8"), body),
+                           encoding="utf-8")
+    return 2 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
