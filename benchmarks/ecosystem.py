@@ -239,7 +239,8 @@ def render_report(results: dict, seconds: float | None = None) -> str:
     added = sum(c["added"] for c in total_rules.values())
     removed = sum(c["removed"] for c in total_rules.values())
     changed = sum(c["changed"] for c in total_rules.values())
-    out.append(f"**{len(diffs)} projects checked, {changed_projects} changed: +{added} -{removed}"
+    out.append(f"**{len(diffs)} project{'s' if len(diffs) != 1 else ''} checked, "
+               f"{changed_projects} changed: +{added} -{removed}"
                + (f" ~{changed} (message changed)" if changed else "")
                + (f"; {len(failed)} failed" if failed else "") + ".**")
     out.append("")

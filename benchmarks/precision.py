@@ -29,6 +29,7 @@ import argparse
 import csv
 import datetime
 import json
+import shlex
 import sys
 import tempfile
 from collections import Counter, defaultdict
@@ -258,7 +259,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = " ".join(([f"--select {args.select}"] if args.select else [])
                        + (["--preview"] if args.preview else []))
     note = (f"{len(findings)} findings of {source}{f' ({options})' if options else ''} on "
-            f"{len(projects)} projects ({', '.join(projects)}), judged by "
+            f"{len(projects)} project{'s' if len(projects) != 1 else ''} ({', '.join(projects)}), judged by "
             f"{args.labels.name}; {datetime.date.today().isoformat()}."
             + (f" Failed runs: {', '.join(failed)}." if failed else ""))
     print(table)
@@ -270,8 +271,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"  {args.labels.name}:{label.source_line}: {label.project} {label.path}:"
                   f"{label.line} {label.code} ({'true' if label.verdict else 'false'})")
     if args.write:
-        body = ("`python benchmarks/precision.py` (the wide corpus; `--unjudged` lists what is "
-                "left to judge):\n\n" + table + "\n\n" + note)
+        given = sys.argv[1:] if argv is None else list(argv)
+        command = shlex.join(["python", "benchmarks/precision.py",
+                              *(a for a in given if a != "--write")])
+        body = f"`{command}` (`--unjudged` lists what is left to judge):\n\n{table}\n\n{note}"
         RESULTS.write_text(replace_section(RESULTS.read_text(encoding="utf-8"), body),
                            encoding="utf-8")
     return 2 if failed else 0

@@ -190,3 +190,11 @@ def test_unjudged_rows_once_filled_in_are_labels_of_those_findings() -> None:
     filled = "\n".join(row.removesuffix("\t\t") + "\ttrue\tread it" for row in rows[1::2])
     matched = precision.match(findings, precision.read_labels(filled))
     assert len(matched.judged) == 2 and matched.unjudged == []
+
+
+def test_the_ledger_in_the_repository_is_well_formed() -> None:
+    text = precision.LABELS.read_text(encoding="utf-8")
+    assert text.splitlines()[0].split("\t") == list(precision.HEADER)
+    labels = precision.read_labels(text)
+    assert all(lab.reason.strip() and lab.code.startswith("CEL") for lab in labels)
+    assert all(len(lab.snippet) <= ecosystem.SNIPPET_LENGTH for lab in labels)
