@@ -118,7 +118,8 @@ class SourceLines:
                 text = (self.root / path).read_bytes().decode("utf-8", errors="replace")
             except OSError:
                 text = ""
-            self._files[path] = text.splitlines()
+            # Rows as Python numbers them: a form feed or another Unicode separator ends no line.
+            self._files[path] = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
         lines = self._files[path]
         return snippet_of(lines[row - 1]) if 1 <= row <= len(lines) else ""
 

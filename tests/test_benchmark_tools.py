@@ -36,7 +36,7 @@ def test_snippet_is_stripped_with_tabs_as_spaces_and_cut() -> None:
 
 def test_findings_are_read_relative_to_the_project_with_their_row_text(tmp_path: Path) -> None:
     (tmp_path / "app").mkdir()
-    (tmp_path / "app" / "tasks.py").write_text("import x\n\n    send.delay(order)\n")
+    (tmp_path / "app" / "tasks.py").write_bytes(b"import x\x0c\r\n\n    send.delay(order)\n")
     output = json.dumps([
         {"code": "CEL101", "message": "m", "filename": str(tmp_path / "app" / "tasks.py"),
          "location": {"row": 3, "column": 5}},
