@@ -85,8 +85,8 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
     Exit status: 0 clean (or everything fixed), 1 diagnostics remain (with --diff: fixes to
     apply), 2 usage, configuration or internal error.
     """
+    from celery_lint.codes import get_rule
     from celery_lint.output import FORMATS
-    from celery_lint.registry import get_rule
     from celery_lint.runner import default_jobs, open_cache, run
 
     targets = list(paths) or [stdin_filename.parent if stdin_filename else Path(".")]
@@ -213,7 +213,7 @@ def _add_noqa(targets: list[Path], config: Config, stdin: tuple[Path, str] | Non
 
 def _with_options(config: Config, select: tuple[str, ...], ignore: tuple[str, ...],
                   extend_select: tuple[str, ...]) -> Config:
-    from celery_lint.registry import expand_codes
+    from celery_lint.codes import expand_codes
 
     for option, codes in (("--select", select), ("--ignore", ignore),
                           ("--extend-select", extend_select)):
@@ -284,8 +284,8 @@ def audit(path: Path | None, output_format: str, config_file: Path | None,
 @click.option("--all", "show_all", is_flag=True, help="Print every rule's page.")
 def rule(code: str | None, show_all: bool) -> None:
     """Print the documentation page of rule CODE (e.g. CEL101), or of every rule with --all."""
+    from celery_lint.codes import all_rules, get_rule
     from celery_lint.pages import page
-    from celery_lint.registry import all_rules, get_rule
 
     if show_all:
         click.echo("\n\n".join((page(r.code) or f"# {r.code}: {r.name}\n").rstrip()

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from celery_lint.codes import expand_codes
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python 3.10
@@ -136,8 +138,6 @@ def parse_table(table: dict[str, Any], root: Path, source: Path | None) -> Confi
 
 
 def _check_codes(config: Config) -> None:
-    from celery_lint.registry import expand_codes
-
     fields = [("select", config.select or ()), ("ignore", config.ignore),
               ("extend-select", config.extend_select)]
     fields += [(f"per-file-ignores.{p}", codes) for p, codes in config.per_file_ignores]

@@ -27,6 +27,7 @@ from pygls.protocol.json_rpc import JsonRPCNotification, RPCRequest
 from pygls.uris import to_fs_path
 
 from celery_lint import __version__
+from celery_lint.codes import get_rule
 from celery_lint.config import Config, ConfigError, load_config
 from celery_lint.diagnostics import Applicability, Diagnostic, Location, Severity
 from celery_lint.discovery import PROJECT_MARKERS, is_lintable, project_root_of, would_discover
@@ -40,7 +41,6 @@ from celery_lint.fixes import (
     parses,
     text_offset,
 )
-from celery_lint.registry import get_rule
 from celery_lint.rules.engine import SYNTAX_ERROR
 from celery_lint.runner import Project, RunResult, load_project, recheck, reload_file
 

@@ -14,6 +14,7 @@ import pathspec
 
 from celery_lint.analysis.modules import module_name, package_of
 from celery_lint.cache import CACHE_DIR_NAME, Cache, configuration_key, digest
+from celery_lint.codes import expand_codes, get_rule, selected_rules
 from celery_lint.config import Config
 from celery_lint.diagnostics import Applicability, Diagnostic, Edit, Fix, Location
 from celery_lint.discovery import discover, display_path, project_root_of
@@ -27,7 +28,6 @@ from celery_lint.facts.index import ProjectIndex, build_index
 from celery_lint.facts.python import read_python_facts
 from celery_lint.facts.requirements import minimum_version
 from celery_lint.facts.types import DeployFacts, FileFacts
-from celery_lint.registry import expand_codes, get_rule, selected_rules
 from celery_lint.rules.engine import SYNTAX_ERROR, UNUSED_NOQA
 from celery_lint.source import NoqaDirective, SourceError, SourceFile
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from helpers import lint
 
+from celery_lint.codes import all_rules
 from celery_lint.pages import page, pages_dir
-from celery_lint.registry import all_rules
 
 _BLOCK = re.compile(r'```(?:\w+)? title="(?P<path>[^"]+)"\n(?P<code>.*?)```', re.DOTALL)
 _SECTION = re.compile(r"^## (?P<title>.+)$", re.MULTILINE)

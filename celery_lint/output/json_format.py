@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from celery_lint.codes import get_rule
 from celery_lint.diagnostics import Diagnostic, Location
-from celery_lint.registry import get_rule
 
 
 def _location(location: Location) -> dict[str, int]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
+from celery_lint.codes import get_rule
 from celery_lint.diagnostics import Diagnostic
 from celery_lint.output.source_lines import report_path
-from celery_lint.registry import get_rule
 
 # Characters XML 1.0 cannot hold at all, not even escaped.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")

@@ -9,10 +9,10 @@ from typing import Any
 from urllib.parse import quote
 
 from celery_lint import __version__
+from celery_lint.codes import RuleInfo, get_rule
 from celery_lint.diagnostics import END_OF_FILE, Diagnostic, Edit, Location, Severity
 from celery_lint.output.source_lines import read_lines, report_path
 from celery_lint.pages import page
-from celery_lint.registry import RuleInfo, get_rule
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://celery-lint.readthedocs.io/en/latest/"

@@ -1,4 +1,4 @@
-"""Phase 2 rules, one module per family; importing this package registers every rule."""
+"""Phase 2 rules, one module per family; each rule's metadata is its row of `celery_lint.codes`."""
 
 from __future__ import annotations
 
@@ -8,15 +8,10 @@ if TYPE_CHECKING:
     from celery_lint.rules.base import Rule
 
 
-def load_all() -> None:
-    """Import every rule module (which registers its rules). Not done on import of this package:
-    the rules need libcst, and a run whose results all come from the cache needs none of it."""
-    visitor_rules()
-
-
 def visitor_rules() -> tuple[type[Rule], ...]:
     """The libcst rules, in the order they run."""
-    from celery_lint.rules import deploy, engine, idempotency, settings  # noqa: F401
+    # lazy: start-up time (the rules need libcst; a run whose results all come from the cache
+    # needs none of it)
     from celery_lint.rules.calls import (
         BlockingCallInView,
         OrmObjectArgument,
@@ -70,4 +65,4 @@ def visitor_rules() -> tuple[type[Rule], ...]:
     )
 
 
-__all__ = ["load_all", "visitor_rules"]
+__all__ = ["visitor_rules"]

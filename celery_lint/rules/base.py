@@ -11,11 +11,11 @@ from libcst.metadata import CodePosition, CodeRange, MetadataWrapper, PositionPr
 from celery_lint.analysis.calls import TaskCall, task_call
 from celery_lint.analysis.values import Binder
 from celery_lint.analysis.walk import children
+from celery_lint.codes import RuleInfo
 from celery_lint.config import Config
 from celery_lint.diagnostics import Diagnostic, Edit, Fix, Location
 from celery_lint.facts.index import ProjectIndex
 from celery_lint.facts.types import FileFacts
-from celery_lint.registry import RuleInfo
 from celery_lint.source import SourceFile, split_lines
 
 

@@ -10,9 +10,9 @@ import libcst as cst
 
 from celery_lint.analysis.calls import TaskCall, chain_links, is_result_wait
 from celery_lint.analysis.values import ORM_KINDS, Binder, Kind, Value, source_of, string_value
-from celery_lint.diagnostics import Applicability, Fix, Severity
+from celery_lint.codes import rule_for
+from celery_lint.diagnostics import Applicability, Fix
 from celery_lint.facts.types import Param, TaskDefinition
-from celery_lint.registry import RuleInfo, register
 from celery_lint.rules.base import Rule
 
 JSON_LIKE = ("json", "msgpack")  # serializers that cannot carry sets, functions or files
@@ -41,9 +41,7 @@ def _travelling(call: TaskCall) -> list[cst.BaseExpression]:
 
 
 class OrmObjectArgument(Rule):
-    info = register(RuleInfo(
-        "CEL101", "orm-object-argument", Severity.WARNING,
-        "a model instance, QuerySet or HttpRequest passed to a task", Applicability.UNSAFE))
+    info = rule_for("CEL101")
 
     def visit_Call(self, node: cst.Call) -> None:
         call = self.context.task_call(node)
@@ -84,9 +82,7 @@ def _orm_message(text: str, value: Value, call: TaskCall) -> str:
 
 
 class UnserializableArgument(Rule):
-    info = register(RuleInfo(
-        "CEL107", "unserializable-argument", Severity.ERROR,
-        "an argument JSON cannot carry: set, lambda, function, generator, open file, module"))
+    info = rule_for("CEL107")
 
     _KINDS: ClassVar[dict[Kind, str]] = {
         Kind.SET: "a set", Kind.LAMBDA: "a lambda", Kind.FUNCTION: "a function",
@@ -118,9 +114,7 @@ class UnserializableArgument(Rule):
 
 
 class BlockingCallInView(Rule):
-    info = register(RuleInfo(
-        "CEL102", "blocking-call-in-view", Severity.WARNING,
-        "a task run synchronously, or its result waited for, inside a Django view"))
+    info = rule_for("CEL102")
 
     def visit_Call(self, node: cst.Call) -> None:
         function = self.binder.function_at(node)
@@ -139,9 +133,7 @@ class BlockingCallInView(Rule):
 
 
 class TaskSignatureMismatch(Rule):
-    info = register(RuleInfo(
-        "CEL104", "task-signature-mismatch", Severity.ERROR,
-        "call arguments that do not fit the task's parameters"))
+    info = rule_for("CEL104")
 
     def __init__(self, context) -> None:  # type: ignore[no-untyped-def]
         super().__init__(context)
@@ -198,9 +190,7 @@ def _required(param: Param) -> bool:
 
 
 class UnknownTaskName(Rule):
-    info = register(RuleInfo(
-        "CEL105", "unknown-task-name", Severity.ERROR,
-        "a task name that no task in the project registers"))
+    info = rule_for("CEL105")
 
     def visit_Call(self, node: cst.Call) -> None:
         call = self.context.task_call(node)

@@ -8,8 +8,7 @@ from itertools import pairwise
 import libcst as cst
 
 from celery_lint.analysis.calls import CHAIN_FUNCTIONS, CHORD_FUNCTIONS, GROUP_FUNCTIONS, TaskCall
-from celery_lint.diagnostics import Severity
-from celery_lint.registry import RuleInfo, register
+from celery_lint.codes import rule_for
 from celery_lint.rules.base import Rule
 
 SIGNATURE_METHODS = frozenset({"s", "si", "signature", "subtask"})
@@ -17,10 +16,7 @@ _NO_BACKEND = ("", "disabled")
 
 
 class ChordWithoutResults(Rule):
-    info = register(RuleInfo(
-        "CEL601", "chord-without-results", Severity.ERROR,
-        "a chord whose header tasks ignore results, or a project with no result backend: the "
-        "callback never runs"))
+    info = rule_for("CEL601")
 
     def visit_Call(self, node: cst.Call) -> None:
         qualname = self.binder.infer(node.func).qualname

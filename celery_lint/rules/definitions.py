@@ -7,9 +7,9 @@ import libcst as cst
 
 from celery_lint.analysis.calls import is_result_wait
 from celery_lint.analysis.values import ORM_KINDS, Kind, source_of
-from celery_lint.diagnostics import Applicability, Edit, Fix, Location, Severity
+from celery_lint.codes import rule_for
+from celery_lint.diagnostics import Applicability, Edit, Fix, Location
 from celery_lint.facts.types import TaskDefinition
-from celery_lint.registry import RuleInfo, register
 from celery_lint.rules.base import Rule
 
 
@@ -38,10 +38,7 @@ def _number(value: object) -> float | None:
 
 
 class MissingTimeLimit(Rule):
-    info = register(RuleInfo(
-        "CEL201", "missing-time-limit", Severity.WARNING,
-        "a task with neither `soft_time_limit` nor `time_limit`, in a project with no global limit",
-        Applicability.UNSAFE))
+    info = rule_for("CEL201")
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         task = _task_of(self, node)
@@ -86,9 +83,7 @@ class MissingTimeLimit(Rule):
 
 
 class SoftLimitNotBelowHard(Rule):
-    info = register(RuleInfo(
-        "CEL202", "soft-limit-not-below-hard", Severity.ERROR,
-        "`soft_time_limit` not below `time_limit`: the soft limit never fires"))
+    info = rule_for("CEL202")
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         task = _task_of(self, node)
@@ -109,9 +104,7 @@ class SoftLimitNotBelowHard(Rule):
 
 
 class RetryNotRaised(Rule):
-    info = register(RuleInfo(
-        "CEL204", "retry-not-raised", Severity.ERROR,
-        "`self.retry(...)` whose result is neither raised nor returned", Applicability.SAFE))
+    info = rule_for("CEL204")
 
     def visit_Expr(self, node: cst.Expr) -> None:
         call = node.value
@@ -133,9 +126,7 @@ class RetryNotRaised(Rule):
 
 
 class BindMismatch(Rule):
-    info = register(RuleInfo(
-        "CEL205", "bind-mismatch", Severity.ERROR,
-        "`self.request`/`self.retry` without `bind=True`, or `bind=True` with no parameter"))
+    info = rule_for("CEL205")
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         if node.attr.value not in ("request", "retry") or not isinstance(node.value, cst.Name) \
@@ -158,9 +149,7 @@ class BindMismatch(Rule):
 
 
 class ResultGetInTask(Rule):
-    info = register(RuleInfo(
-        "CEL207", "result-get-in-task", Severity.ERROR,
-        "`.get()`/`.wait()`/`.join()` on a task result inside a task: the pool can deadlock"))
+    info = rule_for("CEL207")
 
     def visit_Call(self, node: cst.Call) -> None:
         function = self.binder.function_at(node)
@@ -175,9 +164,7 @@ class ResultGetInTask(Rule):
 
 
 class OrmObjectParameter(Rule):
-    info = register(RuleInfo(
-        "CEL210", "orm-object-parameter", Severity.WARNING,
-        "a task parameter annotated with a model type"))
+    info = rule_for("CEL210")
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         task = _task_of(self, node)

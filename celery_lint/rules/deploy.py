@@ -10,29 +10,18 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from celery_lint.diagnostics import Diagnostic, Location, Severity
+from celery_lint.codes import RuleInfo, rule_for
+from celery_lint.diagnostics import Diagnostic, Location
 from celery_lint.facts.deploy import Deployment, Process
 from celery_lint.facts.index import ProjectIndex
 from celery_lint.facts.settings import CeleryConfig, describe
 from celery_lint.facts.types import FromEnv, Unknown
-from celery_lint.registry import RuleInfo, register
 
-EMBEDDED_BEAT = register(RuleInfo(
-    "CEL401", "embedded-beat", Severity.WARNING,
-    "`celery worker -B/--beat` in a production process definition"))
-REPLICATED_BEAT = register(RuleInfo(
-    "CEL402", "replicated-beat", Severity.ERROR,
-    "beat can run more than once: replicas/scale/numprocs > 1, several process definitions run "
-    "beat, or embedded beat in a scaled worker"))
-UNCONSUMED_QUEUE = register(RuleInfo(
-    "CEL403", "unconsumed-queue", Severity.ERROR,
-    "a queue that tasks are routed to that no worker consumes (`-Q`)"))
-NO_RESTART = register(RuleInfo(
-    "CEL404", "worker-without-restart", Severity.WARNING,
-    "a worker process definition with no restart policy"))
-NO_MONITORING = register(RuleInfo(
-    "CEL405", "no-monitoring", Severity.INFO,
-    "no Flower, exporter or events-enabled worker in any process definition"))
+EMBEDDED_BEAT = rule_for("CEL401")
+REPLICATED_BEAT = rule_for("CEL402")
+UNCONSUMED_QUEUE = rule_for("CEL403")
+NO_RESTART = rule_for("CEL404")
+NO_MONITORING = rule_for("CEL405")
 
 DEFAULT_QUEUE = "celery"
 

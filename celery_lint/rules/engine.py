@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from celery_lint.diagnostics import Applicability, Severity
-from celery_lint.registry import RuleInfo, register
+from celery_lint.codes import rule_for
 
-SYNTAX_ERROR = register(RuleInfo(
-    "CEL001", "syntax-error", Severity.ERROR, "a file that cannot be parsed"))
-UNUSED_NOQA = register(RuleInfo(
-    "CEL002", "unused-noqa", Severity.WARNING, "a `# noqa: CELxxx` that suppresses nothing",
-    Applicability.SAFE))
+SYNTAX_ERROR = rule_for("CEL001")
+UNUSED_NOQA = rule_for("CEL002")

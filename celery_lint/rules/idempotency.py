@@ -8,15 +8,13 @@ options and the production settings: acks late (task or global), `autoretry_for`
 
 from __future__ import annotations
 
-from celery_lint.diagnostics import Diagnostic, Location, Severity
+from celery_lint.codes import rule_for
+from celery_lint.diagnostics import Diagnostic, Location
 from celery_lint.facts.effects import Effect
 from celery_lint.facts.index import ProjectIndex
 from celery_lint.facts.types import FromEnv, FunctionFact, TaskDefinition, Unknown
-from celery_lint.registry import RuleInfo, register
 
-NON_IDEMPOTENT = register(RuleInfo(
-    "CEL203", "non-idempotent-task", Severity.WARNING,
-    "a task with side effects that can run twice (acks late, retries) and has no guard"))
+NON_IDEMPOTENT = rule_for("CEL203")
 
 # what each kind of side effect does, most costly first
 KINDS = {"payment": "charges money", "external": "writes to an external service",

@@ -8,10 +8,9 @@ import libcst as cst
 
 from celery_lint.analysis.values import Kind, dotted_name, source_of
 from celery_lint.analysis.walk import children
-from celery_lint.diagnostics import Severity
+from celery_lint.codes import rule_for
 from celery_lint.facts.settings import CeleryConfig
 from celery_lint.facts.types import FromEnv, TaskDefinition, Unknown, Value
-from celery_lint.registry import RuleInfo, register
 from celery_lint.rules.base import Rule
 from celery_lint.rules.definitions import _decorator_keyword, _task_of
 
@@ -84,10 +83,7 @@ def _has_soft_limit(task: TaskDefinition, config: CeleryConfig | None) -> bool:
 
 
 class SwallowedCeleryException(Rule):
-    info = register(RuleInfo(
-        "CEL206", "swallowed-celery-exception", Severity.WARNING,
-        "`except Exception`/bare `except` that swallows `Retry` or `SoftTimeLimitExceeded` "
-        "without re-raising"))
+    info = rule_for("CEL206")
 
     def __init__(self, context) -> None:  # type: ignore[no-untyped-def]
         super().__init__(context)
@@ -176,9 +172,7 @@ class SwallowedCeleryException(Rule):
 
 
 class UnboundedRetry(Rule):
-    info = register(RuleInfo(
-        "CEL208", "unbounded-retry", Severity.WARNING,
-        "`max_retries=None`, or `autoretry_for` catching `Exception`/`BaseException`"))
+    info = rule_for("CEL208")
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         task = _task_of(self, node)
@@ -229,9 +223,7 @@ def _is_none(node: cst.BaseExpression) -> bool:
 
 
 class AppTaskInDjangoApp(Rule):
-    info = register(RuleInfo(
-        "CEL209", "app-task-in-django-app", Severity.INFO,
-        "`@app.task` in a Django app module instead of `@shared_task`"))
+    info = rule_for("CEL209")
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         task = _task_of(self, node)

@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from celery_lint.analysis.values import source_of, string_value
-from celery_lint.diagnostics import Severity
-from celery_lint.registry import RuleInfo, register
+from celery_lint.codes import rule_for
 from celery_lint.rules.base import Rule
 from celery_lint.rules.calls import PeriodicTaskFields, periodic_task_fields, setting_kind
 
@@ -137,9 +136,7 @@ def cronspec_literal(node: cst.BaseExpression) -> Cronspec | None:
 
 
 class InvalidCrontab(Rule):
-    info = register(RuleInfo(
-        "CEL501", "invalid-crontab", Severity.ERROR,
-        "`crontab(...)` arguments that Celery's own parser rejects"))
+    info = rule_for("CEL501")
 
     def visit_Call(self, node: cst.Call) -> None:
         qualname = self.binder.infer(node.func).qualname
@@ -273,9 +270,7 @@ def _period_hint(schedule: cst.BaseExpression | None) -> str:
 
 
 class PeriodicTaskWithoutExpires(Rule):
-    info = register(RuleInfo(
-        "CEL502", "periodic-task-without-expires", Severity.INFO,
-        "a beat entry without `expires`: missed runs pile up while workers are down"))
+    info = rule_for("CEL502")
 
     def __init__(self, context) -> None:  # type: ignore[no-untyped-def]
         super().__init__(context)
@@ -402,9 +397,7 @@ def _not_json_message(field: str, value: cst.BaseExpression, kind: str) -> str:
 
 
 class PeriodicArgsNotJson(Rule):
-    info = register(RuleInfo(
-        "CEL503", "periodic-args-not-json", Severity.ERROR,
-        "`PeriodicTask(args=/kwargs=)` given a Python object instead of a JSON string"))
+    info = rule_for("CEL503")
 
     def visit_Call(self, node: cst.Call) -> None:
         periodic = periodic_task_fields(node, self.binder)

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
+from celery_lint.codes import RuleInfo, rule_for
 from celery_lint.diagnostics import (
     END_OF_FILE,
     Applicability,
@@ -19,7 +20,6 @@ from celery_lint.diagnostics import (
     Edit,
     Fix,
     Location,
-    Severity,
 )
 from celery_lint.facts.index import ProjectIndex
 from celery_lint.facts.settings import (
@@ -37,7 +37,6 @@ from celery_lint.facts.settings import (
     uncertain,
 )
 from celery_lint.facts.types import SettingAssignment, Value
-from celery_lint.registry import RuleInfo, register
 from celery_lint.rules.deploy import NO_MONITORING as NO_MONITOR
 from celery_lint.rules.deploy import (
     monitoring,
@@ -46,52 +45,20 @@ from celery_lint.rules.deploy import (
     worker_without_restart,
 )
 
-ACKS_LATE = register(RuleInfo(
-    "CEL301", "acks-late-disabled", Severity.WARNING, "`task_acks_late` not enabled",
-    Applicability.UNSAFE))
-PREFETCH = register(RuleInfo(
-    "CEL302", "prefetch-multiplier", Severity.WARNING, "`worker_prefetch_multiplier` not 1",
-    Applicability.UNSAFE))
-NO_TIME_LIMIT = register(RuleInfo(
-    "CEL303", "no-global-time-limit", Severity.WARNING,
-    "`task_time_limit` or `task_soft_time_limit` not set", Applicability.UNSAFE))
-INSECURE_SERIALIZER = register(RuleInfo(
-    "CEL304", "insecure-serializer", Severity.ERROR,
-    "pickle (or yaml) in `accept_content`, `task_serializer`, `result_serializer`, "
-    "`result_accept_content`"))
-EAGER = register(RuleInfo(
-    "CEL305", "eager-in-production", Severity.ERROR,
-    "`task_always_eager = True` outside test/dev settings"))
-UNKNOWN_SETTING = register(RuleInfo(
-    "CEL306", "unknown-setting", Severity.ERROR,
-    "a setting Celery does not read under the app's namespace (typo, wrong prefix, old name)",
-    Applicability.SAFE))
-MISSING_APP = register(RuleInfo(
-    "CEL307", "missing-installed-app", Severity.ERROR,
-    "`django-db`/`django-cache` results or `DatabaseScheduler` without their app in "
-    "INSTALLED_APPS"))
-RESULTS_NEVER_EXPIRE = register(RuleInfo(
-    "CEL308", "results-never-expire", Severity.WARNING,
-    "`result_expires` disabled with a database result backend"))
-CREDENTIALS = register(RuleInfo(
-    "CEL309", "hardcoded-broker-credentials", Severity.ERROR,
-    "a password literal in the broker or result backend URL"))
-TIMEZONE = register(RuleInfo(
-    "CEL310", "timezone-mismatch", Severity.WARNING,
-    "Celery's timezone differs from Django's `TIME_ZONE`, or `enable_utc` contradicts `USE_TZ`"))
-SINGLE_QUEUE = register(RuleInfo(
-    "CEL311", "single-queue", Severity.INFO,
-    "no `task_routes`/`task_queues`: every task shares one queue"))
-NO_MONITORING = register(RuleInfo(
-    "CEL312", "no-failure-monitoring", Severity.INFO,
-    "no `task_failure` handler and no Sentry Celery integration anywhere in the project"))
-REJECT_ON_LOST = register(RuleInfo(
-    "CEL313", "reject-on-worker-lost-unset", Severity.WARNING,
-    "`task_acks_late` on but `task_reject_on_worker_lost` off: a killed worker still loses the "
-    "task"))
-RETRY_ON_STARTUP = register(RuleInfo(
-    "CEL314", "connection-retry-on-startup-unset", Severity.INFO,
-    "`broker_connection_retry_on_startup` not set"))
+ACKS_LATE = rule_for("CEL301")
+PREFETCH = rule_for("CEL302")
+NO_TIME_LIMIT = rule_for("CEL303")
+INSECURE_SERIALIZER = rule_for("CEL304")
+EAGER = rule_for("CEL305")
+UNKNOWN_SETTING = rule_for("CEL306")
+MISSING_APP = rule_for("CEL307")
+RESULTS_NEVER_EXPIRE = rule_for("CEL308")
+CREDENTIALS = rule_for("CEL309")
+TIMEZONE = rule_for("CEL310")
+SINGLE_QUEUE = rule_for("CEL311")
+NO_MONITORING = rule_for("CEL312")
+REJECT_ON_LOST = rule_for("CEL313")
+RETRY_ON_STARTUP = rule_for("CEL314")
 
 PASS, FAIL, UNKNOWN, NOT_APPLICABLE = "pass", "fail", "unknown", "not-applicable"
 INSECURE_CONTENT = {"pickle", "yaml", "application/x-python-serialize", "application/x-yaml"}

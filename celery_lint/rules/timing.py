@@ -13,10 +13,9 @@ import libcst as cst
 
 from celery_lint.analysis.calls import is_canvas
 from celery_lint.analysis.values import Binder, Kind, source_of
-from celery_lint.diagnostics import Severity
+from celery_lint.codes import rule_for
 from celery_lint.facts.evaluate import evaluate_source
 from celery_lint.facts.settings import CeleryConfig
-from celery_lint.registry import RuleInfo, register
 from celery_lint.rules.base import Rule
 
 # broker URL schemes and the kombu transport module whose Channel holds the default timeout
@@ -94,9 +93,7 @@ def visibility_timeout(config: CeleryConfig | None) -> VisibilityTimeout | None:
 
 
 class CountdownExceedsVisibilityTimeout(Rule):
-    info = register(RuleInfo(
-        "CEL106", "countdown-exceeds-visibility-timeout", Severity.WARNING,
-        "a countdown or eta beyond the Redis/SQS visibility timeout: the task runs twice"))
+    info = rule_for("CEL106")
 
     @cached_property
     def timeout(self) -> VisibilityTimeout | None:

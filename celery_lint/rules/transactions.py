@@ -12,10 +12,10 @@ from libcst.metadata import Scope, ScopeProvider
 
 from celery_lint.analysis.calls import TaskCall, is_canvas
 from celery_lint.analysis.values import Binder, dotted_name, source_of
-from celery_lint.diagnostics import Applicability, Edit, Fix, Location, Severity
+from celery_lint.codes import rule_for
+from celery_lint.diagnostics import Applicability, Edit, Fix, Location
 from celery_lint.facts.index import ProjectIndex
 from celery_lint.facts.types import TaskDefinition
-from celery_lint.registry import RuleInfo, register
 from celery_lint.rules.base import Rule
 
 ATOMIC = "django.db.transaction.atomic"
@@ -54,10 +54,7 @@ class Transaction:
 
 
 class EnqueueInTransaction(Rule):
-    info = register(RuleInfo(
-        "CEL103", "enqueue-in-transaction", Severity.WARNING,
-        "a task enqueued inside a database transaction instead of on commit",
-        Applicability.UNSAFE))
+    info = rule_for("CEL103")
 
     def __init__(self, context) -> None:  # type: ignore[no-untyped-def]
         super().__init__(context)
