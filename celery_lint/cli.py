@@ -15,6 +15,7 @@ from celery_lint.config import Config, ConfigError, load_config
 
 if TYPE_CHECKING:
     from celery_lint.cache import Cache
+    from celery_lint.codes import RuleInfo
 
 EXIT_CLEAN, EXIT_DIAGNOSTICS, EXIT_ERROR = 0, 1, 2
 OUTPUT_FORMATS = ("full", "concise", "json", "sarif", "github", "gitlab", "junit")
@@ -54,6 +55,8 @@ def main() -> None:
 @click.option("--ignore", multiple=True, metavar="CODES", help="Leave out these rules.")
 @click.option("--extend-select", multiple=True, metavar="CODES",
               help="Add these rules to the selection (e.g. the info rules).")
+@click.option("--preview", is_flag=True,
+              help="Also run the preview rules (not yet stable: see `celery-lint rule --all`).")
 @click.option("--output-format", type=click.Choice(OUTPUT_FORMATS), default="full",
               show_default=True, help="How to print the diagnostics.")
 @click.option("--statistics", is_flag=True, help="Print a count per rule instead of diagnostics.")
@@ -76,7 +79,8 @@ def main() -> None:
 @CACHE_DIR
 @JOBS
 def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, ...],
-          extend_select: tuple[str, ...], output_format: str, statistics: bool, exit_zero: bool,
+          extend_select: tuple[str, ...], preview: bool, output_format: str, statistics: bool,
+          exit_zero: bool,
           config_file: Path | None, quiet: bool, stdin_filename: Path | None, apply_fixes: bool,
           unsafe_fixes: bool, show_diff: bool, show_fixes: bool, add_noqa: bool, no_cache: bool,
           cache_dir: Path | None, jobs: int | None) -> None:
@@ -85,7 +89,7 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
     Exit status: 0 clean (or everything fixed), 1 diagnostics remain (with --diff: fixes to
     apply), 2 usage, configuration or internal error.
     """
-    from celery_lint.codes import get_rule
+    from celery_lint.codes import get_rule, preview_selections
     from celery_lint.output import FORMATS
     from celery_lint.runner import default_jobs, open_cache, run
 
@@ -97,6 +101,12 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
         config = _with_options(config, _codes(select), _codes(ignore), _codes(extend_select))
     except ConfigError as exc:
         _fail(str(exc))
+    if preview:
+        config = dataclasses.replace(config, preview=True)
+    elif not quiet:
+        for code in preview_selections((*(config.select or ()), *config.extend_select)):
+            click.echo(f"warning: selection `{code}` has no effect because preview is not "
+                       "enabled (--preview, or `preview = true` in [tool.celery-lint])", err=True)
     stdin = None
     if stdin_filename is not None:
         stdin = (stdin_filename, sys.stdin.read())
@@ -282,14 +292,31 @@ def audit(path: Path | None, output_format: str, config_file: Path | None,
 @main.command()
 @click.argument("code", required=False)
 @click.option("--all", "show_all", is_flag=True, help="Print every rule's page.")
-def rule(code: str | None, show_all: bool) -> None:
-    """Print the documentation page of rule CODE (e.g. CEL101), or of every rule with --all."""
+@click.option("--output-format", type=click.Choice(("text", "json")), default="text",
+              show_default=True,
+              help="The page as text, or JSON (code, name, severity, group, fix, summary, "
+                   "explanation): one object, or an array with --all.")
+def rule(code: str | None, show_all: bool, output_format: str) -> None:
+    """Print the documentation page of rule CODE (e.g. CEL101), or of every rule with --all.
+
+    Under the page's title: the rule's group (stable, or preview: run only with --preview).
+    """
+    import json
+
     from celery_lint.codes import all_rules, get_rule
     from celery_lint.pages import page
 
+    def as_json(info: RuleInfo) -> dict[str, str | None]:
+        return {"code": info.code, "name": info.name, "severity": info.severity.value,
+                "group": info.group.value, "fix": info.fix.value if info.fix else None,
+                "summary": info.summary, "explanation": page(info.code)}
+
     if show_all:
-        click.echo("\n\n".join((page(r.code) or f"# {r.code}: {r.name}\n").rstrip()
-                               for r in all_rules()))
+        if output_format == "json":
+            click.echo(json.dumps([as_json(r) for r in all_rules()], indent=2))
+        else:
+            click.echo("\n\n".join(_page_text(r, page(r.code) or f"# {r.code}: {r.name}\n")
+                                   for r in all_rules()))
         return
     if code is None:
         _fail("give a rule code (e.g. `celery-lint rule CEL101`) or --all")
@@ -299,7 +326,22 @@ def rule(code: str | None, show_all: bool) -> None:
     text = page(info.code)
     if text is None:
         _fail(f"no documentation page found for {info.code}")
-    click.echo(text.rstrip())
+    if output_format == "json":
+        click.echo(json.dumps(as_json(info), indent=2))
+    else:
+        click.echo(_page_text(info, text))
+
+
+def _page_text(info: RuleInfo, text: str) -> str:
+    """A rule's page with its group under the title (the page's own table gives the severity
+    and the fix; the group is the table of codes' alone, so that moving a rule between groups
+    changes one field)."""
+    title, _, rest = text.rstrip().partition("\n")
+    facts = f"Group: {info.group.value}."
+    if info.preview:
+        facts += ("\n\nThis rule is in preview: it runs only with `--preview` (or "
+                  "`preview = true` in `[tool.celery-lint]`).")
+    return f"{title}\n\n{facts}\n{rest}".rstrip()
 
 
 @main.command()

@@ -183,12 +183,28 @@ def expand_codes(selectors: Iterable[str]) -> set[str]:
 
 
 def selected_rules(
-    select: Iterable[str] | None, ignore: Iterable[str], extend_select: Iterable[str]
+    select: Iterable[str] | None, ignore: Iterable[str], extend_select: Iterable[str],
+    preview: bool = False,
 ) -> frozenset[str]:
-    """The codes that a run reports, as ruff resolves select/extend-select/ignore."""
+    """The codes that a run reports, as ruff resolves select/extend-select/ignore: preview rules
+    only with `preview` on, however they are selected (by prefix or by their exact code)."""
     if select is None:
         base = {rule.code for rule in RULES if rule.enabled_by_default}
     else:
         base = expand_codes(select)
     base |= expand_codes(extend_select)
-    return frozenset(base - expand_codes(ignore))
+    base -= expand_codes(ignore)
+    if not preview:
+        base = {code for code in base if not _BY_CODE[code].preview}
+    return frozenset(base)
+
+
+def preview_selections(selectors: Iterable[str]) -> list[str]:
+    """The exact codes among `selectors` that name preview rules: without preview they select
+    nothing, which ruff warns about and so does the command line."""
+    found = []
+    for selector in selectors:
+        rule = get_rule(selector.strip())
+        if rule is not None and rule.preview and rule.code not in found:
+            found.append(rule.code)
+    return found

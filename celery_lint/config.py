@@ -50,6 +50,7 @@ class Config:
     fix_time_limits: tuple[tuple[str, int], ...] = (("soft", 300), ("hard", 360))
     extra_task_names: tuple[str, ...] = ()
     cache_dir: str | None = None  # relative to `root`; default: .celery_lint_cache there
+    preview: bool = False  # run the preview rules too
 
 
 def _string_list(key: str, value: Any) -> tuple[str, ...]:
@@ -61,6 +62,12 @@ def _string_list(key: str, value: Any) -> tuple[str, ...]:
 def _string(key: str, value: Any) -> str:
     if not isinstance(value, str):
         raise ConfigError(f"`{key}` must be a string")
+    return value
+
+
+def _boolean(key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"`{key}` must be true or false")
     return value
 
 
@@ -121,6 +128,7 @@ _KEYS = {
     "fix-time-limits": ("fix_time_limits", _fix_time_limits),
     "extra-task-names": ("extra_task_names", _string_list),
     "cache-dir": ("cache_dir", _string),
+    "preview": ("preview", _boolean),
 }
 
 

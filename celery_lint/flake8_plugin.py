@@ -112,7 +112,8 @@ def file_diagnostics(filename: str, text: str) -> list[Diagnostic]:
 
 def flake8_codes(config: Config) -> frozenset[str]:
     """The rules reported under flake8: those `[tool.celery-lint]` selects, less flake8's own."""
-    return selected_rules(config.select, config.ignore, config.extend_select) - _LEFT_TO_FLAKE8
+    return selected_rules(config.select, config.ignore, config.extend_select,
+                          config.preview) - _LEFT_TO_FLAKE8
 
 
 @functools.cache

@@ -334,7 +334,7 @@ def run(paths: list[Path], config: Config, stdin: tuple[Path, str] | None = None
 def _check_all(project: Project, entries: list[_Loaded], fingerprint: bytes) -> None:
     """Phase 2 for `entries`, into the project's result (and its cache)."""
     result, config, cache = project.result, project.config, project.cache
-    codes = selected_rules(config.select, config.ignore, config.extend_select)
+    codes = selected_rules(config.select, config.ignore, config.extend_select, config.preview)
     index = project.index
     by_file = project_diagnostics_by_file(index, codes, result)
     heavy = [e for e in entries if _needs_tree(e, index)]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from helpers import lint
 
-from celery_lint.codes import all_rules
+from celery_lint.codes import all_rules, get_rule
 from celery_lint.pages import page, pages_dir
 
 _BLOCK = re.compile(r'```(?:\w+)? title="(?P<path>[^"]+)"\n(?P<code>.*?)```', re.DOTALL)
@@ -69,3 +69,12 @@ def test_good_example_raises_nothing(code: str, tmp_path: Path) -> None:
 
 def test_pages_dir_is_the_repository_folder_in_a_checkout() -> None:
     assert (pages_dir() / "CEL101.md").is_file()
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_page_table_is_the_row_of_the_table_of_codes(code: str) -> None:
+    """The severity and fix a page shows under its title are the table's (celery_lint.codes)."""
+    rule = get_rule(code)
+    assert rule is not None
+    fix = rule.fix.value if rule.fix else "none"
+    assert f"| Severity | Fix |\n|---|---|\n| {rule.severity.value} | {fix} |\n" in (page(code) or "")

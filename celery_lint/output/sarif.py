@@ -51,6 +51,7 @@ def rule_descriptor(code: str, rule: RuleInfo | None) -> dict[str, Any]:
         descriptor["help"] = {"text": markdown, "markdown": markdown}
     descriptor["helpUri"] = rule.url
     descriptor["defaultConfiguration"] = {"level": LEVELS[rule.severity]}
+    descriptor["properties"] = {"group": rule.group.value}
     return descriptor
 
 
