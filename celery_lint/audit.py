@@ -6,8 +6,8 @@ import json
 import os
 from dataclasses import dataclass, field
 
-from celery_lint.facts.index import ProjectIndex
 from celery_lint.facts.settings import CeleryConfig, SettingsModel
+from celery_lint.index import ProjectIndex
 from celery_lint.rules.settings import (
     CHECKS,
     DEPLOYMENT_CHECKS,

@@ -42,6 +42,10 @@ class Fix:
     edits: tuple[Edit, ...]
 
 
+class SkippedFile(Exception):
+    """A file phase 2 cannot read although Python can: reported as a warning."""
+
+
 @dataclass(frozen=True)
 class Diagnostic:
     code: str

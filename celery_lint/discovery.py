@@ -7,7 +7,7 @@ import re
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 import pathspec
@@ -23,6 +23,7 @@ DEFAULT_EXCLUDES = (
 
 
 PROJECT_MARKERS = ("manage.py", "pyproject.toml", "setup.py", "setup.cfg", ".git")
+COMPOSE_NAME = re.compile(r"^(docker-)?compose([.\-_][\w.\-]+)?\.ya?ml$", re.IGNORECASE)
 
 
 def project_root_of(file: Path) -> Path:
@@ -54,10 +55,29 @@ class DiscoveryWarning:
     message: str
 
 
+def deploy_kind(path: PurePath | str) -> str | None:
+    """The kind of deployment file `path` (or a file name) names, or None (Python and others)."""
+    name = path if isinstance(path, str) else path.name
+    lower = name.lower()
+    if name == "Procfile" or name.startswith("Procfile."):
+        return "procfile"
+    if COMPOSE_NAME.match(name):
+        return "compose"
+    if name == "Dockerfile" or name.startswith("Dockerfile.") or lower.endswith(".dockerfile"):
+        return "dockerfile"
+    if lower.endswith((".yaml", ".yml")):
+        return "kubernetes"
+    if lower.endswith(".service"):
+        return "systemd"
+    if lower.endswith((".conf", ".ini")):
+        return "supervisord"
+    if lower.endswith(".sh"):
+        return "shell"
+    return None
+
+
 def is_lintable(path: Path) -> bool:
     """A Python file or a deployment file (Procfile, compose, Kubernetes, supervisord, ...)."""
-    from celery_lint.facts.deploy import deploy_kind
-
     return path.suffix == ".py" or deploy_kind(path) is not None
 
 
@@ -184,8 +204,6 @@ def _relative(path: str, root: str) -> str | None:
 
 def discover(paths: list[Path], config: Config) -> tuple[list[Discovered], list[DiscoveryWarning]]:
     """Files to lint under `paths`, sorted, each once; problems come back as warnings."""
-    from celery_lint.facts.deploy import deploy_kind
-
     ignorer = _Ignorer(config)
     for parent in (config.root, *config.root.parents):
         ignorer.load_gitignore(parent)

@@ -21,18 +21,13 @@ from pathlib import Path
 from celery_lint import __version__
 from celery_lint.codes import selected_rules
 from celery_lint.config import Config, ConfigError, load_config
-from celery_lint.diagnostics import Diagnostic
+from celery_lint.diagnostics import Diagnostic, SkippedFile
 from celery_lint.discovery import project_root_of
-from celery_lint.facts.index import ProjectIndex
 from celery_lint.facts.python import read_python_facts
 from celery_lint.facts.types import FileFacts
+from celery_lint.index import ProjectIndex
 from celery_lint.rules.engine import SYNTAX_ERROR, UNUSED_NOQA
-from celery_lint.runner import (
-    SkippedFile,
-    check_file,
-    load_project,
-    project_diagnostics_by_file,
-)
+from celery_lint.runner import check_file, load_project, project_diagnostics_by_file
 from celery_lint.source import SourceFile
 
 LOG = logging.getLogger(__name__)

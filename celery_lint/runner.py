@@ -12,22 +12,17 @@ from pathlib import Path
 
 import pathspec
 
-from celery_lint.analysis.modules import module_name, package_of
 from celery_lint.cache import CACHE_DIR_NAME, Cache, configuration_key, digest
 from celery_lint.codes import expand_codes, get_rule, selected_rules
 from celery_lint.config import Config
-from celery_lint.diagnostics import Applicability, Diagnostic, Edit, Fix, Location
-from celery_lint.discovery import discover, display_path, project_root_of
-from celery_lint.facts.deploy import (
-    deploy_kind,
-    read_deploy_facts,
-    script_candidates,
-    worth_reading,
-)
-from celery_lint.facts.index import ProjectIndex, build_index
+from celery_lint.diagnostics import Applicability, Diagnostic, Edit, Fix, Location, SkippedFile
+from celery_lint.discovery import deploy_kind, discover, display_path, project_root_of
+from celery_lint.facts.deploy import read_deploy_facts, script_candidates, worth_reading
 from celery_lint.facts.python import read_python_facts
 from celery_lint.facts.requirements import minimum_version
 from celery_lint.facts.types import DeployFacts, FileFacts
+from celery_lint.index import ProjectIndex, build_index
+from celery_lint.modules import module_name, package_of
 from celery_lint.rules.engine import SYNTAX_ERROR, UNUSED_NOQA
 from celery_lint.source import NoqaDirective, SourceError, SourceFile
 
@@ -46,10 +41,6 @@ _FORK = get_context("fork") if sys.platform.startswith("linux") else None
 # Below these counts a process pool costs more than it saves (a pre-commit run of a few files).
 POOL_MIN_READS = 200  # files to read facts from
 POOL_MIN_CHECKS = 8  # files to run the libcst rules on
-
-
-class SkippedFile(Exception):
-    """A file phase 2 cannot read although Python can: reported as a warning."""
 
 
 @dataclass

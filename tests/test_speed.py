@@ -107,8 +107,8 @@ def test_positions_of_each_statement_match_the_whole_module(text: str, fast: boo
                                                             newline: str) -> None:
     from libcst.metadata import MetadataWrapper, PositionProvider
 
-    from celery_lint.facts.index import build_index
     from celery_lint.facts.python import read_python_facts
+    from celery_lint.index import build_index
     from celery_lint.rules.base import FileContext
     from celery_lint.source import SourceFile
 

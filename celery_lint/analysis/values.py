@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from celery_lint.analysis.modules import resolve_relative
 from celery_lint.analysis.walk import children
-from celery_lint.facts.index import USER_MODEL, ProjectIndex
 from celery_lint.facts.types import FileFacts, TaskDefinition
+from celery_lint.index import USER_MODEL, ProjectIndex
+from celery_lint.modules import resolve_relative
 
 
 class Kind(enum.Enum):

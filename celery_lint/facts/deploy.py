@@ -25,7 +25,6 @@ from celery_lint.discovery import project_root_of
 from celery_lint.facts.types import DeployFacts, Invocation, ProcessDef
 from celery_lint.source import split_lines
 
-COMPOSE_NAME = re.compile(r"^(docker-)?compose([.\-_][\w.\-]+)?\.ya?ml$", re.IGNORECASE)
 KUBERNETES_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "CronJob", "ReplicaSet", "Job",
                     "Pod"}
 SHELLS = {"sh", "bash", "dash", "zsh", "ash"}
@@ -36,27 +35,6 @@ MAX_YAML_DEPTH = 64
 MAX_YAML_DOCUMENTS = 1000
 FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_COMMAND_WORDS = 1000
-
-
-def deploy_kind(path: PurePosixPath | str | Any) -> str | None:
-    """The kind of deployment file `path` (or a file name) names, or None (Python and others)."""
-    name = path if isinstance(path, str) else path.name
-    lower = name.lower()
-    if name == "Procfile" or name.startswith("Procfile."):
-        return "procfile"
-    if COMPOSE_NAME.match(name):
-        return "compose"
-    if name == "Dockerfile" or name.startswith("Dockerfile.") or lower.endswith(".dockerfile"):
-        return "dockerfile"
-    if lower.endswith((".yaml", ".yml")):
-        return "kubernetes"
-    if lower.endswith(".service"):
-        return "systemd"
-    if lower.endswith((".conf", ".ini")):
-        return "supervisord"
-    if lower.endswith(".sh"):
-        return "shell"
-    return None
 
 
 def worth_reading(kind: str, text: str) -> bool:

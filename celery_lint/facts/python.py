@@ -7,7 +7,6 @@ import bisect
 from pathlib import Path
 from typing import Any
 
-from celery_lint.analysis.modules import module_name, resolve_relative
 from celery_lint.facts.effects import HANDLER_TYPES, SCOPES, Behaviour, Scanner, new_scanner
 from celery_lint.facts.evaluate import apply_op, dotted, evaluate, is_literal, source_text
 from celery_lint.facts.types import (
@@ -26,6 +25,7 @@ from celery_lint.facts.types import (
     Unknown,
     Value,
 )
+from celery_lint.modules import module_name, resolve_relative
 from celery_lint.source import split_lines
 
 SHARED_TASK = {"celery.shared_task", "celery.app.shared_task", "celery.app.base.shared_task"}

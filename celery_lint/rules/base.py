@@ -13,9 +13,9 @@ from celery_lint.analysis.values import Binder
 from celery_lint.analysis.walk import children
 from celery_lint.codes import RuleInfo
 from celery_lint.config import Config
-from celery_lint.diagnostics import Diagnostic, Edit, Fix, Location
-from celery_lint.facts.index import ProjectIndex
+from celery_lint.diagnostics import Diagnostic, Edit, Fix, Location, SkippedFile
 from celery_lint.facts.types import FileFacts
+from celery_lint.index import ProjectIndex
 from celery_lint.source import SourceFile, split_lines
 
 
@@ -236,8 +236,6 @@ class RuleBatch:
         except RecursionError:
             # libcst's code generation (positions, source text) recurses on deeply nested code
             # that `ast` accepted: skip the file with a warning, not an internal error
-            from celery_lint.runner import SkippedFile
-
             raise SkippedFile("skipped: too deeply nested to check") from None
 
     def _walk(self, node: cst.CSTNode, depth: int) -> None:

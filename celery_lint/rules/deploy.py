@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from celery_lint.codes import RuleInfo, rule_for
 from celery_lint.diagnostics import Diagnostic, Location
 from celery_lint.facts.deploy import Deployment, Process
-from celery_lint.facts.index import ProjectIndex
 from celery_lint.facts.settings import CeleryConfig, describe
 from celery_lint.facts.types import FromEnv, Unknown
+from celery_lint.index import ProjectIndex
 
 EMBEDDED_BEAT = rule_for("CEL401")
 REPLICATED_BEAT = rule_for("CEL402")

@@ -11,8 +11,8 @@ from __future__ import annotations
 from celery_lint.codes import rule_for
 from celery_lint.diagnostics import Diagnostic, Location
 from celery_lint.facts.effects import Effect
-from celery_lint.facts.index import ProjectIndex
 from celery_lint.facts.types import FromEnv, FunctionFact, TaskDefinition, Unknown
+from celery_lint.index import ProjectIndex
 
 NON_IDEMPOTENT = rule_for("CEL203")
 

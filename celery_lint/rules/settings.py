@@ -21,7 +21,6 @@ from celery_lint.diagnostics import (
     Fix,
     Location,
 )
-from celery_lint.facts.index import ProjectIndex
 from celery_lint.facts.settings import (
     CeleryConfig,
     ConfiguredValue,
@@ -37,6 +36,7 @@ from celery_lint.facts.settings import (
     uncertain,
 )
 from celery_lint.facts.types import SettingAssignment, Value
+from celery_lint.index import ProjectIndex
 from celery_lint.rules.deploy import NO_MONITORING as NO_MONITOR
 from celery_lint.rules.deploy import (
     monitoring,

@@ -14,8 +14,8 @@ from celery_lint.analysis.calls import TaskCall, is_canvas
 from celery_lint.analysis.values import Binder, dotted_name, source_of
 from celery_lint.codes import rule_for
 from celery_lint.diagnostics import Applicability, Edit, Fix, Location
-from celery_lint.facts.index import ProjectIndex
 from celery_lint.facts.types import TaskDefinition
+from celery_lint.index import ProjectIndex
 from celery_lint.rules.base import Rule
 
 ATOMIC = "django.db.transaction.atomic"
