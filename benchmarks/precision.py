@@ -177,7 +177,7 @@ def rule_groups() -> dict[str, str]:
     """{code: "stable" | "preview"} from the rule metadata of this tree, {} when it has no groups."""
     sys.path.insert(0, str(ecosystem.REPO))
     try:
-        from celery_lint.registry import all_rules
+        from celery_lint.codes import all_rules
         rules = all_rules()
     except (ImportError, AttributeError):  # another layout: the table goes without groups
         return {}
