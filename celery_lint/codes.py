@@ -58,7 +58,7 @@ RULES: tuple[RuleInfo, ...] = (
     RuleInfo("CEL102", "blocking-call-in-view", W, STABLE, None,
              "a task run synchronously, or its result waited for, inside a Django view"),
     RuleInfo("CEL103", "enqueue-in-transaction", W, STABLE, UNSAFE,
-             "a task enqueued inside a database transaction instead of on commit"),
+             "a task enqueued inside a database transaction after a write, instead of on commit"),
     RuleInfo("CEL104", "task-signature-mismatch", E, STABLE, None,
              "call arguments that do not fit the task's parameters"),
     RuleInfo("CEL105", "unknown-task-name", E, STABLE, None,

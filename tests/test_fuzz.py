@@ -330,6 +330,7 @@ VIEWS = """
     def ship(request, pk):
         order = Order.objects.get(pk=pk)
         with transaction.atomic():
+            order.save()
             send_invoice.delay(order)
         return send_invoice.delay(order.pk).get()
 """
@@ -476,7 +477,7 @@ TASK_LINES = ["self.retry(countdown={e})", "raise self.retry(exc={e})", "return 
 CALL_LINES = ["send_invoice.delay({a})", "send_invoice.apply_async(args={e}, kwargs={e})",
               "send_invoice.apply_async(({a},), countdown={e}, queue={e})",
               "send_invoice.apply_async(eta={e}, expires={e})", "job.s({a}).delay()",
-              "app.send_task({e}, args={e})", "with transaction.atomic():\n        job.delay({a})",
+              "app.send_task({e}, args={e})", "with transaction.atomic():\n        order.save()\n        job.delay({a})",
               "chord([job.s({a})])(send_invoice.s())", "send_invoice({a})", "job.delay({a}).get()",
               "group(job.si({a}) for _ in range(3)).apply_async()",
               "signature({e}, args={e}).delay()", "transaction.on_commit(lambda: job.delay({a}))",

@@ -180,6 +180,7 @@ def test_atomic_among_several_context_managers(tmp_path):
 
         from django.db import transaction
 
+        from shop.models import Order
         from shop.tasks import process_order
 
         LOCK = threading.Lock()
@@ -187,15 +188,17 @@ def test_atomic_among_several_context_managers(tmp_path):
 
         def place_order(pk):
             with LOCK, transaction.atomic():
+                Order.objects.filter(pk=pk).update(status="placed")
                 process_order.delay(pk)
     """
-    assert rows(tmp_path, source) == [12]
+    assert rows(tmp_path, source) == [14]
 
 
 def test_other_context_manager_not_flagged(tmp_path):
     source = """
         import threading
 
+        from shop.models import Order
         from shop.tasks import process_order
 
         LOCK = threading.Lock()
@@ -203,6 +206,7 @@ def test_other_context_manager_not_flagged(tmp_path):
 
         def place_order(pk):
             with LOCK:
+                Order.objects.filter(pk=pk).update(status="placed")
                 process_order.delay(pk)
     """
     assert rows(tmp_path, source) == []
@@ -210,12 +214,14 @@ def test_other_context_manager_not_flagged(tmp_path):
 
 def test_atomic_of_another_library_not_flagged(tmp_path):
     source = """
+        from shop.models import Order
         from shop.tasks import process_order
         from storage import atomic
 
 
         def place_order(pk):
             with atomic():
+                Order.objects.filter(pk=pk).update(status="placed")
                 process_order.delay(pk)
     """
     assert rows(tmp_path, source) == []
@@ -225,27 +231,31 @@ def test_nested_block_inside_atomic_block(tmp_path):
     source = """
         from django.db import transaction
 
+        from shop.models import Order
         from shop.tasks import process_order
 
 
         def place_orders(pks):
             with transaction.atomic():
+                Order.objects.filter(pk__in=pks).update(status="placed")
                 for pk in pks:
                     if pk:
                         process_order.delay(pk)
     """
-    assert rows(tmp_path, source) == [10]
+    assert rows(tmp_path, source) == [12]
 
 
 def test_nested_def_inside_atomic_block_not_flagged(tmp_path):
     source = """
         from django.db import transaction
 
+        from shop.models import Order
         from shop.tasks import process_order
 
 
         def place_order(pk):
             with transaction.atomic():
+                Order.objects.filter(pk=pk).update(status="placed")
                 def notify():
                     process_order.delay(pk)
                 transaction.on_commit(notify)
@@ -257,25 +267,427 @@ def test_module_level_atomic_block(tmp_path):
     source = """
         from django.db import transaction
 
+        from shop.models import Order
         from shop.tasks import process_order
 
         with transaction.atomic():
+            Order.objects.create(status="replayed")
             process_order.delay(1)
     """
-    assert rows(tmp_path, source, "shop/management/commands/replay.py") == [6]
+    assert rows(tmp_path, source, "shop/management/commands/replay.py") == [8]
 
 
 def test_one_line_atomic_block(tmp_path):
     source = """
         from django.db import transaction
 
+        from shop.models import Order
         from shop.tasks import process_order
 
 
         def place_order(pk):
-            with transaction.atomic(): process_order.delay(pk)
+            with transaction.atomic(): Order.objects.filter(pk=pk).delete(); process_order.delay(pk)
     """
-    assert rows(tmp_path, source) == [7]
+    assert rows(tmp_path, source) == [8]
+
+
+# -- what the transaction wrote before the enqueue ---------------------------------------------
+
+WRITES = """
+    from django.core.cache import cache
+    from django.db import connection, transaction
+
+    from shop.forms import OrderForm
+    from shop.models import Order
+    from shop.serializers import OrderSerializer
+    from shop.tasks import process_order
+
+
+    def place_order(pk, data, thumbnail, buffer):
+        with transaction.atomic():
+            order = Order.objects.select_for_update().get(pk=pk)
+            form = OrderForm(data, instance=order)
+            serializer = OrderSerializer(order, data=data)
+            {statement}
+            process_order.delay(pk)
+"""
+
+
+@pytest.mark.parametrize("statement", [
+    "order.save()",
+    'order.save(update_fields=["status"])',
+    'Order.objects.create(status="new")',
+    'Order.objects.filter(pk=pk).update(status="paid")',
+    "Order.objects.filter(pk=pk).delete()",
+    "order.delete()",
+    'Order.objects.bulk_create([Order(status="new")])',
+    'Order.objects.bulk_update([order], ["status"])',
+    "Order.objects.get_or_create(pk=pk)",
+    'Order.objects.update_or_create(pk=pk, defaults={"status": "paid"})',
+    'order.invoice_set.create(number="7")',
+    "form.save()",
+    "serializer.save(placed_by=data)",
+    "connection.cursor().execute(\"UPDATE shop_order SET status = 'paid' WHERE id = %s\", [pk])",
+    'connection.cursor().execute(f"DELETE FROM shop_order WHERE id = {pk}")',
+])
+def test_enqueue_after_a_write_in_the_transaction(tmp_path, statement):
+    assert rows(tmp_path, WRITES.replace("{statement}", statement)) == [16]
+
+
+@pytest.mark.parametrize("statement", [
+    "pass",  # a transaction that only reads, and locks
+    "form.save(commit=False)",  # builds the instance without writing it
+    'data.update({"order": pk})',
+    'cache.delete(f"order-{pk}")',
+    'thumbnail.save(buffer, "PNG")',
+    'connection.cursor().execute("SELECT status FROM shop_order WHERE id = %s", [pk])',
+    "mark_placed(order)",  # the project's own function: its body is not read
+])
+def test_enqueue_after_no_database_write_not_flagged(tmp_path, statement):
+    source = WRITES.replace("{statement}", statement) + """
+        def mark_placed(order):
+            order.status = "placed"
+    """
+    assert rows(tmp_path, source) == []
+
+
+def test_enqueue_after_a_payment_api_create_not_flagged(tmp_path):
+    source = """
+        import stripe
+        from django.db import transaction
+
+        from shop.models import Order
+        from shop.tasks import process_order
+
+
+        def place_order(pk):
+            with transaction.atomic():
+                order = Order.objects.select_for_update().get(pk=pk)
+                stripe.PaymentIntent.create(amount=100, currency="eur")
+                process_order.delay(order.pk)
+    """
+    assert rows(tmp_path, source) == []
+
+
+def test_enqueue_before_any_write_not_flagged(tmp_path):
+    source = """
+        from django.db import transaction
+
+        from shop.models import Order
+        from shop.tasks import process_order
+
+
+        def place_order(pk):
+            with transaction.atomic():
+                process_order.delay(pk)
+                Order.objects.filter(pk=pk).update(status="queued")
+    """
+    assert rows(tmp_path, source) == []
+
+
+def test_enqueue_before_any_write_in_atomic_function_not_flagged(tmp_path):
+    source = """
+        from django.db import transaction
+
+        from shop.models import Order
+        from shop.tasks import process_order
+
+
+        @transaction.atomic
+        def place_order(pk):
+            order = Order.objects.select_for_update().get(pk=pk)
+            process_order.delay(order.pk)
+            order.status = "queued"
+            order.save()
+    """
+    assert rows(tmp_path, source) == []
+
+
+def test_write_later_in_the_loop_not_counted(tmp_path):
+    # the save of one pass runs before the next pass's enqueue, but writes the previous order
+    source = """
+        from django.db import transaction
+
+        from shop.models import Order
+        from shop.tasks import process_order
+
+
+        def queue_orders():
+            with transaction.atomic():
+                for order in Order.objects.select_for_update().filter(status="new"):
+                    process_order.delay(order.pk)
+                    order.status = "queued"
+                    order.save(update_fields=["status"])
+    """
+    assert rows(tmp_path, source) == []
+
+
+def test_write_in_an_earlier_loop(tmp_path):
+    source = """
+        from django.db import transaction
+
+        from shop.models import Order
+        from shop.tasks import process_order
+
+
+        def queue_orders(pks):
+            with transaction.atomic():
+                for pk in pks:
+                    Order.objects.filter(pk=pk).update(status="queued")
+                process_order.delay(pks[0])
+    """
+    assert rows(tmp_path, source) == [11]
+
+
+@pytest.mark.parametrize("branches", [
+    """
+                if created:
+                    order.save()
+                else:
+                    process_order.delay(order.pk)
+    """,
+    """
+                if created:
+                    order.save()
+                elif order.status == "new":
+                    process_order.delay(order.pk)
+    """,
+    """
+                try:
+                    order.full_clean()
+                except ValueError:
+                    order.delete()
+                except TypeError:
+                    process_order.delay(order.pk)
+    """,
+    """
+                try:
+                    order.full_clean()
+                except ValueError:
+                    order.delete()
+                else:
+                    process_order.delay(order.pk)
+    """,
+    """
+                match order.status:
+                    case "new":
+                        order.save()
+                    case _:
+                        process_order.delay(order.pk)
+    """,
+    """
+                order.save() if created else process_order.delay(order.pk)
+    """,
+])
+def test_write_in_another_branch_not_counted(tmp_path, branches):
+    source = dedent("""
+        from django.db import transaction
+
+        from shop.models import Order
+        from shop.tasks import process_order
+
+
+        def place_order(pk, created):
+            with transaction.atomic():
+                order = Order.objects.select_for_update().get(pk=pk)
+    """) + textwrap.indent(dedent(branches), " " * 8)
+    assert rows(tmp_path, source) == []
+
+
+def test_write_in_a_branch_that_returns_not_counted(tmp_path):
+    source = """
+        from django.db import transaction
+
+        from shop.models import Order
+        from shop.tasks import process_order
+
+
+        def place_order(pk):
+            with transaction.atomic():
+                order = Order.objects.select_for_update().get(pk=pk)
+                if order.status == "paid":
+                    order.save()
+                    return
+                if order.status == "void": order.delete(); return
+                process_order.delay(pk)
+    """
+    assert rows(tmp_path, source) == []
+
+
+def test_write_in_a_branch_that_goes_on(tmp_path):
+    source = """
+        from django.db import transaction
+
+        from shop.models import Order
+        from shop.tasks import process_order
+
+
+        def place_order(pk):
+            with transaction.atomic():
+                order = Order.objects.select_for_update().get(pk=pk)
+                if order.status == "paid":
+                    order.save()
+                else:
+                    return
+                process_order.delay(pk)
+    """
+    assert rows(tmp_path, source) == [14]
+
+
+def test_write_in_an_enclosing_branch_before_the_enqueue(tmp_path):
+    source = """
+        from django.db import transaction
+
+        from shop.models import Order
+        from shop.tasks import process_order
+
+
+        def place_order(pk, created):
+            with transaction.atomic():
+                order = Order.objects.select_for_update().get(pk=pk)
+                if created:
+                    order.save()
+                    if order.status == "new":
+                        process_order.delay(order.pk)
+                try:
+                    order.delete()
+                except ValueError:
+                    process_order.delay(order.pk)
+    """
+    assert rows(tmp_path, source) == [13, 17]
+
+
+def test_write_in_the_arguments_of_the_enqueue(tmp_path):
+    source = """
+        from django.db import transaction
+
+        from shop.models import Order
+        from shop.tasks import process_order
+
+
+        def place_order():
+            with transaction.atomic():
+                process_order.delay(Order.objects.create(status="new").pk)
+    """
+    assert rows(tmp_path, source) == [9]
+
+
+def test_write_in_a_lambda_or_nested_function_not_counted(tmp_path):
+    source = """
+        from django.db import transaction
+
+        from shop.models import Order
+        from shop.tasks import process_order
+
+
+        def place_order(pk):
+            with transaction.atomic():
+                transaction.on_commit(lambda: Order.objects.filter(pk=pk).update(status="sent"))
+                def later():
+                    Order.objects.filter(pk=pk).delete()
+                transaction.on_commit(later)
+                process_order.delay(pk)
+    """
+    assert rows(tmp_path, source) == []
+
+
+def test_write_before_the_atomic_block_not_counted(tmp_path):
+    # outside a transaction, the write is committed by the time the block opens
+    source = """
+        from django.db import transaction
+
+        from shop.models import Order
+        from shop.tasks import process_order
+
+
+        def place_order(pk):
+            Order.objects.filter(pk=pk).update(status="placed")
+            with transaction.atomic():
+                process_order.delay(pk)
+    """
+    assert rows(tmp_path, source) == []
+
+
+def test_write_of_the_outer_transaction_counts_in_an_inner_block(tmp_path):
+    source = """
+        from django.db import transaction
+
+        from shop.models import Order
+        from shop.tasks import process_order
+
+
+        @transaction.atomic
+        def place_order(pk):
+            Order.objects.filter(pk=pk).update(status="placed")
+            with transaction.atomic():
+                process_order.delay(pk)
+
+
+        def cancel_order(pk):
+            with transaction.atomic():
+                Order.objects.filter(pk=pk).update(status="cancelled")
+                with transaction.atomic(using="default"):
+                    process_order.delay(pk)
+    """
+    result = run_project(tmp_path, {**SHOP, "shop/services.py": source}, select=("CEL103",))
+    assert [(d.location.row, d.message.split(":")[0]) for d in result.diagnostics] == [
+        (11, ("`process_order.delay()` inside the `transaction.atomic()` block opened on line 10, "
+              "after `Order.objects.filter(pk=pk).update(...)` on line 9")),
+        (18, ("`process_order.delay()` inside the `transaction.atomic(using=\"default\")` block "
+              "opened on line 17, after `Order.objects.filter(pk=pk).update(...)` on line 16")),
+    ]
+
+
+def test_message_names_a_multi_line_block_by_its_line(tmp_path):
+    source = """
+        import threading
+
+        from django.db import transaction
+
+        from shop.models import Order
+        from shop.tasks import process_order
+
+        LOCK = threading.Lock()
+
+
+        def place_order(pk):
+            with (
+                LOCK,
+                transaction.atomic(
+                    using="default",
+                    durable=True,
+                ),
+            ):
+                order = Order.objects.get(pk=pk)
+                order.save()
+                process_order.delay(pk)
+    """
+    result = run_project(tmp_path, {**SHOP, "shop/services.py": source}, select=("CEL103",))
+    [diagnostic] = result.diagnostics
+    assert diagnostic.message.startswith(
+        "`process_order.delay()` inside the `transaction.atomic(...)` block opened on line 12, "
+        "after `order.save()` on line 20: ")
+
+
+def test_message_of_an_atomic_function_names_the_write(tmp_path):
+    source = """
+        from django.db import transaction
+
+        from shop.models import Order
+        from shop.tasks import process_order
+
+
+        @transaction.atomic
+        def place_order(pk):
+            order = Order.objects.get(pk=pk)
+            order.save(update_fields=["status"])
+            process_order.delay(pk)
+    """
+    result = run_project(tmp_path, {**SHOP, "shop/services.py": source}, select=("CEL103",))
+    [diagnostic] = result.diagnostics
+    assert diagnostic.message.startswith(
+        "`process_order.delay()` in `@transaction.atomic` function `place_order`, after "
+        "`order.save(update_fields=[\"status\"])` on line 10: ")
 
 
 # -- canvas and send_task ---------------------------------------------------------------------
@@ -292,14 +704,16 @@ def test_canvas_sent_inside_atomic_block(tmp_path, call):
         from celery import chain, group
         from django.db import transaction
 
+        from shop.models import Order
         from shop.tasks import process_order
 
 
         def place_order(pk):
             with transaction.atomic():
+                Order.objects.filter(pk=pk).update(status="placed")
                 {call}
     """
-    assert rows(tmp_path, source) == [9]
+    assert rows(tmp_path, source) == [11]
 
 
 def test_canvas_built_but_not_sent_inside_atomic_block_not_flagged(tmp_path):
@@ -307,11 +721,13 @@ def test_canvas_built_but_not_sent_inside_atomic_block_not_flagged(tmp_path):
         from celery import chain
         from django.db import transaction
 
+        from shop.models import Order
         from shop.tasks import process_order
 
 
         def place_order(pk):
             with transaction.atomic():
+                Order.objects.filter(pk=pk).update(status="placed")
                 workflow = chain(process_order.s(pk), process_order.s())
             workflow.delay()
     """
@@ -323,13 +739,15 @@ def test_send_task_inside_atomic_block(tmp_path):
         from django.db import transaction
 
         from proj.celery import app
+        from shop.models import Order
 
 
         def place_order(pk):
             with transaction.atomic():
+                Order.objects.filter(pk=pk).update(status="placed")
                 app.send_task("shop.tasks.process_order", args=[pk])
     """
-    assert rows(tmp_path, source) == [8]
+    assert rows(tmp_path, source) == [10]
 
 
 def test_task_called_directly_inside_atomic_block_not_flagged(tmp_path):
@@ -337,11 +755,13 @@ def test_task_called_directly_inside_atomic_block_not_flagged(tmp_path):
     source = """
         from django.db import transaction
 
+        from shop.models import Order
         from shop.tasks import process_order
 
 
         def place_order(pk):
             with transaction.atomic():
+                Order.objects.filter(pk=pk).update(status="placed")
                 process_order(pk)
                 process_order.apply(args=[pk])
     """
@@ -366,11 +786,13 @@ def test_task_whose_base_sends_on_commit_not_flagged(tmp_path):
     source = """
         from django.db import transaction
 
+        from shop.models import Order
         from shop.tasks import process_order
 
 
         def place_order(pk):
             with transaction.atomic():
+                Order.objects.filter(pk=pk).update(status="placed")
                 process_order.delay(pk)
                 process_order.s(pk).delay()
     """
@@ -394,14 +816,16 @@ def test_task_whose_base_does_not_override_sending(tmp_path):
     source = """
         from django.db import transaction
 
+        from shop.models import Order
         from shop.tasks import process_order
 
 
         def place_order(pk):
             with transaction.atomic():
+                Order.objects.filter(pk=pk).update(status="placed")
                 process_order.delay(pk)
     """
-    assert rows(tmp_path, source, files={"shop/tasks.py": tasks}) == [8]
+    assert rows(tmp_path, source, files={"shop/tasks.py": tasks}) == [10]
 
 
 # -- `@transaction.atomic` --------------------------------------------------------------------
@@ -447,15 +871,17 @@ def test_enqueue_in_atomic_method(tmp_path):
     source = """
         from django.db.transaction import atomic
 
+        from shop.models import Order
         from shop.tasks import process_order
 
 
         class OrderService:
             @atomic
             def place(self, pk):
+                Order.objects.filter(pk=pk).update(status="placed")
                 process_order.delay(pk)
     """
-    assert rows(tmp_path, source) == [9]
+    assert rows(tmp_path, source) == [11]
 
 
 def test_enqueue_in_method_decorator_atomic(tmp_path):
@@ -464,26 +890,30 @@ def test_enqueue_in_method_decorator_atomic(tmp_path):
         from django.utils.decorators import method_decorator
         from django.views import View
 
+        from shop.models import Order
         from shop.tasks import process_order
 
 
         class CheckoutView(View):
             @method_decorator(transaction.atomic)
             def post(self, request, pk):
+                Order.objects.filter(pk=pk).update(status="placed")
                 process_order.delay(pk)
     """
-    assert rows(tmp_path, source, "shop/views.py") == [11]
+    assert rows(tmp_path, source, "shop/views.py") == [13]
 
 
 def test_nested_def_in_atomic_function_not_flagged(tmp_path):
     source = """
         from django.db import transaction
 
+        from shop.models import Order
         from shop.tasks import process_order
 
 
         @transaction.atomic
         def place_order(pk):
+            Order.objects.filter(pk=pk).update(status="placed")
             def notify():
                 process_order.delay(pk)
             transaction.on_commit(notify)
@@ -495,11 +925,13 @@ def test_on_commit_lambda_in_atomic_function_not_flagged(tmp_path):
     source = """
         from django.db import transaction
 
+        from shop.models import Order
         from shop.tasks import process_order
 
 
         @transaction.atomic
         def place_order(pk):
+            Order.objects.filter(pk=pk).update(status="placed")
             transaction.on_commit(lambda: process_order.delay(pk))
     """
     assert rows(tmp_path, source) == []
@@ -511,24 +943,28 @@ def test_enqueue_in_function_view_with_atomic_requests(tmp_path):
     source = """
         from django.shortcuts import redirect
 
+        from shop.models import Order
         from shop.tasks import process_order
 
 
         def checkout(request, pk):
+            Order.objects.filter(pk=pk).update(status="placed")
             process_order.delay(pk)
             return redirect("done")
     """
-    assert view_rows(tmp_path, source) == [7]
+    assert view_rows(tmp_path, source) == [9]
 
 
 def test_enqueue_in_function_view_without_atomic_requests_not_flagged(tmp_path):
     source = """
         from django.shortcuts import redirect
 
+        from shop.models import Order
         from shop.tasks import process_order
 
 
         def checkout(request, pk):
+            Order.objects.filter(pk=pk).update(status="placed")
             process_order.delay(pk)
             return redirect("done")
     """
@@ -538,10 +974,12 @@ def test_enqueue_in_function_view_without_atomic_requests_not_flagged(tmp_path):
 def test_enqueue_in_view_with_atomic_requests_false_not_flagged(tmp_path):
     settings = ATOMIC_SETTINGS.replace('"ATOMIC_REQUESTS": True', '"ATOMIC_REQUESTS": False')
     source = """
+        from shop.models import Order
         from shop.tasks import process_order
 
 
         def checkout(request, pk):
+            Order.objects.filter(pk=pk).update(status="placed")
             process_order.delay(pk)
     """
     assert view_rows(tmp_path, source, settings) == []
@@ -551,10 +989,12 @@ def test_enqueue_in_view_with_atomic_requests_from_environment_not_flagged(tmp_p
     settings = "\n    import os" + ATOMIC_SETTINGS.replace(
         '"ATOMIC_REQUESTS": True', '"ATOMIC_REQUESTS": os.environ.get("ATOMIC") == "1"')
     source = """
+        from shop.models import Order
         from shop.tasks import process_order
 
 
         def checkout(request, pk):
+            Order.objects.filter(pk=pk).update(status="placed")
             process_order.delay(pk)
     """
     assert view_rows(tmp_path, source, settings) == []
@@ -567,10 +1007,12 @@ def test_enqueue_in_view_with_databases_from_environment_not_flagged(tmp_path):
     DATABASES = {"default": dj_database_url.config(conn_max_age=600)}
     """
     source = """
+        from shop.models import Order
         from shop.tasks import process_order
 
 
         def checkout(request, pk):
+            Order.objects.filter(pk=pk).update(status="placed")
             process_order.delay(pk)
     """
     assert view_rows(tmp_path, source, settings) == []
@@ -580,6 +1022,7 @@ def test_enqueue_in_class_based_view_with_atomic_requests(tmp_path):
     source = """
         from rest_framework import viewsets
 
+        from shop.models import Order
         from shop.tasks import process_order
 
 
@@ -588,18 +1031,20 @@ def test_enqueue_in_class_based_view_with_atomic_requests(tmp_path):
                 order = serializer.save()
                 process_order.delay(order.pk)
     """
-    assert view_rows(tmp_path, source) == [9]
+    assert view_rows(tmp_path, source) == [10]
 
 
 def test_non_atomic_requests_view_not_flagged(tmp_path):
     source = """
         from django.db import transaction
 
+        from shop.models import Order
         from shop.tasks import process_order
 
 
         @transaction.non_atomic_requests
         def checkout(request, pk):
+            Order.objects.filter(pk=pk).update(status="placed")
             process_order.delay(pk)
     """
     assert view_rows(tmp_path, source) == []
@@ -609,24 +1054,28 @@ def test_non_atomic_requests_view_with_atomic_block(tmp_path):
     source = """
         from django.db import transaction
 
+        from shop.models import Order
         from shop.tasks import process_order
 
 
         @transaction.non_atomic_requests
         def checkout(request, pk):
             with transaction.atomic():
+                Order.objects.filter(pk=pk).update(status="placed")
                 process_order.delay(pk)
     """
-    assert view_rows(tmp_path, source) == [9]
+    assert view_rows(tmp_path, source) == [11]
 
 
 def test_helper_function_in_views_module_not_flagged(tmp_path):
     # not a view (no `request`): ATOMIC_REQUESTS says nothing about it
     source = """
+        from shop.models import Order
         from shop.tasks import process_order
 
 
         def notify(pk):
+            Order.objects.filter(pk=pk).update(status="placed")
             process_order.delay(pk)
     """
     assert view_rows(tmp_path, source) == []
@@ -638,10 +1087,12 @@ def test_on_commit_in_view_with_atomic_requests_not_flagged(tmp_path):
 
         from django.db import transaction
 
+        from shop.models import Order
         from shop.tasks import process_order
 
 
         def checkout(request, pk):
+            Order.objects.filter(pk=pk).update(status="placed")
             transaction.on_commit(partial(process_order.delay, pk))
             process_order.delay_on_commit(pk)
     """
@@ -652,20 +1103,25 @@ def test_message_names_the_block_and_the_on_commit_variant(tmp_path):
     source = """
         from django.db import transaction
 
+        from shop.models import Order
         from shop.tasks import process_order
 
 
         def place_order(pk):
             with transaction.atomic():
+                Order.objects.filter(pk=pk).update(status="placed")
                 process_order.delay(pk)
     """
     result = run_project(tmp_path, {**SHOP, "shop/services.py": source}, select=("CEL103",))
     [diagnostic] = result.diagnostics
     assert diagnostic.message.startswith(
-        "`process_order.delay()` inside `with transaction.atomic()` (line 7): ")
+        "`process_order.delay()` inside the `transaction.atomic()` block opened on line 8, after "
+        "`Order.objects.filter(pk=pk).update(...)` on line 9: a worker can run the "
+        "task before the transaction commits, and not see that write yet (or ever, on "
+        "rollback); ")
     assert "`process_order.delay_on_commit(...)` (Celery ≥ 5.4)" in diagnostic.message
     assert "`transaction.on_commit(partial(process_order.delay, ...))`" in diagnostic.message
-    assert (diagnostic.location.row, diagnostic.location.column) == (8, 9)
+    assert (diagnostic.location.row, diagnostic.location.column) == (10, 9)
 
 
 # -- the fix ----------------------------------------------------------------------------------
@@ -727,11 +1183,13 @@ def test_fix_apply_async_without_a_pin_keeps_its_comments(tmp_path):
     source = """
         from django.db import models, transaction
 
+        from shop.models import Order
         from shop.tasks import process_order
 
 
         @transaction.atomic
         def place_order(pk):
+            Order.objects.filter(pk=pk).update(status="placed")
             process_order.apply_async(
                 args=[pk],  # the order
                 countdown=10,
@@ -740,12 +1198,14 @@ def test_fix_apply_async_without_a_pin_keeps_its_comments(tmp_path):
     assert fixed(tmp_path, source) == dedent("""
         from django.db import models, transaction
 
+        from shop.models import Order
         from shop.tasks import process_order
         import functools
 
 
         @transaction.atomic
         def place_order(pk):
+            Order.objects.filter(pk=pk).update(status="placed")
             transaction.on_commit(functools.partial(process_order.apply_async,
                 args=[pk],  # the order
                 countdown=10,
@@ -758,22 +1218,26 @@ def test_fix_with_a_celery_pin_uses_the_on_commit_methods(tmp_path):
     source = """
         from django.db import transaction
 
+        from shop.models import Order
         from shop.tasks import process_order
 
 
         def place_order(pk):
             with transaction.atomic():
+                Order.objects.filter(pk=pk).update(status="placed")
                 process_order.delay(pk)
                 process_order.apply_async((pk,), countdown=10)
     """
     assert fixed(tmp_path, source, PINNED) == dedent("""
         from django.db import transaction
 
+        from shop.models import Order
         from shop.tasks import process_order
 
 
         def place_order(pk):
             with transaction.atomic():
+                Order.objects.filter(pk=pk).update(status="placed")
                 process_order.delay_on_commit(pk)
                 process_order.apply_async_on_commit((pk,), countdown=10)
     """)
@@ -792,11 +1256,13 @@ def test_fix_reads_the_celery_pin(tmp_path, files):
     source = """
         from django.db import transaction
 
+        from shop.models import Order
         from shop.tasks import process_order
 
 
         @transaction.atomic
         def place_order(pk):
+            Order.objects.filter(pk=pk).update(status="placed")
             process_order.delay(pk)
     """
     assert "process_order.delay_on_commit(pk)" in fixed(tmp_path, source, files)
@@ -813,11 +1279,13 @@ def test_fix_without_a_celery_pin_of_at_least_5_4(tmp_path, files):
     source = """
         from django.db import transaction
 
+        from shop.models import Order
         from shop.tasks import process_order
 
 
         @transaction.atomic
         def place_order(pk):
+            Order.objects.filter(pk=pk).update(status="placed")
             process_order.delay(pk)
     """
     assert "transaction.on_commit(functools.partial(process_order.delay, pk))" in fixed(
@@ -826,16 +1294,19 @@ def test_fix_without_a_celery_pin_of_at_least_5_4(tmp_path, files):
 
 def test_fix_adds_the_imports_once_for_two_calls(tmp_path):
     source = """
+        from shop.models import Order
         from shop.tasks import process_order
         from django.db.transaction import atomic
 
 
         def place_order(pk):
             with atomic():
+                Order.objects.filter(pk=pk).update(status="placed")
                 process_order.delay(pk)
                 process_order.apply_async(args=[pk], countdown=5)
     """
     assert fixed(tmp_path, source) == dedent("""
+        from shop.models import Order
         from shop.tasks import process_order
         from django.db.transaction import atomic
         import functools
@@ -844,6 +1315,7 @@ def test_fix_adds_the_imports_once_for_two_calls(tmp_path):
 
         def place_order(pk):
             with atomic():
+                Order.objects.filter(pk=pk).update(status="placed")
                 transaction.on_commit(functools.partial(process_order.delay, pk))
                 transaction.on_commit(functools.partial(process_order.apply_async, args=[pk], countdown=5))
     """)
@@ -856,11 +1328,13 @@ def test_fix_reuses_the_imports_there_are(tmp_path):
 
         from django.db import transaction as db_transaction
 
+        from shop.models import Order
         from shop.tasks import process_order
 
 
         @db_transaction.atomic
         def place_order(pk):
+            Order.objects.filter(pk=pk).update(status="placed")
             process_order.delay(pk)
     """
     assert fixed(tmp_path, source).endswith(
@@ -876,28 +1350,34 @@ def test_no_fix_when_the_result_is_used(tmp_path, statement):
     source = f"""
         from django.db import transaction
 
+        from shop.models import Order
         from shop.tasks import process_order
 
 
         @transaction.atomic
         def place_order(pk):
+            Order.objects.filter(pk=pk).update(status="placed")
             {statement}
     """
     assert fixed(tmp_path, source, PINNED) == dedent(source)
+    assert refix(tmp_path) == (0, [10])
 
 
 def test_no_fix_when_transaction_names_something_else(tmp_path):
     source = """
         from django.db.transaction import atomic
 
+        from shop.models import Order
         from shop.tasks import process_order
 
 
         def settle(transaction):
             with atomic():
+                Order.objects.filter(pk=transaction.order_id).update(status="settled")
                 process_order.delay(transaction.order_id)
     """
     assert fixed(tmp_path, source) == dedent(source)
+    assert refix(tmp_path) == (0, [10])
 
 
 def test_fix_of_a_canvas_and_send_task(tmp_path):
@@ -905,11 +1385,13 @@ def test_fix_of_a_canvas_and_send_task(tmp_path):
         from django.db import transaction
 
         from proj.celery import app
+        from shop.models import Order
         from shop.tasks import process_order
 
 
         @transaction.atomic
         def place_order(pk):
+            Order.objects.filter(pk=pk).update(status="placed")
             process_order.s(pk).delay()
             app.send_task("shop.tasks.process_order", args=[pk])
     """
@@ -917,12 +1399,14 @@ def test_fix_of_a_canvas_and_send_task(tmp_path):
         from django.db import transaction
 
         from proj.celery import app
+        from shop.models import Order
         from shop.tasks import process_order
         import functools
 
 
         @transaction.atomic
         def place_order(pk):
+            Order.objects.filter(pk=pk).update(status="placed")
             transaction.on_commit(process_order.s(pk).delay)
             transaction.on_commit(functools.partial(app.send_task, "shop.tasks.process_order", args=[pk]))
     """)
@@ -933,26 +1417,32 @@ def test_fix_in_a_block_on_another_database_passes_using(tmp_path):
     source = """
         from django.db import transaction
 
+        from shop.models import Order
         from shop.tasks import process_order
 
 
         def place_order(pk, alias):
             with transaction.atomic(using="orders"):
+                Order.objects.filter(pk=pk).update(status="placed")
                 process_order.delay(pk)
             with transaction.atomic(using=alias):
+                Order.objects.filter(pk=pk).update(status="placed")
                 process_order.delay(pk)
     """
     assert fixed(tmp_path, source, PINNED) == dedent("""
         from django.db import transaction
 
+        from shop.models import Order
         from shop.tasks import process_order
         import functools
 
 
         def place_order(pk, alias):
             with transaction.atomic(using="orders"):
+                Order.objects.filter(pk=pk).update(status="placed")
                 transaction.on_commit(functools.partial(process_order.delay, pk), using="orders")
             with transaction.atomic(using=alias):
+                Order.objects.filter(pk=pk).update(status="placed")
                 process_order.delay(pk)
     """)
 
@@ -983,11 +1473,13 @@ def test_fix_with_a_base_class(tmp_path, base, expected):
     source = """
         from django.db import transaction
 
+        from shop.models import Order
         from shop.tasks import process_order
 
 
         @transaction.atomic
         def place_order(pk):
+            Order.objects.filter(pk=pk).update(status="placed")
             process_order.delay(pk)
     """
     assert expected in fixed(tmp_path, source, {**PINNED, "shop/tasks.py": tasks})
@@ -1001,11 +1493,13 @@ def test_fix_title_says_what_it_does(tmp_path, files, title):
     source = """
         from django.db import transaction
 
+        from shop.models import Order
         from shop.tasks import process_order
 
 
         @transaction.atomic
         def place_order(pk):
+            Order.objects.filter(pk=pk).update(status="placed")
             process_order.delay(pk)
     """
     project = {**SHOP, **files, "shop/services.py": source}

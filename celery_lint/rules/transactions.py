@@ -11,7 +11,9 @@ import libcst as cst
 from libcst.metadata import Scope, ScopeProvider
 
 from celery_lint.analysis.calls import TaskCall, is_canvas
+from celery_lint.analysis.flow import Calls, calls_in, exclusive
 from celery_lint.analysis.values import Binder, dotted_name, source_of
+from celery_lint.analysis.writes import database_write
 from celery_lint.codes import rule_for
 from celery_lint.diagnostics import Applicability, Edit, Fix, Location
 from celery_lint.facts.types import TaskDefinition
@@ -46,9 +48,11 @@ def atomic_requests(index: ProjectIndex) -> bool:
 @dataclass(frozen=True)
 class Transaction:
     """Why a block's code runs in a transaction: the `atomic` call or decorator that opens it (None
-    for a view under `ATOMIC_REQUESTS`), and the `with` statement or the reason in words."""
+    for a view under `ATOMIC_REQUESTS`), the code that runs in it, and the `with` statement or the
+    reason in words."""
 
     atomic: cst.BaseExpression | None
+    body: cst.BaseSuite
     block: cst.With | None = None  # its line is found only when a call is reported: positions cost
     reason: str = ""
 
@@ -63,6 +67,7 @@ class EnqueueInTransaction(Rule):
         self.inside: list[Transaction | None] = [None]
         self.non_atomic_classes: list[bool] = []
         self.statements: set[cst.Call] = set()  # calls in a transaction whose result is unused
+        self.bodies: dict[cst.BaseSuite, Calls] = {}  # the calls of the transactions reported in
 
     @cached_property
     def atomic_requests(self) -> bool:
@@ -83,7 +88,7 @@ class EnqueueInTransaction(Rule):
     def visit_With(self, node: cst.With) -> None:
         for item in node.items:
             if isinstance(item.item, cst.Call) and self._qualname(item.item.func) == ATOMIC:
-                self.blocks[node.body] = Transaction(item.item, node)
+                self.blocks[node.body] = Transaction(item.item, node.body, node)
                 return
 
     def visit_Lambda(self, node: cst.Lambda) -> None:
@@ -116,8 +121,8 @@ class EnqueueInTransaction(Rule):
         for decorator in node.decorators:
             atomic = self._decorator_match(decorator.decorator, ATOMIC)
             if atomic is not None:
-                return Transaction(atomic, reason=f"in `@{source_of(decorator.decorator)}` "
-                                                  f"function `{node.name.value}`")
+                return Transaction(atomic, node.body, reason=f"in `@{_short(decorator.decorator)}` "
+                                                             f"function `{node.name.value}`")
         function = self.binder.function_at(node)
         if function is None or not function.is_view or not self.atomic_requests:
             return None
@@ -126,8 +131,8 @@ class EnqueueInTransaction(Rule):
         if function.class_qualname is not None and self.non_atomic_classes \
                 and self.non_atomic_classes[-1]:
             return None
-        return Transaction(None, reason=f"in view `{node.name.value}`, which `ATOMIC_REQUESTS` "
-                                        "runs in a transaction")
+        return Transaction(None, node.body, reason=f"in view `{node.name.value}`, which "
+                                                   "`ATOMIC_REQUESTS` runs in a transaction")
 
     def _decorates_with(self, decorator: cst.BaseExpression, qualname: str) -> bool:
         return self._decorator_match(decorator, qualname) is not None
@@ -167,15 +172,38 @@ class EnqueueInTransaction(Rule):
         overrides = ("apply_async", "delay") if call.method == "delay" else ("apply_async",)
         if task is not None and self.context.index.base_defines(task, *overrides):
             return  # a base class that overrides sending usually defers it to on_commit itself
+        write = first_write(self._calls(self._outermost().body), node, self.binder)
+        if write is None:
+            return  # nothing written yet: the task cannot miss what the transaction holds
         canvas = is_canvas(receiver, self.binder)
         where = transaction.reason
         if transaction.block is not None:
             line = self.context.range_of(transaction.block).start.line
-            where = f"inside `with {source_of(transaction.atomic)}` (line {line})"
-        self.report(node, f"{_label(call, receiver)} {where}: a worker can run the task before the "
-                          "transaction commits, and not find its rows yet (or ever, on rollback); "
+            where = f"inside the `{_short(transaction.atomic)}` block opened on line {line}"
+        written = self.context.range_of(write).start.line
+        self.report(node, f"{_label(call, receiver)} {where}, after `{_short(write)}` on line "
+                          f"{written}: a worker can run the task before the transaction commits, "
+                          "and not see that write yet (or ever, on rollback); "
                           f"{_advice(call, receiver, canvas)}",
                     fix=self._fix(call, canvas, transaction))
+
+    def _calls(self, body: cst.BaseSuite) -> Calls:
+        if body not in self.bodies:
+            self.bodies[body] = calls_in(body)
+        return self.bodies[body]
+
+    def _outermost(self) -> Transaction:
+        """The outermost transaction open in the current function: an inner `atomic()` is a
+        savepoint, and what the outer one wrote before it is not committed either."""
+        outermost = self.inside[-1]
+        for transaction in reversed(self.inside):
+            if transaction is None:
+                break
+            outermost = transaction
+            if transaction.block is None:
+                break  # a function's own transaction: nothing outside its body runs in it
+        assert outermost is not None
+        return outermost
 
     # -- the fix -------------------------------------------------------------------------------
     def _fix(self, call: TaskCall, canvas: bool, transaction: Transaction) -> Fix | None:
@@ -301,6 +329,21 @@ class EnqueueInTransaction(Rule):
             at = Location(row, 1)
             edits.append(Edit("".join(f"{line}\n" for line in missing), at, at))
         return edits
+
+
+def first_write(calls: Calls, target: cst.Call, binder: Binder) -> cst.Call | None:
+    """The first database write that runs before `target` (earlier in the source, or in its own
+    arguments, evaluated before it is sent), and not in a branch that excludes `target`'s. A write
+    later in a loop body also runs before the next pass's `target`, but it writes the previous
+    item, which the next task does not read: not counted."""
+    if target not in calls.order:
+        return None
+    path = calls.order[target][1]
+    for call, (_, where) in calls.order.items():  # in source order
+        if calls.before(call, target) and not exclusive(where, path) \
+                and database_write(call, binder):
+            return call
+    return None
 
 
 def _database(atomic: cst.BaseExpression | None) -> cst.BaseExpression | None:
