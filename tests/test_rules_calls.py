@@ -6,6 +6,7 @@ dropped, so its first line of code is row 1.
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -1194,6 +1195,110 @@ def test_apply_async_in_function_view_not_flagged(tmp_path):
             process_order.apply_async(args=[pk], countdown=10)
     """
     assert blocking_rows(tmp_path, source) == []
+
+
+@pytest.mark.parametrize("switch", [
+    """
+            if settings.CELERY_ENABLED:
+                process_order.delay(pk)
+            else:
+                process_order(pk)
+    """,
+    """
+            if not settings.HAS_CELERY:
+                process_order.apply(args=[pk])
+            else:
+                process_order.apply_async(args=[pk], countdown=5)
+    """,
+    """
+            if settings.QUEUE_MODE == "sync":
+                process_order(pk)
+            elif settings.QUEUE_MODE == "async":
+                process_order.delay(pk)
+    """,
+    """
+            if not settings.USE_WORKERS:
+                process_order(pk)
+                return redirect("done")
+            process_order.delay(pk)
+    """,
+    """
+            if settings.USE_WORKERS:
+                process_order.delay(pk)
+                return redirect("done")
+            process_order(pk)
+    """,
+    """
+            try:
+                process_order.delay(pk)
+            except OSError:
+                process_order(pk)
+    """,
+    """
+            result = process_order.delay(pk) if settings.USE_WORKERS else process_order(pk)
+    """,
+])
+def test_synchronous_fallback_when_celery_is_off_not_flagged(tmp_path, switch):
+    source = textwrap.dedent("""
+        from django.conf import settings
+        from django.shortcuts import redirect
+
+        from shop.tasks import process_order
+
+
+        def checkout(request, pk):
+    """) + textwrap.indent(textwrap.dedent(switch).strip("\n"), " " * 4) + """
+    return redirect("done")
+"""
+    assert blocking_rows(tmp_path, source) == []
+
+
+@pytest.mark.parametrize(("switch", "row"), [
+    # the other branch sends another task
+    ("""
+            if settings.CELERY_ENABLED:
+                process_refund.delay(pk)
+            else:
+                process_order(pk)
+    """, 11),
+    # both run: the `if` does not return
+    ("""
+            if settings.DEBUG:
+                process_order(pk)
+            process_order.delay(pk)
+    """, 9),
+    # the same branch
+    ("""
+            if settings.CELERY_ENABLED:
+                process_order.delay(pk)
+                process_order(pk)
+    """, 10),
+    # the handler sends, the body runs it here
+    ("""
+            try:
+                process_order(pk)
+            except OSError:
+                process_order.delay(pk)
+    """, 9),
+])
+def test_task_run_in_view_beside_a_delay_that_is_no_alternative(tmp_path, switch, row):
+    source = textwrap.dedent("""
+        from django.conf import settings
+        from django.shortcuts import redirect
+
+        from shop.tasks import process_order, process_refund
+
+
+        def checkout(request, pk):
+    """) + textwrap.indent(textwrap.dedent(switch).strip("\n"), " " * 4) + """
+    return redirect("done")
+"""
+    tasks = TASKS + """
+        @shared_task
+        def process_refund(order_id):
+            pass
+    """
+    assert blocking_rows(tmp_path, source, files={"shop/tasks.py": tasks}) == [row]
 
 
 @pytest.mark.parametrize("wait", ["get(timeout=30)", "wait()", "join()"])

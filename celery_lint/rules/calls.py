@@ -9,7 +9,16 @@ from typing import ClassVar
 import libcst as cst
 
 from celery_lint.analysis.calls import TaskCall, chain_links, is_result_wait
-from celery_lint.analysis.values import ORM_KINDS, Binder, Kind, Value, source_of, string_value
+from celery_lint.analysis.flow import Calls, calls_in, exclusive, handler_of
+from celery_lint.analysis.values import (
+    ORM_KINDS,
+    Binder,
+    FunctionContext,
+    Kind,
+    Value,
+    source_of,
+    string_value,
+)
 from celery_lint.codes import rule_for
 from celery_lint.diagnostics import Applicability, Fix
 from celery_lint.facts.types import Param, TaskDefinition
@@ -116,6 +125,10 @@ class UnserializableArgument(Rule):
 class BlockingCallInView(Rule):
     info = rule_for("CEL102")
 
+    def __init__(self, context) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(context)
+        self.bodies: dict[cst.FunctionDef, Calls] = {}
+
     def visit_Call(self, node: cst.Call) -> None:
         function = self.binder.function_at(node)
         if function is None or not function.is_view:
@@ -126,10 +139,30 @@ class BlockingCallInView(Rule):
                               "view: the request blocks until a worker finishes")
             return
         call = self.context.task_call(node)
-        if call is not None and call.task is not None and call.method in ("direct", "apply"):
+        if call is not None and call.task is not None and call.method in ("direct", "apply") \
+                and not self._fallback(call, call.task, function):
             how = "calling it directly" if call.method == "direct" else "`.apply()`"
             self.report(node, f"{call.label} runs task `{call.task.function}` inside the view "
                               f"({how}): use `.delay()` and return")
+
+    def _fallback(self, call: TaskCall, task: TaskDefinition, function: FunctionContext) -> bool:
+        """Whether `call` is the synchronous side of a switch whose other side sends the same task
+        to a worker: `if settings.CELERY_ENABLED: task.delay(x) else: task(x)`, a branch that
+        returns before the `.delay()`, or an `except` handler of a `try` that sends it. Running the
+        task in the view is then what the project chose for when Celery is off or unreachable."""
+        if function.node not in self.bodies:
+            self.bodies[function.node] = calls_in(function.node.body)
+        calls = self.bodies[function.node]
+        if call.node not in calls.order:
+            return False  # in a lambda or a nested function
+        path = calls.order[call.node][1]
+        for other, (_, where) in calls.order.items():
+            sent = self.context.task_call(other)
+            if sent is not None and sent.method in ("delay", "apply_async") \
+                    and sent.task is not None and sent.task.qualname == task.qualname \
+                    and (exclusive(path, where) or handler_of(path, where)):
+                return True
+        return False
 
 
 class TaskSignatureMismatch(Rule):
