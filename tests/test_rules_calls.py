@@ -1792,6 +1792,83 @@ def test_apply_async_args_from_name_not_checked(tmp_path):
     assert mismatch_rows(tmp_path, "charge.apply_async(args=values)") == []
 
 
+WRAPPED_TASKS = """
+    import functools
+
+    import sentry_sdk
+    from celery import shared_task
+    from django.db import transaction
+
+    from shop.clients import Warehouse
+    from shop.registry import nightly_jobs
+
+
+    def with_warehouse(function):
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            return function(Warehouse(), *args, **kwargs)
+        return wrapper
+
+
+    @shared_task
+    @with_warehouse
+    def restock(warehouse, sku):
+        pass
+
+
+    @shared_task(bind=True)
+    @with_warehouse
+    def recount(self, warehouse, sku):
+        pass
+
+
+    @shared_task
+    @transaction.atomic
+    def archive(order_id):
+        pass
+
+
+    @shared_task
+    @sentry_sdk.monitor(monitor_slug="stock")
+    def audit(day):
+        pass
+
+
+    @nightly_jobs.register
+    @shared_task
+    def compact(day):
+        pass
+"""
+
+
+def wrapped_rows(tmp_path: Path, body: str) -> list[int]:
+    source = f"""
+        from shop.tasks import archive, audit, compact, recount, restock
+
+
+        def run():
+            {body}
+    """
+    return rows(tmp_path, "CEL104", source, files={"shop/tasks.py": WRAPPED_TASKS})
+
+
+@pytest.mark.parametrize("body", ['restock.delay("A-1")', 'recount.delay("A-1")',
+                                  'restock.apply_async(kwargs={"sku": "A-1"})'])
+def test_task_wrapped_by_a_decorator_that_may_change_its_parameters_not_flagged(tmp_path, body):
+    # the wrapper passes the warehouse itself: the function's parameters are not the task's
+    assert wrapped_rows(tmp_path, body) == []
+
+
+@pytest.mark.parametrize("body", ["archive.delay()", "audit.delay(1, 2)"])
+def test_task_wrapped_by_a_decorator_that_keeps_its_parameters(tmp_path, body):
+    assert wrapped_rows(tmp_path, body) == [5]
+
+
+def test_decorator_above_the_task_decorator_is_no_wrapper(tmp_path):
+    # it receives the task object, whose parameters are the function's
+    assert wrapped_rows(tmp_path, "compact.delay()") == [5]
+
+
 # -- CEL105: unknown-task-name -----------------------------------------------------------------
 
 NAMED_TASKS = """

@@ -432,8 +432,10 @@ class _Reader:
                 options[keyword.arg] = evaluate(keyword.value, self.settings_values, self.qualify)
             name = options.get("name")
             explicit_name = name if isinstance(name, str) else None
+        below = node.decorator_list[node.decorator_list.index(decorator) + 1:]
+        wrappers = tuple(self.qualify(_callee(d)) or source_text(d) for d in below)
         task = TaskDefinition(self.module, node.name, self.path, node.lineno, kind, explicit_name,
-                              options, params)
+                              options, params, wrappers)
         (self.candidate_tasks if is_candidate else self.tasks).append(task)
         return task
 

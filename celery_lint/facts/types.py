@@ -52,6 +52,9 @@ class TaskDefinition:
     explicit_name: str | None
     options: dict[str, Value]
     params: tuple[Param, ...]
+    # the decorators between the task decorator and the `def`, qualified where they resolve: the
+    # task runs what they return, whose parameters may not be the function's
+    wrappers: tuple[str, ...] = ()
 
     @property
     def qualname(self) -> str:

@@ -33,6 +33,12 @@ PERIODIC_TASK_CALLS = frozenset({PERIODIC_TASK} | {
         "create", "get_or_create", "update_or_create", "acreate", "aget_or_create",
         "aupdate_or_create")})
 DEFAULTS_KEYWORDS = frozenset({"defaults", "create_defaults"})
+# decorators known to call the function they wrap with the arguments they are given; any other one
+# between the task decorator and the `def` may add, drop or inject parameters
+SIGNATURE_KEEPING = frozenset({
+    "django.db.transaction.atomic", "functools.cache", "functools.lru_cache",
+    "sentry_sdk.trace", "sentry_sdk.tracing.trace", "sentry_sdk.monitor", "sentry_sdk.crons.monitor",
+})
 
 
 def _travelling(call: TaskCall) -> list[cst.BaseExpression]:
@@ -181,8 +187,9 @@ class TaskSignatureMismatch(Rule):
         call = self.context.task_call(node)
         if call is None or call.task is None or call.star or call.args is None \
                 or call.kwargs is None or call.method == "direct" \
-                or self.context.index.rewrites_arguments(call.task):
-            return
+                or self.context.index.rewrites_arguments(call.task) \
+                or not set(call.task.wrappers) <= SIGNATURE_KEEPING:
+            return  # a signature celery-lint cannot know
         link = node in self.links and call.method == "s"
         problem = signature_problem(call.task, len(call.args) + (1 if link else 0),
                                     list(call.kwargs), partial=call.is_partial and not link)
