@@ -204,6 +204,17 @@ class ProjectIndex:
         return {f.qualname: f for facts in self.files.values() for f in facts.functions}
 
     @cached_property
+    def delete_receivers(self) -> dict[str, str]:
+        """The functions connected to `pre_delete` or `post_delete`, by qualified name, with the
+        signal ("post_delete" when both)."""
+        found: dict[str, str] = {}
+        for facts in self.files.values():
+            for qualname, signal in facts.delete_receivers:
+                name = self.resolve(qualname)
+                found[name] = "post_delete" if found.get(name) == "post_delete" else signal
+        return found
+
+    @cached_property
     def function_views(self) -> frozenset[str]:
         routed = {self.resolve(r) for facts in self.files.values() for r in facts.routed}
         views = set()

@@ -633,6 +633,147 @@ def test_instance_parameter_without_sender_not_flagged(tmp_path):
     assert orm_rows(tmp_path, source) == []
 
 
+def receiver_reports(tmp_path: Path, files: dict[str, str],
+                     path: str = "shop/signals.py") -> list[tuple[int, str, str | None]]:
+    """(row, message, fix title) of CEL101 in `path` of the shop project with `files`."""
+    result = run_project(tmp_path, {**SHOP, **files}, select=("CEL101",))
+    return [(d.location.row, d.message, d.fix.message if d.fix else None)
+            for d in result.diagnostics if d.path.endswith(path)]
+
+
+DELETED = ("`instance` is a model instance (the signal's `instance`), sent to "
+           "`process_order.delay()` from a `{signal}` receiver: {what}, so the task cannot load it "
+           "by its pk; pass the values the task needs")
+ALREADY_DELETED = DELETED.format(signal="post_delete", what="the row is already deleted")
+
+
+@pytest.mark.parametrize(("signal", "what"), [
+    ("post_delete", "the row is already deleted"),
+    ("pre_delete", "the row is deleted as soon as the receiver returns"),
+])
+def test_instance_in_delete_receiver_advises_the_values_not_the_pk(tmp_path, signal, what):
+    source = f"""
+        from django.db.models.signals import {signal}
+        from django.dispatch import receiver
+
+        from shop.models import Order
+        from shop.tasks import process_order
+
+
+        @receiver({signal}, sender=Order)
+        def handler(sender, instance, **kwargs):
+            process_order.delay(instance)
+    """
+    assert receiver_reports(tmp_path, {"shop/signals.py": source}) == [
+        (10, DELETED.format(signal=signal, what=what), None)]
+
+
+@pytest.mark.parametrize("decorator", [
+    "@receiver([pre_delete, post_delete], sender=Order)",
+    "@receiver(signal=signals.post_delete, sender=Order)",
+    "@receiver((models.signals.post_delete,), sender=Order)",
+])
+def test_delete_receiver_decorator_shapes(tmp_path, decorator):
+    source = f"""
+        from django.db import models
+        from django.db.models import signals
+        from django.db.models.signals import post_delete, pre_delete
+        from django.dispatch import receiver
+
+        from shop.models import Order
+        from shop.tasks import process_order
+
+        {decorator}
+        def handler(sender, instance, **kwargs):
+            process_order.delay(instance)
+    """
+    assert receiver_reports(tmp_path, {"shop/signals.py": source}) == [
+        (11, ALREADY_DELETED, None)]
+
+
+def test_delete_receiver_connected_in_the_same_module(tmp_path):
+    source = """
+        from django.db.models.signals import post_delete
+
+        from shop.models import Order
+        from shop.tasks import process_order
+
+
+        def handler(sender, instance, **kwargs):
+            process_order.delay(instance)
+
+
+        post_delete.connect(handler, sender=Order)
+    """
+    assert receiver_reports(tmp_path, {"shop/signals.py": source}) == [(8, ALREADY_DELETED, None)]
+
+
+def test_delete_receiver_connected_in_another_module(tmp_path):
+    source = """
+        from shop.tasks import process_order
+
+
+        def handler(sender, instance, **kwargs):
+            process_order.delay(instance)
+    """
+    apps = """
+        from django.apps import AppConfig
+        from django.db.models.signals import post_delete
+
+
+        class ShopConfig(AppConfig):
+            name = "shop"
+
+            def ready(self):
+                from shop import signals
+                from shop.models import Order
+
+                post_delete.connect(receiver=signals.handler, sender=Order)
+    """
+    assert receiver_reports(tmp_path, {"shop/signals.py": source, "shop/apps.py": apps}) == [
+        (5, ALREADY_DELETED, None)]
+
+
+def test_save_receiver_keeps_the_pk_advice_and_fix(tmp_path):
+    source = """
+        from django.db.models.signals import post_delete, post_save
+
+        from shop.models import Order
+        from shop.tasks import process_order
+
+
+        def handler(sender, instance, **kwargs):
+            process_order.delay(instance)
+
+
+        post_save.connect(handler, sender=Order)
+        post_delete.connect(print, sender=Order)
+    """
+    [(row, message, fix)] = receiver_reports(tmp_path, {"shop/signals.py": source})
+    assert (row, fix) == (8, "Pass `instance.pk`")
+    assert message.endswith(": pass `instance.pk` and load it in the task")
+
+
+def test_other_instance_in_delete_receiver_keeps_the_pk_advice(tmp_path):
+    # the order outlives its deleted invoice: its pk can be loaded in the task
+    source = """
+        from django.db.models.signals import post_delete
+        from django.dispatch import receiver
+
+        from shop.models import Invoice, Order
+        from shop.tasks import process_order
+
+
+        @receiver(post_delete, sender=Invoice)
+        def handler(sender, instance, **kwargs):
+            order = Order.objects.get(pk=instance.order_id)
+            process_order.delay(order)
+    """
+    [(row, message, fix)] = receiver_reports(tmp_path, {"shop/signals.py": source})
+    assert (row, fix) == (11, "Pass `order.pk`")
+    assert message.endswith(": pass `order.pk` and load it in the task")
+
+
 def test_parameter_annotated_with_model(tmp_path):
     source = """
         from shop.models import Order

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,9 @@ AUGMENTED = {ast.Add: "+", ast.Sub: "-", ast.BitOr: "|", ast.Mult: "*"}
 MONITORING_CALLS = {"sentry_sdk.init": "sentry", "raven.contrib.celery.register_signal": "sentry",
                     "rollbar.init": "rollbar", "bugsnag.configure": "bugsnag"}
 CONSTRUCTOR_SETTINGS = {"broker": "broker_url", "backend": "result_backend"}
+DELETE_SIGNALS = {"django.db.models.signals.pre_delete": "pre_delete",
+                  "django.db.models.signals.post_delete": "post_delete"}
+RECEIVER_DECORATORS = frozenset({"django.dispatch.receiver", "django.dispatch.dispatcher.receiver"})
 
 
 class _Reader:
@@ -66,6 +70,7 @@ class _Reader:
         self.monitoring: set[tuple[str, int]] = set()
         self.queues: list[tuple[str, int, int, str]] = []
         self.setting_reads: set[str] = set()
+        self.delete_receivers: set[tuple[str, str]] = set()
         self._scopes: list[tuple[tuple[int, int], tuple[int, int], int, Scanner | None]] = []
         self._scoped: set[int] = set()
         self._defined: list[tuple[Any, str, tuple[Param, ...], tuple[str, ...], bool,
@@ -286,6 +291,8 @@ class _Reader:
             elif func.attr == "update" and isinstance(func.value, ast.Attribute) \
                     and func.value.attr == "conf" and dotted(func.value.value) in self.apps:
                 self._conf_update(dotted(func.value.value) or "", node)
+            elif func.attr == "connect" and self.qualify(func.value) in DELETE_SIGNALS:
+                self._connected(node, func.value)
         if node.keywords:
             self._queue(node)
         callee = self.qualify(func) or ""
@@ -296,6 +303,38 @@ class _Reader:
             target = self.qualify(node.args[1])
             if target:
                 self.routed.append(target)
+
+    def _connected(self, node: ast.Call, signal: ast.expr) -> None:
+        """`post_delete.connect(on_order_deleted, sender=Order)`, also in an `AppConfig.ready()`
+        that imports the receiver's module itself."""
+        name = DELETE_SIGNALS[self.qualify(signal) or ""]
+        given = node.args[:1] or [k.value for k in node.keywords if k.arg == "receiver"]
+        for receiver in given:
+            qualname = dotted(receiver)
+            if qualname is None:
+                continue
+            head, _, rest = qualname.partition(".")
+            if head not in self.imports and head in self._local_imports:
+                qualname = self._local_imports[head] + (f".{rest}" if rest else "")
+            else:
+                qualname = self.qualify(receiver) or qualname
+            self.delete_receivers.add((qualname, name))
+
+    @cached_property
+    def _local_imports(self) -> dict[str, str]:
+        """The names imported anywhere in the file, inside functions too (`_connected` prefers
+        the module's own imports)."""
+        names: dict[str, str] = {}
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    names[alias.asname or alias.name.split(".")[0]] = \
+                        alias.name if alias.asname else alias.name.split(".")[0]
+            elif isinstance(node, ast.ImportFrom):
+                base = resolve_relative(self.module, self.is_package, node.level, node.module)
+                for alias in node.names:
+                    names[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
+        return names
 
     def _queue(self, node: ast.Call) -> None:
         """`queue="x"` given to a task decorator, `apply_async`, `.set`, `signature`, `send_task`."""
@@ -372,10 +411,24 @@ class _Reader:
                 if self._task(node, decorator, params) is not None:
                     is_task = True
                     break
+        self._delete_receiver(qualname, node.decorator_list)
         scanner = new_scanner(node, self.qualify, follow_calls=is_task)
         scanner.all_atomic = any(d.rsplit(".", 1)[-1] == "atomic" for d in decorators)
         self._add_scope(node, scanner)
         self._defined.append((node, qualname, params, decorators, is_task, scanner))
+
+    def _delete_receiver(self, qualname: str, decorators: list[ast.expr]) -> None:
+        """`@receiver(post_delete, sender=Order)`, also with a list of signals."""
+        for decorator in decorators:
+            if not isinstance(decorator, ast.Call) \
+                    or self.qualify(decorator.func) not in RECEIVER_DECORATORS:
+                continue
+            given = decorator.args[:1] or [k.value for k in decorator.keywords if k.arg == "signal"]
+            for signal in given:
+                for one in signal.elts if isinstance(signal, (ast.List, ast.Tuple)) else [signal]:
+                    name = DELETE_SIGNALS.get(self.qualify(one) or "")
+                    if name is not None:
+                        self.delete_receivers.add((qualname, name))
 
     def _add_scope(self, node: ast.AST, scanner: Scanner | None) -> None:
         start = (node.lineno, node.col_offset)  # type: ignore[attr-defined]
@@ -468,6 +521,7 @@ class _Reader:
             django_settings_module=self.django_settings_module,
             monitoring=tuple(sorted(self.monitoring)),
             queues=tuple(self.queues),
+            delete_receivers=tuple(sorted(self.delete_receivers)),
             setting_reads=tuple(sorted(self.setting_reads)),
             statement_lines=tuple(node.lineno for node in self.tree.body),
         )

@@ -177,6 +177,9 @@ class FileFacts:
     setting_reads: tuple[str, ...] = ()
     # `queue="x"` of task decorators and calls: (queue, line, column, how)
     queues: tuple[tuple[str, int, int, str], ...] = ()
+    # functions connected to `pre_delete` or `post_delete` (by `@receiver` or `.connect()`):
+    # (qualified name of the function as written, "pre_delete" or "post_delete")
+    delete_receivers: tuple[tuple[str, str], ...] = ()
     syntax_error: tuple[str, int, int] | None = None  # message, row, column
     # the first line of each top-level statement, as `ast` numbers them (phase 2 uses them to
     # find positions one statement at a time)

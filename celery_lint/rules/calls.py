@@ -64,9 +64,28 @@ class OrmObjectArgument(Rule):
             return
         for argument in _travelling(call):
             value = self.binder.infer(argument)
-            if value.kind in ORM_KINDS:
-                self.report(argument, _orm_message(source_of(argument), value, call),
-                            fix=self._fix(argument, value))
+            if value.kind not in ORM_KINDS:
+                continue
+            deleted = self._deleted(argument) if value.kind is Kind.INSTANCE else None
+            if deleted is not None:
+                self.report(argument, _orm_message(source_of(argument), value, call) + (
+                    f" from a `{deleted}` receiver: {DELETED[deleted]}, so the task cannot load "
+                    "it by its pk; pass the values the task needs"))
+            else:
+                self.report(argument, _orm_message(source_of(argument), value, call) + ": "
+                            + _orm_advice(source_of(argument), value), fix=self._fix(argument, value))
+
+    def _deleted(self, argument: cst.BaseExpression) -> str | None:
+        """"pre_delete" or "post_delete" when `argument` is the `instance` a receiver of that
+        signal is given: the row being deleted."""
+        if not isinstance(argument, cst.Name) or argument.value != "instance":
+            return None
+        function = self.binder.function_at(argument)
+        if function is None or function.qualname is None or "instance" not in {
+                p.name.value for p in (*function.node.params.params,
+                                       *function.node.params.kwonly_params)}:
+            return None
+        return self.context.index.delete_receivers.get(function.qualname)
 
     def _fix(self, argument: cst.BaseExpression, value: Value) -> Fix | None:
         """`order` → `order.pk` for a model instance named plainly (unsafe: the task must then
@@ -77,7 +96,12 @@ class OrmObjectArgument(Rule):
                    (self.context.insert_after(argument, ".pk"),))
 
 
+DELETED = {"post_delete": "the row is already deleted",
+           "pre_delete": "the row is deleted as soon as the receiver returns"}
+
+
 def _orm_message(text: str, value: Value, call: TaskCall) -> str:
+    """What `text` is and where it goes: "`order` is an `Order` instance, sent to `x.delay()`"."""
     origin = value.origin
     if not origin or origin == text:
         via = ""
@@ -87,13 +111,19 @@ def _orm_message(text: str, value: Value, call: TaskCall) -> str:
         via = f" from `{origin}`"
     if value.kind is Kind.INSTANCE:
         what = f"{value.a_model} instance" if value.model else "a model instance"
-        advice = f"pass `{text}.pk` and load it in the task"
     elif value.kind is Kind.REQUEST:
-        what, advice = "an HttpRequest", "pass the values the task needs"
+        what = "an HttpRequest"
     else:
         what = f"a QuerySet of `{value.model_name}`" if value.model else "a QuerySet"
-        advice = "pass a list of primary keys"
-    return f"`{text}` is {what}{via}, sent to {call.label}: {advice}"
+    return f"`{text}` is {what}{via}, sent to {call.label}"
+
+
+def _orm_advice(text: str, value: Value) -> str:
+    if value.kind is Kind.INSTANCE:
+        return f"pass `{text}.pk` and load it in the task"
+    if value.kind is Kind.REQUEST:
+        return "pass the values the task needs"
+    return "pass a list of primary keys"
 
 
 class UnserializableArgument(Rule):
