@@ -6,6 +6,7 @@ from __future__ import annotations
 import types
 from pathlib import Path
 
+import pytest
 from celery import Celery
 from helpers import CELERY_APP, lint, run_project
 
@@ -240,6 +241,33 @@ def test_cel302_from_the_environment(tmp_path: Path) -> None:
 def test_cel302_computed_from_names(tmp_path: Path) -> None:
     settings = "BATCH = 2\nCELERY_WORKER_PREFETCH_MULTIPLIER = BATCH * 2\n"
     assert flagged(tmp_path, settings, "CEL302") == [("CEL302", SETTINGS, 2)]
+
+
+def cel302_message(root: Path, settings: str) -> str:
+    [diagnostic] = run_project(root, {**APP_ONLY, "proj/settings.py": settings},
+                               select=("CEL302",)).diagnostics
+    return diagnostic.message
+
+
+@pytest.mark.parametrize(("settings", "start"), [
+    ("X = 1\n", ("`CELERY_WORKER_PREFETCH_MULTIPLIER` is not set, so each worker reserves up to 4 "
+                "tasks per process from the broker: ")),
+    ("CELERY_WORKER_PREFETCH_MULTIPLIER = 8\n",
+     ("`CELERY_WORKER_PREFETCH_MULTIPLIER` is 8, so each worker reserves up to 8 tasks per process "
+      "from the broker: ")),
+    ("CELERY_WORKER_PREFETCH_MULTIPLIER = 0\n",
+     ("`CELERY_WORKER_PREFETCH_MULTIPLIER` is 0, so each worker reserves as many tasks as it can "
+      "from the broker: ")),
+])
+def test_cel302_message_words_the_harm_as_celery_schedules(tmp_path: Path, settings: str,
+                                                           start: str) -> None:
+    # Celery hands a reserved task only to a free process of the worker (Celery 5's default "fair"
+    # scheduling): what waits is the backlog one worker holds while another is free, not tasks
+    # behind a busy process while the worker's other processes idle
+    message = cel302_message(tmp_path, settings)
+    assert message == start + ("the ones it cannot start yet wait until one of its own processes "
+                               "is free, even while another worker could run them at once; set "
+                               "it to 1")
 
 
 # -- CEL303 no-global-time-limit ----------------------------------------------------------------

@@ -210,23 +210,31 @@ def acks_late(audit: Audit) -> Row:
                 [audit.at(ACKS_LATE, found, message)])
 
 
+# what prefetching costs: a worker hands a reserved task to one of its processes only when that
+# process is free (Celery 5's default "fair" scheduling: `-O default` is fair in asynpool), so
+# nothing waits behind a busy process of its own; what waits is the backlog it reserved, which no
+# other worker can take
+PREFETCH_HARM = ("the ones it cannot start yet wait until one of its own processes is free, even "
+                 "while another worker could run them at once; set it to 1")
+
+
 def prefetch(audit: Audit) -> Row:
     item, key = "prefetch multiplier 1", audit.key("worker_prefetch_multiplier")
     found = audit.config.get("worker_prefetch_multiplier")
     default = default_of("worker_prefetch_multiplier")
     if found is None:
-        message = (f"`{key}` is not set, so each worker process reserves {describe(default)} "
-                   "tasks at a time: long tasks wait behind each other while other workers "
-                   "idle; set it to 1")
+        message = (f"`{key}` is not set, so each worker reserves up to {describe(default)} tasks "
+                   f"per process from the broker: {PREFETCH_HARM}")
         return _missing_row(audit, item, PREFETCH, "worker_prefetch_multiplier", message,
                             {"worker_prefetch_multiplier": 1})
     if uncertain(found.value):
         return _row(audit, item, PREFETCH, found, UNKNOWN)
     if found.value == 1:
         return _row(audit, item, PREFETCH, found, PASS)
-    message = (f"`{key}` is {describe(found.value)}: each worker process reserves that many "
-               "tasks ahead, so long tasks wait behind each other while other workers idle; "
-               "set it to 1")
+    reserved = f"up to {describe(found.value)} tasks per process" if found.value \
+        else "as many tasks as it can"  # 0: no limit
+    message = (f"`{key}` is {describe(found.value)}, so each worker reserves {reserved} from the "
+               f"broker: {PREFETCH_HARM}")
     return _row(audit, item, PREFETCH, found, FAIL, message, [audit.at(PREFETCH, found, message)])
 
 
