@@ -11,6 +11,7 @@ repository cannot run code.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import os
@@ -29,6 +30,21 @@ _TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
         "# For information about cache directory tags, see https://bford.info/cachedir/\n")
 _SAFE_BUILTINS = frozenset({"set", "frozenset", "tuple", "list", "dict", "bytes", "str", "int",
                             "float", "complex", "bool", "slice", "range", "getattr"})
+
+
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """The size and modification time of each of celery-lint's own modules, hashed: a new fact
+    field or rule under the same version number is a new cache, not stale facts read back."""
+    package = Path(__file__).resolve().parent
+    stamps = []
+    for path in sorted(package.rglob("*.py")):
+        try:
+            status = path.stat()
+        except OSError:
+            continue
+        stamps.append(f"{path.relative_to(package)} {status.st_size} {status.st_mtime_ns}")
+    return digest("\n".join(stamps).encode()).hex()[:12]
 
 
 def digest(data: bytes) -> bytes:
@@ -111,8 +127,10 @@ class Cache:
 
     @property
     def _version(self) -> str:
-        # facts come from `ast`, whose trees change with Python's version
-        return f"{__version__}-py{sys.version_info[0]}.{sys.version_info[1]}".replace("/", "_")
+        # facts come from `ast`, whose trees change with Python's version; the code fingerprint
+        # keeps a development install from reading facts or results an older checkout wrote
+        python = f"py{sys.version_info[0]}.{sys.version_info[1]}"
+        return f"{__version__}-{python}-{code_fingerprint()}".replace("/", "_")
 
     def _table(self, name: str) -> dict[str, Any]:
         if name not in self.tables:

@@ -380,3 +380,17 @@ def test_the_next_run_sees_a_folder_become_a_package(tmp_path: Path) -> None:
     assert "CEL101" in warm
     assert warm == cli("check", "--no-cache", "--output-format", "concise", ".",
                        cwd=tmp_path).stdout
+
+
+def test_a_cache_written_by_other_code_is_not_read(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A development install keeps its version number while its facts and rules change: facts
+    pickled by an older checkout (without a field a newer rule reads) must not come back."""
+    import celery_lint.cache
+    from celery_lint.cache import Cache
+
+    cache = Cache.open(tmp_path, configuration="")
+    before = cache._version
+    monkeypatch.setattr(celery_lint.cache, "code_fingerprint", lambda: "other-code")
+    assert cache._version != before
+    assert "other-code" in cache._version
