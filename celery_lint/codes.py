@@ -73,7 +73,9 @@ RULES: tuple[RuleInfo, ...] = (
     RuleInfo("CEL202", "soft-limit-not-below-hard", E, STABLE, None,
              "`soft_time_limit` not below `time_limit`: the soft limit never fires"),
     RuleInfo("CEL203", "non-idempotent-task", W, STABLE, None,
-             "a task with side effects that can run twice (acks late, retries) and has no guard"),
+             "a task whose side effect (payment, mail, external write, new rows, counters) can "
+             "happen twice, a retry or a redelivery starting after it, and that does not check "
+             "first whether it already happened"),
     RuleInfo("CEL204", "retry-not-raised", E, STABLE, SAFE,
              "`self.retry(...)` whose result is neither raised nor returned"),
     RuleInfo("CEL205", "bind-mismatch", E, STABLE, None,

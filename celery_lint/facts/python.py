@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import dataclasses
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -451,9 +452,13 @@ class _Reader:
     def _function_facts(self) -> None:
         for node, qualname, params, decorators, is_task, scanner in self._defined:
             behaviour: Behaviour | None = scanner.behaviour()
-            if not is_task:  # only a task's calls are followed (one call deep)
-                behaviour = Behaviour(behaviour.effects, behaviour.guards) \
-                    if behaviour.effects else None
+            if not is_task:
+                # only a task's calls are followed (one call deep); what a function the task
+                # calls records can be what the task checks first (a method is not followed)
+                records = (behaviour.writes or behaviour.creates or behaviour.setters) and \
+                    qualname.count(".") == self.module.count(".") + 1
+                behaviour = dataclasses.replace(behaviour, calls=()) \
+                    if behaviour.effects or records else None
             keyword = "async def " if isinstance(node, ast.AsyncFunctionDef) else "def "
             name_column = self._column(node) + len(keyword)
             self.functions.append(FunctionFact(
