@@ -81,8 +81,8 @@ RULES: tuple[RuleInfo, ...] = (
     RuleInfo("CEL205", "bind-mismatch", E, STABLE, None,
              "`self.request`/`self.retry` without `bind=True`, or `bind=True` with no parameter"),
     RuleInfo("CEL206", "swallowed-celery-exception", W, STABLE, None,
-             "`except Exception`/bare `except` that swallows `Retry` or `SoftTimeLimitExceeded` "
-             "without re-raising"),
+             "`except Exception`/bare `except` that catches `Retry` or an enforced "
+             "`SoftTimeLimitExceeded`, after which the task goes on working"),
     RuleInfo("CEL207", "result-get-in-task", E, STABLE, None,
              "`.get()`/`.wait()`/`.join()` on a task result inside a task: the pool can deadlock"),
     RuleInfo("CEL208", "unbounded-retry", W, STABLE, None,

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import libcst as cst
 
 from celery_lint.analysis.values import Kind, dotted_name, source_of
 from celery_lint.analysis.walk import children
 from celery_lint.codes import rule_for
-from celery_lint.facts.settings import CeleryConfig
+from celery_lint.facts.effects import BUILTIN_CALLS
 from celery_lint.facts.types import FromEnv, TaskDefinition, Unknown, Value
+from celery_lint.index import ProjectIndex
 from celery_lint.rules.base import Rule
 from celery_lint.rules.definitions import _decorator_keyword, _task_of
 
@@ -19,6 +20,10 @@ BROAD = ("Exception", "BaseException")
 CATCHES_RETRY = frozenset({"Retry", "TaskPredicate", "CeleryError"})
 CATCHES_SOFT_LIMIT = frozenset({"SoftTimeLimitExceeded"})
 _SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+# pools that never raise SoftTimeLimitExceeded: only prefork's supervisor enforces a soft limit
+# (threads and solo enforce no limit at all; gevent and eventlet only the hard one)
+NO_SOFT_LIMIT_POOLS = frozenset({"threads", "solo", "gevent", "eventlet"})
+LOGGING = frozenset({"log", "logger", "logging", "_log", "_logger", "LOGGER", "LOG"})
 
 
 def _descendants(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
@@ -75,11 +80,107 @@ def _is_limit(value: Value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
 
 
-def _has_soft_limit(task: TaskDefinition, config: CeleryConfig | None) -> bool:
+def _cli_limit(text: str) -> bool:
+    """A `--soft-time-limit` as written: a positive number, or a variable (taken as set)."""
+    try:
+        return float(text) > 0
+    except ValueError:
+        return "$" in text
+
+
+def _has_soft_limit(task: TaskDefinition, index: ProjectIndex) -> bool:
+    """Whether a soft time limit can stop the task: one is set (on the task, in the settings or
+    on a production worker's command line) and the production workers, when known, run a pool
+    that enforces it."""
+    config = index.celery_config
+    workers = [p.invocation for d in index.deployments if d.production for p in d.processes
+               if p.kind == "worker"]
     if "soft_time_limit" in task.options:
-        return _is_limit(task.options["soft_time_limit"])
-    setting = config.get("task_soft_time_limit") if config is not None else None
-    return setting is not None and _is_limit(setting.value)
+        limited = _is_limit(task.options["soft_time_limit"])
+    else:
+        setting = config.get("task_soft_time_limit") if config is not None else None
+        limited = (setting is not None and _is_limit(setting.value)) or any(
+            w.soft_time_limit is not None and _cli_limit(w.soft_time_limit) for w in workers)
+    if not limited or not workers:
+        return limited
+    setting = config.get("worker_pool") if config is not None else None
+    default = setting.value if setting is not None and isinstance(setting.value, str) \
+        else "prefork"
+    return any((w.pool or default) not in NO_SOFT_LIMIT_POOLS for w in workers)
+
+
+def _does_work(statement: cst.BaseStatement) -> bool:
+    """Whether a statement after a handler does more than return, pass or log."""
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return True
+    for small in statement.body:
+        if isinstance(small, (cst.Pass, cst.Break, cst.Continue)):
+            continue
+        if isinstance(small, cst.Return) and not any(
+                isinstance(n, cst.Call) and (dotted_name(n.func) or "") not in BUILTIN_CALLS
+                for n in _descendants(small)):
+            continue
+        if isinstance(small, cst.Expr) and (
+                isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString)) or (
+                    isinstance(small.value, cst.Call) and (
+                        dotted_name(small.value.func) or "").split(".")[0] in LOGGING)):
+            continue
+        return True
+    return False
+
+
+def _ends(block: cst.BaseSuite) -> str:
+    """How a block ends: "return", "raise", "continue", "break", or "" (it falls through)."""
+    body = block.body
+    last = body[-1] if body else None
+    if isinstance(last, cst.SimpleStatementLine) and last.body:
+        small = last.body[-1]
+        for kind, name in ((cst.Return, "return"), (cst.Raise, "raise"),
+                           (cst.Continue, "continue"), (cst.Break, "break")):
+            if isinstance(small, kind):
+                return name
+    return ""
+
+
+def _handler_outcomes(body: Sequence[cst.BaseStatement], after: bool,
+                      loop: tuple[bool, bool], found: dict[cst.ExceptHandler, str]) -> None:
+    """What the task does once each handler under `body` is done: "loop" (the loop around it
+    goes on), "after" (work after the `try`), or "" (the task ends). `after` says whether work
+    follows `body`; `loop` is (inside a loop of the task, work after that loop)."""
+    following = after
+    for statement in reversed(body):
+        _statement_outcomes(statement, following, loop, found)
+        following = following or _does_work(statement)
+
+
+def _statement_outcomes(node: cst.BaseStatement, after: bool, loop: tuple[bool, bool],
+                        found: dict[cst.ExceptHandler, str]) -> None:
+    if isinstance(node, (cst.For, cst.While)):
+        _handler_outcomes(node.body.body, True, (True, after), found)
+        if node.orelse is not None:
+            _handler_outcomes(node.orelse.body.body, after, loop, found)
+    elif isinstance(node, cst.If):
+        _handler_outcomes(node.body.body, after, loop, found)
+        if isinstance(node.orelse, cst.If):
+            _statement_outcomes(node.orelse, after, loop, found)
+        elif node.orelse is not None:
+            _handler_outcomes(node.orelse.body.body, after, loop, found)
+    elif isinstance(node, cst.With):
+        _handler_outcomes(node.body.body, after, loop, found)
+    elif isinstance(node, cst.Match):
+        for case in node.cases:
+            _handler_outcomes(case.body.body, after, loop, found)
+    elif isinstance(node, (cst.Try, cst.TryStar)):
+        in_loop, after_loop = loop
+        for handler in node.handlers:
+            end = _ends(handler.body)
+            found[handler] = "loop" if end == "continue" or (not end and in_loop) else \
+                "after" if (end == "break" and after_loop) or (not end and after) else ""
+            _handler_outcomes(handler.body.body, after, loop, found)
+        for block in (node.body, node.orelse and node.orelse.body,
+                      node.finalbody and node.finalbody.body):
+            if block is not None:
+                _handler_outcomes(block.body, after, loop, found)
 
 
 class SwallowedCeleryException(Rule):
@@ -89,9 +190,13 @@ class SwallowedCeleryException(Rule):
         super().__init__(context)
         self._tasks: list[TaskDefinition | None] = []
         self._helpers: dict[str, bool] = {}
+        self._outcomes: dict[cst.ExceptHandler, str] = {}
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._tasks.append(_task_of(self, node))
+        task = _task_of(self, node)
+        self._tasks.append(task)
+        if task is not None and isinstance(node.body, cst.IndentedBlock):
+            _handler_outcomes(node.body.body, False, (False, False), self._outcomes)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self._tasks.pop()
@@ -107,15 +212,17 @@ class SwallowedCeleryException(Rule):
         if task is None:
             return
         retry = self._retries(node.body)
-        soft_limit = _has_soft_limit(task, self.context.index.celery_config)
+        soft_limit = _has_soft_limit(task, self.context.index)
         for handler in node.handlers:
             types = self._caught(handler)
             names = {_class_name(self, t) for t in types or ()}
             retry = retry and not names & CATCHES_RETRY
             soft_limit = soft_limit and not names & CATCHES_SOFT_LIMIT
             if types is None or any(_builtin(self, t, BROAD) for t in types):
-                if (retry or soft_limit) and not self._reraises(handler):
-                    self._report(task, handler, retry, soft_limit)
+                # a handler that ends the task is what a soft limit and a retry expect
+                goes_on = self._outcomes.get(handler, "")
+                if (retry or soft_limit) and goes_on and not self._reraises(handler):
+                    self._report(task, handler, retry, soft_limit, goes_on)
                 return  # later handlers never see what this one catches
 
     def _caught(self, handler: cst.ExceptHandler) -> list[cst.BaseExpression] | None:
@@ -155,19 +262,23 @@ class SwallowedCeleryException(Rule):
                    for n in _descendants(handler.body))
 
     def _report(self, task: TaskDefinition, handler: cst.ExceptHandler, retry: bool,
-                soft_limit: bool) -> None:
+                soft_limit: bool, goes_on: str) -> None:
         clause = "except:" if handler.type is None else f"except {source_of(handler.type)}"
-        swallowed, effects = [], []
+        caught = []
         if retry:
-            swallowed.append("the `Retry` raised in its `try` block")
-            effects.append("the attempt goes on as if it succeeded while the retry is already "
-                           "queued")
+            caught.append("the `Retry` that `self.retry()` raises to end the attempt")
         if soft_limit:
-            swallowed.append("`SoftTimeLimitExceeded`")
-            effects.append("the soft time limit does not stop the task, which runs on until "
-                           "the hard limit kills its worker process")
-        self.report(handler, f"`{clause}` in task `{task.function}` swallows "
-                             f"{' and '.join(swallowed)}: {'; '.join(effects)}",
+            caught.append("the `SoftTimeLimitExceeded` the soft time limit raises to stop it")
+        where = "the loop goes on" if goes_on == "loop" else "the task goes on after the `try`"
+        effects = []
+        if retry:
+            effects.append("the work that follows runs in this attempt and again in the retry "
+                           "already queued")
+        if soft_limit:
+            effects.append("the task runs on past its soft limit until the hard limit, if any, "
+                           "kills its worker process")
+        self.report(handler, f"`{clause}` in task `{task.function}` catches "
+                             f"{' and '.join(caught)}, and {where}: {'; '.join(effects)}",
                     end=handler.type)
 
 

@@ -137,11 +137,14 @@ def _celery(argv: list[str], text: str, line: int, column: int) -> Invocation:
                           _split(_value_after(words, ("-Q", "--queues"))),
                           embedded_beat="-B" in words or "--beat" in words,
                           events="-E" in words or "--task-events" in words, text=text, line=line,
-                          column=column, dynamic=True)
+                          column=column, dynamic=True,
+                          pool=_value_after(words, ("-P", "--pool")),
+                          soft_time_limit=_value_after(words, ("--soft-time-limit",)))
     return Invocation(
         name, app, _split(sub.get("queues")), _split(sub.get("exclude_queues")) or (),
         embedded_beat=bool(sub.get("beat")), events=bool(sub.get("task_events")), text=text,
-        line=line, column=column, dynamic=dynamic)
+        line=line, column=column, dynamic=dynamic, pool=_text(sub.get("pool")),
+        soft_time_limit=_text(sub.get("soft_time_limit")))
 
 
 def _subcommand_at(group: Any, argv: list[str], commands: dict[str, Any]) -> int:
@@ -184,6 +187,13 @@ def _value_after(words: list[str], flags: tuple[str, ...]) -> str | None:
             if flag.startswith("--") and word.startswith(flag + "="):
                 return word.split("=", 1)[1]
     return None
+
+
+def _text(value: Any) -> str | None:
+    """An option's value as written (the last one, when it is repeated)."""
+    if isinstance(value, (list, tuple)):
+        value = value[-1] if value else None
+    return None if value is None else str(value)
 
 
 def _split(value: Any) -> tuple[str, ...] | None:
