@@ -76,8 +76,8 @@ RULES: tuple[RuleInfo, ...] = (
              "a task whose side effect (payment, mail, external write, new rows, counters) can "
              "happen twice, a retry or a redelivery starting after it, and that does not check "
              "first whether it already happened"),
-    RuleInfo("CEL204", "retry-not-raised", E, STABLE, SAFE,
-             "`self.retry(...)` whose result is neither raised nor returned"),
+    RuleInfo("CEL204", "retry-not-raised", W, STABLE, SAFE,
+             "statements after a bare `self.retry(...)`, which raises by itself: they never run"),
     RuleInfo("CEL205", "bind-mismatch", E, STABLE, None,
              "`self.request`/`self.retry` without `bind=True`, or `bind=True` with no parameter"),
     RuleInfo("CEL206", "swallowed-celery-exception", W, STABLE, None,

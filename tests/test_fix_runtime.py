@@ -8,7 +8,8 @@ app leak into the test process or into each other. What the shop did, the task r
 retries, the emails sent and the database rows, comes back as JSON and must be identical.
 
 CEL204's fix (`self.retry(...)` -> `raise self.retry(...)`) is safe because `Task.retry()` raises
-`Retry` itself by default: both copies retry exactly the same way, which the JSON shows.
+`Retry` itself by default: both copies retry exactly the same way, which the JSON shows, and the
+logging call after the retry runs in neither.
 """
 
 from __future__ import annotations

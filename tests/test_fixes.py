@@ -38,7 +38,8 @@ from celery_lint.fixes import (
 )
 from celery_lint.runner import RunResult
 
-# A bound task that retries without raising: CEL204, the one diagnostic of the project.
+# A bound task that retries without raising, with a statement after the retry that never runs:
+# CEL204, the one diagnostic of the project.
 RETRYING_TASKS = """
     import requests
     from celery import shared_task
@@ -51,6 +52,7 @@ RETRYING_TASKS = """
         except requests.RequestException as exc:
             # the carrier is down: try again in a minute
             self.retry(exc=exc, countdown=60)  # transient
+            response = None
         return response.json()
 """
 RETRYING_TASKS_FIXED = RETRYING_TASKS.replace("self.retry(exc", "raise self.retry(exc")
@@ -223,10 +225,11 @@ def test_cel204_multiline_call_and_one_line_if(tmp_path: Path) -> None:
 
         @shared_task(bind=True)
         def sync(self, first):
-            if first: self.retry()  # fmt: skip
+            if first: self.retry(); first = False  # fmt: skip
             self.retry(
                 countdown=5,  # seconds
             )
+            first = True
     """
     check_fixed(tmp_path, {"manage.py": "", "shop/tasks.py": tasks}, "shop/tasks.py", """
         from celery import shared_task
@@ -234,10 +237,11 @@ def test_cel204_multiline_call_and_one_line_if(tmp_path: Path) -> None:
 
         @shared_task(bind=True)
         def sync(self, first):
-            if first: raise self.retry()  # fmt: skip
+            if first: raise self.retry(); first = False  # fmt: skip
             raise self.retry(
                 countdown=5,  # seconds
             )
+            first = True
     """)
 
 
@@ -255,6 +259,7 @@ def test_cel204_parenthesized_call(tmp_path: Path) -> None:
         @shared_task(bind=True)
         def sync(self):
             (self.retry())
+            self.synced = True
     """
     check_fixed(tmp_path, {"manage.py": "", "shop/tasks.py": tasks}, "shop/tasks.py",
                 tasks.replace("(self.retry())", "raise (self.retry())"))
@@ -705,6 +710,7 @@ def test_fix_applies_the_safe_fixes_and_unsafe_fixes_the_rest(tmp_path: Path) ->
                 return requests.get(number, timeout=10).json()
             except requests.RequestException as exc:
                 self.retry(exc=exc)
+                number = None
     """
     write_project(tmp_path, shop(tasks=tasks))
     safe = fix_project(tmp_path)
@@ -948,12 +954,13 @@ def test_cli_diff_prints_the_fix_and_writes_nothing(in_tmp: Path) -> None:
     assert result.stdout == dedent("""
         --- a/shop/tasks.py
         +++ b/shop/tasks.py
-        @@ -8,5 +8,5 @@
+        @@ -8,6 +8,6 @@
                  response = requests.get(number, timeout=10)
              except requests.RequestException as exc:
                  # the carrier is down: try again in a minute
         -        self.retry(exc=exc, countdown=60)  # transient
         +        raise self.retry(exc=exc, countdown=60)  # transient
+                 response = None
              return response.json()
     """)
     assert result.stderr == "Would apply 1 fix.\n"

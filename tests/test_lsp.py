@@ -51,6 +51,7 @@ def sync_stock(self, code):
         return code
     except ConnectionError as exc:
         self.retry(exc=exc)
+        code = None
 """
 
 NO_LIMITS_SETTINGS = 'CELERY_BROKER_URL = "redis://localhost:6379/0"\n'

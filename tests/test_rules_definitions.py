@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from helpers import CELERY_APP, MODELS, codes_at
+from helpers import CELERY_APP, MODELS, codes_at, run_project
 
 # The Celery app of helpers.CELERY_APP, with settings that set no time limit.
 NO_LIMITS = {
@@ -302,7 +302,7 @@ def test_cel202_settings_soft_below_hard(tmp_path: Path) -> None:
 
 # -- CEL204 retry-not-raised ------------------------------------------------------------------
 
-def test_cel204_bare_retry(tmp_path: Path) -> None:
+def test_cel204_statements_after_a_bare_retry(tmp_path: Path) -> None:
     source = """
         from celery import shared_task
 
@@ -313,8 +313,108 @@ def test_cel204_bare_retry(tmp_path: Path) -> None:
                 return download(url)
             except OSError as exc:
                 self.retry(exc=exc)
+                mark_unreachable(url)
     """
     assert tasks(tmp_path, "CEL204", source) == [("CEL204", 9)]
+
+
+def test_cel204_bare_retry_last_in_its_block(tmp_path: Path) -> None:
+    """`self.retry()` raises by itself: with nothing after it, nothing is skipped."""
+    source = """
+        from celery import shared_task
+
+
+        @shared_task(bind=True)
+        def fetch(self, url):
+            try:
+                response = download(url)
+            except OSError as exc:
+                self.retry(exc=exc)
+            return response.json()
+    """
+    assert tasks(tmp_path, "CEL204", source) == []
+
+
+def test_cel204_bare_retry_last_in_a_try_that_catches_max_retries(tmp_path: Path) -> None:
+    source = """
+        from celery import shared_task
+        from celery.exceptions import MaxRetriesExceededError
+
+
+        @shared_task(bind=True, max_retries=3)
+        def fetch(self, url):
+            try:
+                self.retry(countdown=10)
+            except MaxRetriesExceededError:
+                give_up(url)
+    """
+    assert tasks(tmp_path, "CEL204", source) == []
+
+
+def test_cel204_bare_retry_then_only_a_return(tmp_path: Path) -> None:
+    source = """
+        from celery import shared_task
+
+
+        @shared_task(bind=True)
+        def fetch(self, url):
+            if not ready(url):
+                self.retry(countdown=10)
+                return None
+            return download(url)
+    """
+    assert tasks(tmp_path, "CEL204", source) == []
+
+
+def test_cel204_bare_retry_then_continue_in_a_loop(tmp_path: Path) -> None:
+    source = """
+        from celery import shared_task
+
+
+        @shared_task(bind=True)
+        def fetch_all(self, urls):
+            for url in urls:
+                if not ready(url):
+                    self.retry(countdown=10)
+                    continue
+                download(url)
+    """
+    assert tasks(tmp_path, "CEL204", source) == [("CEL204", 8)]
+
+
+def test_cel204_statement_after_the_retry_on_the_same_line(tmp_path: Path) -> None:
+    source = """
+        from celery import shared_task
+
+
+        @shared_task(bind=True)
+        def fetch(self, url):
+            if not ready(url): self.retry(countdown=10); note(url)
+            return download(url)
+    """
+    assert tasks(tmp_path, "CEL204", source) == [("CEL204", 6)]
+
+
+def test_cel204_message_says_what_never_runs(tmp_path: Path) -> None:
+    source = """
+        from celery import shared_task
+
+
+        @shared_task(bind=True)
+        def fetch(self, url):
+            try:
+                return download(url)
+            except OSError as exc:
+                self.retry(exc=exc)
+                job.state = "retrying"
+                job.save()
+    """
+    files = {**CELERY_APP, "shop/models.py": MODELS, "shop/tasks.py": source}
+    [message] = [d.message for d in run_project(tmp_path, files, ("CEL204",)).diagnostics]
+    assert message == (
+        "`self.retry(...)` raises `Retry` (or, once the retries are used up, the error), so the "
+        "2 statements after it never run: move them before the retry if they should run, or "
+        "delete them, and write `raise self.retry(...)`")
 
 
 def test_cel204_raised_retry(tmp_path: Path) -> None:
@@ -358,6 +458,7 @@ def test_cel204_retry_on_an_object_that_is_not_a_task(tmp_path: Path) -> None:
         def fetch(self, url):
             client = Client()
             client.retry()
+            client.reset()
             return client.get(url)
     """
     assert tasks(tmp_path, "CEL204", source) == []
@@ -374,6 +475,7 @@ def test_cel204_bare_retry_with_throw_false(tmp_path: Path) -> None:
                 return download(url)
             except OSError as exc:
                 self.retry(exc=exc, throw=False)
+                note_retry(url)
     """
     assert tasks(tmp_path, "CEL204", source) == []
 

@@ -3,6 +3,8 @@ waiting inside a task (CEL207) and what a task accepts (CEL210)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import libcst as cst
 
 from celery_lint.analysis.calls import is_result_wait
@@ -106,23 +108,48 @@ class SoftLimitNotBelowHard(Rule):
 class RetryNotRaised(Rule):
     info = rule_for("CEL204")
 
-    def visit_Expr(self, node: cst.Expr) -> None:
-        call = node.value
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self._block(node.body)
+
+    def visit_SimpleStatementSuite(self, node: cst.SimpleStatementSuite) -> None:
+        self._block([node])
+
+    def _block(self, body: Sequence[cst.BaseStatement]) -> None:
+        """Each bare retry of a block that other statements follow in the same block (a `pass`,
+        `return` or `raise` after it would end the attempt all the same)."""
+        items: list[cst.BaseSmallStatement | cst.BaseStatement] = []
+        for statement in body:
+            items += statement.body if isinstance(
+                statement, (cst.SimpleStatementLine, cst.SimpleStatementSuite)) else [statement]
+        for index, item in enumerate(items):
+            if isinstance(item, cst.Expr) and self._is_bare_retry(item.value):
+                later = [s for s in items[index + 1:]
+                         if not isinstance(s, (cst.Pass, cst.Return, cst.Raise))]
+                if later:
+                    self._report(item, len(later))
+
+    def _is_bare_retry(self, call: cst.BaseExpression) -> bool:
         if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
                 and call.func.attr.value == "retry"):
-            return
+            return False
         if any(a.keyword is not None and a.keyword.value == "throw"
                and not (isinstance(a.value, cst.Name) and a.value.value == "True")
                for a in call.args):
-            return  # `throw=False` returns on purpose; raising it would change behaviour
-        receiver = self.binder.infer(call.func.value)
-        if receiver.kind in (Kind.TASK_SELF, Kind.TASK):
-            # before the statement, so `(self.retry())` becomes `raise (self.retry())`
-            fix = Fix(Applicability.SAFE, f"Raise it: `raise {source_of(call.func)}(...)`",
-                      (self.context.insert_before(node, "raise "),))
-            self.report(call, f"`{source_of(call.func)}(...)` is neither raised nor returned, so "
-                              "the code after it reads as reachable: write "
-                              f"`raise {source_of(call.func)}(...)`", fix=fix)
+            return False  # `throw=False` returns on purpose: the code after it runs
+        return self.binder.infer(call.func.value).kind in (Kind.TASK_SELF, Kind.TASK)
+
+    def _report(self, node: cst.Expr, count: int) -> None:
+        call = node.value
+        assert isinstance(call, cst.Call)
+        retry = source_of(call.func)
+        statements = "the statement" if count == 1 else f"the {count} statements"
+        # before the statement, so `(self.retry())` becomes `raise (self.retry())`
+        fix = Fix(Applicability.SAFE, f"Raise it: `raise {retry}(...)`",
+                  (self.context.insert_before(node, "raise "),))
+        self.report(call, f"`{retry}(...)` raises `Retry` (or, once the retries are used up, the "
+                          f"error), so {statements} after it never run: move them before the "
+                          f"retry if they should run, or delete them, and write "
+                          f"`raise {retry}(...)`", fix=fix)
 
 
 class BindMismatch(Rule):
