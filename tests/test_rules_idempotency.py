@@ -480,6 +480,39 @@ def test_acks_late_with_only_database_work_after_the_effect(tmp_path: Path) -> N
     assert flagged(tmp_path, source) == []
 
 
+def test_acks_late_with_only_an_enqueue_after_the_row(tmp_path: Path) -> None:
+    """An outbox row, then its sending task published: quick work, like a database write."""
+    source = """
+        from celery import shared_task
+
+        from shop.models import Invoice
+        from shop.mailing import mail_invoice
+
+
+        @shared_task(acks_late=True)
+        def queue_invoice_mail(order_id):
+            invoice = Invoice.objects.create(order_id=order_id)
+            mail_invoice.delay(invoice.pk)
+    """
+    assert flagged(tmp_path, source) == []
+
+
+def test_broad_autoretry_with_an_enqueue_after_the_row(tmp_path: Path) -> None:
+    source = """
+        from celery import shared_task
+
+        from shop.models import Invoice
+        from shop.mailing import mail_invoice
+
+
+        @shared_task(autoretry_for=(Exception,))
+        def queue_invoice_mail(order_id):
+            invoice = Invoice.objects.create(order_id=order_id)
+            mail_invoice.delay(invoice.pk)
+    """
+    assert flagged(tmp_path, source) == [("CEL203", TASKS, 8)]
+
+
 def test_a_row_per_attempt_is_no_duplicate(tmp_path: Path) -> None:
     source = """
         import requests

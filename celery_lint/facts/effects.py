@@ -83,6 +83,9 @@ QUERY_METHODS = frozenset({
     "update", "create", "bulk_create", "bulk_update", "get_or_create", "update_or_create", "add",
     "remove", "clear", "set", "delete"})
 DB_METHODS = frozenset({"save", "refresh_from_db", "full_clean"})
+# publishing a task is as quick as a database write, and can fail as one does (the broker is down)
+ENQUEUE_METHODS = frozenset({"delay", "apply_async", "send_task", "delay_on_commit",
+                             "apply_async_on_commit"})
 CONTAINER_METHODS = frozenset({"get", "update", "add", "set", "count", "remove", "clear",
                                "values", "first", "last"})
 # a name or part of a call chain that only reports: logging, warnings, error trackers
@@ -685,7 +688,9 @@ class _Flow:
         if (dotted(func) or "").startswith(HTTP_MODULES) or (
                 method in HTTP_WRITES | {"get", "request"} and HTTP_RECEIVER.search(text)):
             return "io"
-        if method in DB_METHODS or (method in QUERY_METHODS and (
+        if method == "on_commit":
+            return ""  # it only registers a callback
+        if method in DB_METHODS or method in ENQUEUE_METHODS or (method in QUERY_METHODS and (
                 "objects" in text or "_set" in text or "filter(" in text or "all()" in text)):
             return "db"
         if LOCK_RECEIVER.search(text):
