@@ -449,7 +449,8 @@ class Scanner:
                                        if id(node) not in effect_nodes})))
 
     def _check(self, node: ast.If) -> StateCheck | str | None:
-        """What an early-leaving `if` reads; "update" for the count of a filtered update."""
+        """What an `if` reads (one that leaves early, or one around what it guards); "update"
+        for the count of a filtered update; None for a test of the arguments alone."""
         test = node.test
         nodes = list(ast.walk(test))
         # a name assigned earlier stands for its value: `done = X.objects.filter(...).exists()`
