@@ -120,6 +120,36 @@ def test_cel206_handler_returns_inside_a_loop(tmp_path: Path) -> None:
     assert tasks(tmp_path, "CEL206", source) == []
 
 
+def test_cel206_one_line_handler_that_returns(tmp_path: Path) -> None:
+    source = """
+        from celery import shared_task
+
+
+        @shared_task(bind=True)
+        def fetch_all(self, urls):
+            for url in urls:
+                try:
+                    raise self.retry()
+                except Exception: return None
+    """
+    assert tasks(tmp_path, "CEL206", source) == []
+
+
+def test_cel206_one_line_handler_that_passes(tmp_path: Path) -> None:
+    source = """
+        from celery import shared_task
+
+
+        @shared_task(bind=True)
+        def fetch_all(self, urls):
+            for url in urls:
+                try:
+                    raise self.retry()
+                except Exception: pass
+    """
+    assert tasks(tmp_path, "CEL206", source) == [("CEL206", 9)]
+
+
 def test_cel206_handler_breaks_out_of_the_loop_with_work_after(tmp_path: Path) -> None:
     source = """
         from celery import shared_task

@@ -131,14 +131,13 @@ def _does_work(statement: cst.BaseStatement) -> bool:
 
 def _ends(block: cst.BaseSuite) -> str:
     """How a block ends: "return", "raise", "continue", "break", or "" (it falls through)."""
-    body = block.body
-    last = body[-1] if body else None
-    if isinstance(last, cst.SimpleStatementLine) and last.body:
-        small = last.body[-1]
-        for kind, name in ((cst.Return, "return"), (cst.Raise, "raise"),
-                           (cst.Continue, "continue"), (cst.Break, "break")):
-            if isinstance(small, kind):
-                return name
+    last = block.body[-1] if block.body else None  # a statement, or a one-line suite's small one
+    if isinstance(last, cst.SimpleStatementLine):
+        last = last.body[-1] if last.body else None
+    for kind, name in ((cst.Return, "return"), (cst.Raise, "raise"), (cst.Continue, "continue"),
+                       (cst.Break, "break")):
+        if isinstance(last, kind):
+            return name
     return ""
 
 
