@@ -18,12 +18,12 @@ HARD_LIMIT_ONLY = {
 
 
 def tasks(tmp_path: Path, code: str, source: str, project: dict[str, str] | None = None,
-          **files: str) -> list[tuple[str, int]]:
+          preview: bool = False, **files: str) -> list[tuple[str, int]]:
     """(code, row) of rule `code` in shop/tasks.py; `files` adds modules (`shop__other`)."""
     found = {**(project if project is not None else HARD_LIMIT_ONLY), "shop/models.py": MODELS,
              "shop/tasks.py": source}
     found.update({name.replace("__", "/") + ".py": text for name, text in files.items()})
-    return codes_at(tmp_path, found, "shop/tasks.py", select=(code,))
+    return codes_at(tmp_path, found, "shop/tasks.py", select=(code,), preview=preview)
 
 
 # -- CEL206 swallowed-celery-exception: Retry ------------------------------------------------
@@ -771,7 +771,7 @@ def test_cel208_decorator_max_retries_none(tmp_path: Path) -> None:
         def fetch(self, url):
             return url
     """
-    assert tasks(tmp_path, "CEL208", source) == [("CEL208", 6)]
+    assert tasks(tmp_path, "CEL208", source, preview=True) == [("CEL208", 6)]
 
 
 def test_cel208_retry_call_max_retries_none(tmp_path: Path) -> None:
@@ -786,7 +786,7 @@ def test_cel208_retry_call_max_retries_none(tmp_path: Path) -> None:
             except OSError as exc:
                 raise self.retry(exc=exc, max_retries=None)
     """
-    assert tasks(tmp_path, "CEL208", source) == [("CEL208", 9)]
+    assert tasks(tmp_path, "CEL208", source, preview=True) == [("CEL208", 9)]
 
 
 def test_cel208_autoretry_for_exception_tuple(tmp_path: Path) -> None:
@@ -837,7 +837,7 @@ def test_cel208_retry_kwargs_max_retries_none(tmp_path: Path) -> None:
         def fetch(url):
             return url
     """
-    assert tasks(tmp_path, "CEL208", source) == [("CEL208", 6)]
+    assert tasks(tmp_path, "CEL208", source, preview=True) == [("CEL208", 6)]
 
 
 def test_cel208_both_keywords_reported(tmp_path: Path) -> None:
@@ -850,10 +850,31 @@ def test_cel208_both_keywords_reported(tmp_path: Path) -> None:
         def fetch(url):
             return url
     """
-    assert tasks(tmp_path, "CEL208", source) == [("CEL208", 6), ("CEL208", 6)]
+    assert tasks(tmp_path, "CEL208", source, preview=True) == [("CEL208", 6), ("CEL208", 6)]
 
 
 # -- CEL208 near-misses -----------------------------------------------------------------------
+
+def test_cel208_max_retries_none_is_a_preview_part(tmp_path: Path) -> None:
+    """Judged on real projects, `max_retries=None` was as often a deliberate wait for a lock that
+    expires as a retry that never ends: that part runs with --preview only; the broad
+    `autoretry_for` part stays on."""
+    source = """
+        from celery import shared_task
+
+
+        @shared_task(bind=True, max_retries=None)
+        def fetch(self, url):
+            return url
+
+
+        @shared_task(autoretry_for=(Exception,))
+        def fetch_more(url):
+            return url
+    """
+    assert tasks(tmp_path, "CEL208", source) == [("CEL208", 10)]
+    assert tasks(tmp_path, "CEL208", source, preview=True) == [("CEL208", 5), ("CEL208", 10)]
+
 
 def test_cel208_bounded_max_retries(tmp_path: Path) -> None:
     source = """
