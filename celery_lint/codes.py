@@ -141,6 +141,9 @@ RULES: tuple[RuleInfo, ...] = (
              "a beat entry without `expires`: missed runs pile up while workers are down"),
     RuleInfo("CEL503", "periodic-args-not-json", E, STABLE, None,
              "`PeriodicTask(args=/kwargs=)` given a Python object instead of a JSON string"),
+    RuleInfo("CEL504", "crontab-every-minute", W, STABLE, UNSAFE,
+             "`crontab(...)` with an hour, day or month field and `minute` left at its default "
+             "`*`: it runs every minute of that hour or day"),
     RuleInfo("CEL601", "chord-without-results", E, STABLE, None,
              "a chord whose header tasks ignore results, or a project with no result backend: the "
              "callback never runs"),

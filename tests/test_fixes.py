@@ -568,6 +568,50 @@ def test_cel201_multiline_decorator(tmp_path: Path) -> None:
     """, unsafe=True, select=("CEL201",))
 
 
+# -- CEL504 crontab-every-minute (unsafe) -------------------------------------------------------
+
+SCHEDULES = """
+    from celery.schedules import crontab
+
+    BEAT = {
+        "export": {"task": "shop.tasks.export", "schedule": crontab(hour=4)},  # nightly
+        "report": {"task": "shop.tasks.report", "schedule": crontab(
+            hour=3,
+            day_of_week="mon",
+        )},
+        "statements": {"task": "shop.tasks.statements", "schedule": crontab(day_of_month=1)},
+        "poll": {"task": "shop.tasks.poll", "schedule": crontab(minute="*", hour=4)},
+    }
+"""
+
+
+def test_cel504_adds_minute_zero(tmp_path: Path) -> None:
+    outcome = check_fixed(tmp_path, {**APP, "proj/settings.py": GOOD_SETTINGS,
+                                     "shop/schedules.py": SCHEDULES}, "shop/schedules.py", """
+        from celery.schedules import crontab
+
+        BEAT = {
+            "export": {"task": "shop.tasks.export", "schedule": crontab(minute=0, hour=4)},  # nightly
+            "report": {"task": "shop.tasks.report", "schedule": crontab(
+                minute=0, hour=3,
+                day_of_week="mon",
+            )},
+            "statements": {"task": "shop.tasks.statements", "schedule": crontab(minute=0, day_of_month=1)},
+            "poll": {"task": "shop.tasks.poll", "schedule": crontab(minute="*", hour=4)},
+        }
+    """, unsafe=True, select=("CEL504",))
+    assert applied(tmp_path, outcome) == {"shop/schedules.py": {"CEL504": 3}}
+    assert remaining(tmp_path, outcome) == []
+
+
+def test_cel504_is_unsafe(tmp_path: Path) -> None:
+    write_project(tmp_path, {**APP, "proj/settings.py": GOOD_SETTINGS,
+                             "shop/schedules.py": SCHEDULES})
+    outcome = fix_project(tmp_path, unsafe=False, select=("CEL504",))
+    assert outcome.count == 0
+    assert [row for code, _, row in remaining(tmp_path, outcome)] == [4, 5, 9]
+
+
 # -- CEL301, CEL302, CEL303: the missing settings appended (unsafe) -----------------------------
 
 BROKER_ONLY = 'CELERY_BROKER_URL = "redis://localhost:6379/0"  # the local Redis\n'

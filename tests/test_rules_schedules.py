@@ -788,3 +788,86 @@ def test_task_keyword_of_another_model_not_checked(tmp_path):
             PeriodicTask.objects.create(task="shop.tasks.sync_rate")
     """
     assert rows(tmp_path, "CEL105", source) == []
+
+
+# -- CEL504: crontab-every-minute --------------------------------------------------------------
+
+def every_minute_rows(tmp_path: Path, call: str,
+                      imports: str = "from celery.schedules import crontab") -> list[int]:
+    """Rows of CEL504 for `call`, written on row 3 below `imports`."""
+    return rows(tmp_path, "CEL504", f"{imports}\n\nSCHEDULE = {call}\n")
+
+
+EVERY_MINUTE = [
+    "crontab(hour=4)",
+    "crontab(hour=3, day_of_week='mon')",
+    "crontab(day_of_month=1)",
+    "crontab(month_of_year='jan')",
+    "crontab(day_of_week='mon-fri')",
+    "crontab(hour='*/2')",
+    "crontab(hour='*', day_of_week='sun')",
+    "crontab(hour=HOUR)",
+    "crontab(hour=4, nowfun=None)",
+]
+
+
+@pytest.mark.parametrize("call", EVERY_MINUTE)
+def test_crontab_without_minute(tmp_path, call):
+    assert every_minute_rows(tmp_path, call) == [3]
+
+
+MINUTE_MEANT = [
+    "crontab()",
+    "crontab(minute=0, hour=4)",
+    "crontab(minute='*/15', hour=4)",
+    "crontab(minute='*', hour=4)",
+    "crontab(hour=4, minute=30)",
+    "crontab(0, 4)",
+    "crontab('*', 4, 'mon')",
+    "crontab(hour='*')",
+    "crontab(hour='*', day_of_week='*')",
+    "crontab(**FIELDS)",
+    "crontab(*FIELDS)",
+]
+
+
+@pytest.mark.parametrize("call", MINUTE_MEANT)
+def test_crontab_with_minute_or_every_minute_on_purpose(tmp_path, call):
+    assert every_minute_rows(tmp_path, call) == []
+
+
+def test_crontab_without_minute_imported_under_another_name(tmp_path):
+    imports = "from celery.schedules import crontab as cron"
+    assert every_minute_rows(tmp_path, "cron(hour=4)", imports) == [3]
+
+
+def test_another_crontab_function_not_flagged(tmp_path):
+    imports = "from shop.schedules_util import crontab"
+    assert every_minute_rows(tmp_path, "crontab(hour=4)", imports) == []
+
+
+def test_crontab_without_minute_in_add_periodic_task(tmp_path):
+    source = """
+        from celery.schedules import crontab
+
+        from proj.celery import app
+        from shop.tasks import sync_rates
+
+
+        @app.on_after_finalize.connect
+        def setup(sender, **kwargs):
+            sender.add_periodic_task(crontab(hour=7, day_of_week=1), sync_rates.s(), expires=60)
+    """
+    assert rows(tmp_path, "CEL504", source) == [9]
+
+
+def test_crontab_every_minute_message_counts_the_runs(tmp_path):
+    source = "from celery.schedules import crontab\n\nA = crontab(hour=4)\nB = crontab(hour='8,20')\n" \
+             "C = crontab(day_of_month=1)\n"
+    found = messages(tmp_path, "CEL504", source)
+    assert found[0] == (
+        "`crontab(hour=4)` leaves `minute` at its default `*`, so it runs every minute of each hour "
+        "it names (60 runs a day instead of one); add `minute=0` (or write `minute=\"*\"` when "
+        "every minute is meant)")
+    assert "(120 runs a day instead of 2)" in found[1]
+    assert "every minute of each day it names (1,440 runs a day instead of one)" in found[2]

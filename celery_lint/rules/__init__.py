@@ -34,6 +34,7 @@ def visitor_rules() -> tuple[type[Rule], ...]:
         UnboundedRetry,
     )
     from celery_lint.rules.schedules import (
+        CrontabEveryMinute,
         InvalidCrontab,
         PeriodicArgsNotJson,
         PeriodicTaskWithoutExpires,
@@ -61,6 +62,7 @@ def visitor_rules() -> tuple[type[Rule], ...]:
         InvalidCrontab,
         PeriodicTaskWithoutExpires,
         PeriodicArgsNotJson,
+        CrontabEveryMinute,
         ChordWithoutResults,
     )
 

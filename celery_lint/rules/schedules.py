@@ -1,5 +1,6 @@
-"""Rules about periodic tasks: crontabs Celery rejects (CEL501), runs that pile up (CEL502) and
-django-celery-beat arguments that are not JSON (CEL503)."""
+"""Rules about periodic tasks: crontabs Celery rejects (CEL501), runs that pile up (CEL502),
+django-celery-beat arguments that are not JSON (CEL503) and crontabs that run every minute of the
+hour or day they name (CEL504)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import libcst as cst
 
 from celery_lint.analysis.values import source_of, string_value
 from celery_lint.codes import rule_for
+from celery_lint.diagnostics import Applicability, Fix
 from celery_lint.rules.base import Rule
 from celery_lint.rules.calls import PeriodicTaskFields, periodic_task_fields, setting_kind
 
@@ -135,6 +137,20 @@ def cronspec_literal(node: cst.BaseExpression) -> Cronspec | None:
     return None
 
 
+def crontab_fields(node: cst.Call) -> dict[str, cst.BaseExpression]:
+    """The fields a `crontab(...)` call gives, by name: positional arguments in Celery's order
+    (minute, hour, day_of_week, day_of_month, month_of_year), then keywords."""
+    given: dict[str, cst.BaseExpression] = {}
+    positional = not any(arg.star == "*" for arg in node.args)
+    for position, arg in enumerate(node.args):
+        if arg.keyword is None and not arg.star and positional and position < len(
+                CRONTAB_FIELDS):
+            given[CRONTAB_FIELDS[position]] = arg.value
+        elif arg.keyword is not None and arg.keyword.value in CRONTAB_FIELDS:
+            given[arg.keyword.value] = arg.value
+    return given
+
+
 class InvalidCrontab(Rule):
     info = rule_for("CEL501")
 
@@ -151,16 +167,10 @@ class InvalidCrontab(Rule):
 
     def _crontab(self, node: cst.Call) -> None:
         callee = source_of(node.func)
-        given: dict[str, cst.BaseExpression] = {}
-        positional = not any(arg.star == "*" for arg in node.args)
-        for position, arg in enumerate(node.args):
-            if arg.keyword is None and not arg.star and positional and position < len(
-                    CRONTAB_FIELDS):
-                given[CRONTAB_FIELDS[position]] = arg.value
-            elif arg.keyword is not None and arg.keyword.value not in crontab_keywords():
+        given = crontab_fields(node)
+        for arg in node.args:
+            if arg.keyword is not None and arg.keyword.value not in crontab_keywords():
                 self._unknown_keyword(callee, arg.keyword)
-            elif arg.keyword is not None and arg.keyword.value in CRONTAB_FIELDS:
-                given[arg.keyword.value] = arg.value
         literals: dict[str, Cronspec] = {}
         rejected = False
         for field, value in given.items():
@@ -408,3 +418,46 @@ class PeriodicArgsNotJson(Rule):
             kind = python_object(value) if value is not None else None
             if value is not None and kind is not None:
                 self.report(value, _not_json_message(field, value, kind))
+
+
+# -- CEL504 ------------------------------------------------------------------------------------
+
+class CrontabEveryMinute(Rule):
+    info = rule_for("CEL504")
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if any(arg.star for arg in node.args) or \
+                self.binder.infer(node.func).qualname != CRONTAB:
+            return  # `crontab(**fields)` may well give a minute
+        given = crontab_fields(node)
+        coarse = {field: value for field, value in given.items() if field != "minute"}
+        # `crontab()` and `crontab(hour="*")` run every minute, and say so
+        if "minute" in given or all(string_value(v) == "*" for v in coarse.values()):
+            return
+        shown = source_of(node)
+        if len(shown) > 60 or "\n" in shown:
+            shown = f"{source_of(node.func)}(...)"
+        runs = _runs_a_day(coarse.get("hour"))
+        if "hour" in coarse:
+            what = f"every minute of each hour it names ({runs})"
+        else:
+            what = "every minute of each day it names (1,440 runs a day instead of one)"
+        # every field is a keyword here (the first positional one is `minute`)
+        fix = Fix(Applicability.UNSAFE, "Add `minute=0`",
+                  (self.context.insert_before(node.args[0], "minute=0, "),))
+        self.report(node, f"`{shown}` leaves `minute` at its default `*`, so it runs {what}; "
+                          "add `minute=0` (or write `minute=\"*\"` when every minute is meant)",
+                    fix=fix)
+
+
+def _runs_a_day(hour: cst.BaseExpression | None) -> str:
+    """"60 runs a day instead of one", from the hours Celery reads in `hour` when it is a
+    literal."""
+    from celery.schedules import crontab
+
+    literal = cronspec_literal(hour) if hour is not None else None
+    if literal is None or crontab_problem({"hour": literal}) is not None:
+        return "60 runs an hour instead of one"
+    hours = len(crontab(hour=literal).hour)
+    once = "one" if hours == 1 else str(hours)
+    return f"{60 * hours:,} runs a day instead of {once}"
