@@ -91,6 +91,9 @@ RULES: tuple[RuleInfo, ...] = (
              "`@app.task` in a Django app module instead of `@shared_task`"),
     RuleInfo("CEL210", "orm-object-parameter", W, STABLE, None,
              "a task parameter annotated with a model type"),
+    RuleInfo("CEL211", "unknown-task-option", W, STABLE, UNSAFE,
+             "a keyword of `@shared_task`/`@app.task` that is no option of the project's Celery "
+             "and no attribute of the task's base class: Celery stores it silently"),
     RuleInfo("CEL301", "acks-late-disabled", W, STABLE, UNSAFE,
              "`task_acks_late` not enabled"),
     RuleInfo("CEL302", "prefetch-multiplier", W, STABLE, UNSAFE,

@@ -49,6 +49,7 @@ class Config:
     side_effect_calls: tuple[str, ...] = ()
     fix_time_limits: tuple[tuple[str, int], ...] = (("soft", 300), ("hard", 360))
     extra_task_names: tuple[str, ...] = ()
+    extra_task_options: tuple[str, ...] = ()  # task decorator keywords read outside Celery
     cache_dir: str | None = None  # relative to `root`; default: .celery_lint_cache there
     preview: bool = False  # run the preview rules too
 
@@ -57,6 +58,15 @@ def _string_list(key: str, value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"`{key}` must be a list of strings")
     return tuple(value)
+
+
+def _identifiers(key: str, value: Any) -> tuple[str, ...]:
+    """A list of names that can be keywords (`lock_timeout`)."""
+    names = _string_list(key, value)
+    for name in names:
+        if not name.isidentifier():
+            raise ConfigError(f"`{key}`: {name!r} is not a keyword name")
+    return names
 
 
 def _string(key: str, value: Any) -> str:
@@ -127,6 +137,7 @@ _KEYS = {
     "side-effect-calls": ("side_effect_calls", _string_list),
     "fix-time-limits": ("fix_time_limits", _fix_time_limits),
     "extra-task-names": ("extra_task_names", _string_list),
+    "extra-task-options": ("extra_task_options", _identifiers),
     "cache-dir": ("cache_dir", _string),
     "preview": ("preview", _boolean),
 }

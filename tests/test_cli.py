@@ -276,6 +276,19 @@ def test_wrong_type_exits_2_naming_the_key(in_tmp: Path) -> None:
     assert "select" in result.stderr
 
 
+def test_extra_task_options_must_be_keyword_names(in_tmp: Path) -> None:
+    project(in_tmp, **{"pyproject.toml": '[tool.celery-lint]\nextra-task-options = ["lock-timeout"]\n'})
+    result = invoke(["check"])
+    assert result.exit_code == 2
+    assert "extra-task-options" in result.stderr and "lock-timeout" in result.stderr
+
+
+def test_extra_task_options_is_accepted(in_tmp: Path) -> None:
+    project(in_tmp, **{"pyproject.toml": '[tool.celery-lint]\nextra-task-options = ["lock_timeout"]\n'
+                                         'ignore = ["CEL101"]\n'})
+    assert invoke(["check"]).exit_code == 0
+
+
 def test_unknown_code_in_configured_select_exits_2(in_tmp: Path) -> None:
     project(in_tmp, **{"pyproject.toml": '[tool.celery-lint]\nselect = ["CEL999"]\n'})
     result = invoke(["check"])

@@ -568,6 +568,80 @@ def test_cel201_multiline_decorator(tmp_path: Path) -> None:
     """, unsafe=True, select=("CEL201",))
 
 
+# -- CEL211 unknown-task-option (unsafe) --------------------------------------------------------
+
+OPTION_TASKS = """
+    from celery import shared_task
+
+
+    @shared_task(max_retry=5, acks_lat=True)  # retried
+    def send_invoice(order_id):
+        return order_id
+
+
+    @shared_task(
+        bind=True,
+        task_track_started=True,
+        soft_timelimit=30,
+    )
+    def ship(self, order_id):
+        return order_id
+
+
+    @shared_task(autoretry=True, bogus=1)
+    def refund(order_id):
+        return order_id
+
+
+    @shared_task(max_retries=3, max_retry=5)
+    def close(order_id):
+        return order_id
+"""
+
+
+def test_cel211_renames_to_the_option_meant(tmp_path: Path) -> None:
+    outcome = check_fixed(tmp_path, {**APP, "proj/settings.py": GOOD_SETTINGS,
+                                     "shop/tasks.py": OPTION_TASKS}, "shop/tasks.py", """
+        from celery import shared_task
+
+
+        @shared_task(max_retries=5, acks_late=True)  # retried
+        def send_invoice(order_id):
+            return order_id
+
+
+        @shared_task(
+            bind=True,
+            track_started=True,
+            soft_time_limit=30,
+        )
+        def ship(self, order_id):
+            return order_id
+
+
+        @shared_task(autoretry=True, bogus=1)
+        def refund(order_id):
+            return order_id
+
+
+        @shared_task(max_retries=3, max_retry=5)
+        def close(order_id):
+            return order_id
+    """, unsafe=True, select=("CEL211",))
+    assert applied(tmp_path, outcome) == {"shop/tasks.py": {"CEL211": 4}}
+    # a scalar for `autoretry_for`, a name like nothing, an option given twice: no rename
+    assert remaining(tmp_path, outcome) == [("CEL211", "shop/tasks.py", 18),
+                                            ("CEL211", "shop/tasks.py", 18),
+                                            ("CEL211", "shop/tasks.py", 23)]
+
+
+def test_cel211_is_unsafe(tmp_path: Path) -> None:
+    write_project(tmp_path, {**APP, "proj/settings.py": GOOD_SETTINGS,
+                             "shop/tasks.py": OPTION_TASKS})
+    outcome = fix_project(tmp_path, unsafe=False, select=("CEL211",))
+    assert outcome.count == 0 and len(remaining(tmp_path, outcome)) == 7
+
+
 # -- CEL504 crontab-every-minute (unsafe) -------------------------------------------------------
 
 SCHEDULES = """

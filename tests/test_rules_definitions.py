@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from helpers import CELERY_APP, MODELS, codes_at, run_project
+from helpers import CELERY_APP, MODELS, codes_at, lint, run_project
 
 # The Celery app of helpers.CELERY_APP, with settings that set no time limit.
 NO_LIMITS = {
@@ -786,3 +786,217 @@ def test_cel210_model_annotation_in_plain_function(tmp_path: Path) -> None:
             return order.pk
     """
     assert tasks(tmp_path, "CEL210", source) == []
+
+
+# -- CEL211 unknown-task-option ---------------------------------------------------------------
+
+def option_rows(tmp_path: Path, decorator: str, project: dict[str, str] | None = None,
+                head: str = "from celery import shared_task", **config: object) -> list[int]:
+    """Rows of CEL211 for a task decorated with `decorator`, whose line is row 3 under `head`."""
+    source = f"{head}\n\n{decorator}\ndef sync_stock(warehouse_code):\n    return warehouse_code\n"
+    files = {**(project if project is not None else CELERY_APP), "shop/tasks.py": source}
+    return [row for code, where, row in lint(tmp_path, files, select=("CEL211",), **config)
+            if where == "shop/tasks.py"]
+
+
+def option_messages(tmp_path: Path, decorator: str, **files: str) -> list[str]:
+    source = f"from celery import shared_task\n\n{decorator}\ndef sync_stock(code):\n    pass\n"
+    result = run_project(tmp_path, {**CELERY_APP, "shop/tasks.py": source, **files},
+                         select=("CEL211",))
+    return [d.message for d in result.diagnostics]
+
+
+def test_cel211_misspelled_option(tmp_path: Path) -> None:
+    assert option_rows(tmp_path, "@shared_task(max_retry=5)") == [3]
+
+
+def test_cel211_options_celery_reads_not_flagged(tmp_path: Path) -> None:
+    decorator = ("@shared_task(bind=True, name='x', max_retries=5, default_retry_delay=10, "
+                 "autoretry_for=(ValueError,), retry_backoff=True, retry_backoff_max=60, "
+                 "retry_jitter=False, retry_kwargs={}, acks_late=True, queue='q', "
+                 "routing_key='q', priority=3, expires=60, time_limit=30, soft_time_limit=20, "
+                 "rate_limit='1/s', ignore_result=True, trail=False, typing=False, "
+                 "throws=(KeyError,), serializer='json', track_started=True, "
+                 "reject_on_worker_lost=True, on_failure=None, shared=False, lazy=False)")
+    assert option_rows(tmp_path, decorator) == []
+
+
+def test_cel211_each_unknown_keyword_on_its_line(tmp_path: Path) -> None:
+    decorator = "@shared_task(\n    acks_lat=True,\n    bind=True,\n    soft_timelimit=30,\n)"
+    assert option_rows(tmp_path, decorator) == [4, 6]
+
+
+def test_cel211_app_task(tmp_path: Path) -> None:
+    assert option_rows(tmp_path, "@app.task(autoretry_on=(ValueError,))",
+                       head="from proj.celery import app") == [3]
+
+
+def test_cel211_bare_decorator_not_flagged(tmp_path: Path) -> None:
+    assert option_rows(tmp_path, "@shared_task") == []
+
+
+def test_cel211_unpacked_options_still_checks_the_written_ones(tmp_path: Path) -> None:
+    assert option_rows(tmp_path, "@shared_task(**OPTIONS, acks_lat=True)") == [3]
+    assert option_rows(tmp_path, "@shared_task(**OPTIONS)") == []
+
+
+def test_cel211_attribute_of_a_project_base_class_not_flagged(tmp_path: Path) -> None:
+    head = "from celery import shared_task\nfrom shop.base import LockedTask"
+    base = {"shop/base.py": """
+        from celery import Task
+
+
+        class LockedTask(Task):
+            lock_timeout = 60
+
+            def lock_key(self, *args):
+                return str(args)
+    """}
+    assert option_rows(tmp_path, "@shared_task(base=LockedTask, lock_timeout=5, lock_key=None)",
+                       {**CELERY_APP, **base}, head=head) == []
+    assert option_rows(tmp_path, "@shared_task(base=LockedTask, lock_timout=5)",
+                       {**CELERY_APP, **base}, head=head) == [4]
+
+
+def test_cel211_attribute_of_a_grandparent_class_not_flagged(tmp_path: Path) -> None:
+    head = "from celery import shared_task\nfrom shop.base import AuditedTask"
+    base = {"shop/base.py": """
+        from celery import Task
+
+
+        class LockedTask(Task):
+            lock_timeout = 60
+
+
+        class AuditedTask(LockedTask):
+            audit = True
+    """}
+    assert option_rows(tmp_path, "@shared_task(base=AuditedTask, lock_timeout=5, audit=False)",
+                       {**CELERY_APP, **base}, head=head) == []
+
+
+def test_cel211_base_class_outside_the_project_not_flagged(tmp_path: Path) -> None:
+    head = "from celery import shared_task\nfrom somelib.tasks import FancyTask"
+    assert option_rows(tmp_path, "@shared_task(base=FancyTask, fancy_level=3)", head=head) == []
+
+
+def test_cel211_project_base_deriving_from_an_unknown_class_not_flagged(tmp_path: Path) -> None:
+    head = "from celery import shared_task\nfrom shop.base import LockedTask"
+    base = {"shop/base.py": """
+        from somelib.tasks import FancyTask
+
+
+        class LockedTask(FancyTask):
+            lock_timeout = 60
+    """}
+    assert option_rows(tmp_path, "@shared_task(base=LockedTask, fancy_level=3)",
+                       {**CELERY_APP, **base}, head=head) == []
+
+
+def test_cel211_celery_once_option_through_its_base(tmp_path: Path) -> None:
+    head = "from celery import shared_task\nfrom celery_once import QueueOnce"
+    assert option_rows(tmp_path, "@shared_task(base=QueueOnce, once={'graceful': True})",
+                       head=head) == []
+    assert option_rows(tmp_path, "@shared_task(once={'graceful': True})", head=head) == [4]
+
+
+def test_cel211_celery_singleton_option_through_its_base(tmp_path: Path) -> None:
+    head = "from celery import shared_task\nfrom celery_singleton import Singleton"
+    assert option_rows(tmp_path, "@shared_task(base=Singleton, unique_on=['a'], lock_expiry=60)",
+                       head=head) == []
+
+
+def test_cel211_celery_s_own_task_class_as_base(tmp_path: Path) -> None:
+    head = "from celery import shared_task\nfrom celery.contrib.abortable import AbortableTask"
+    assert option_rows(tmp_path, "@shared_task(base=AbortableTask, max_retry=1)",
+                       head=head) == [4]
+
+
+def test_cel211_app_task_class_declares_the_option(tmp_path: Path) -> None:
+    app = {**CELERY_APP, "proj/celery.py": """
+        from celery import Celery
+
+        app = Celery("proj", task_cls="proj.base:LockedTask")
+        app.config_from_object("django.conf:settings", namespace="CELERY")
+    """, "proj/base.py": """
+        from celery import Task
+
+
+        class LockedTask(Task):
+            lock_timeout = 60
+    """}
+    assert option_rows(tmp_path, "@shared_task(lock_timeout=5)", app) == []
+    assert option_rows(tmp_path, "@shared_task(lock_timout=5)", app) == [3]
+
+
+def test_cel211_celery_subclass_with_a_task_class(tmp_path: Path) -> None:
+    app = {**CELERY_APP, "proj/celery.py": """
+        from celery import Celery
+
+
+        class ProjectCelery(Celery):
+            task_cls = "proj.base:LockedTask"
+
+
+        app = ProjectCelery("proj")
+        app.config_from_object("django.conf:settings", namespace="CELERY")
+    """, "proj/base.py": """
+        from celery import Task
+
+
+        class LockedTask(Task):
+            lock_timeout = 60
+    """}
+    assert option_rows(tmp_path, "@shared_task(lock_timeout=5)", app) == []
+    assert option_rows(tmp_path, "@shared_task(lock_timout=5)", app) == [3]
+
+
+def test_cel211_app_from_a_factory_not_flagged(tmp_path: Path) -> None:
+    app = {**CELERY_APP, "proj/celery.py": """
+        from proj.factory import make_celery
+
+        app = make_celery()
+        app.config_from_object("django.conf:settings", namespace="CELERY")
+    """}
+    assert option_rows(tmp_path, "@shared_task(lock_timeout=5)", app) == []
+
+
+def test_cel211_shared_task_of_a_reusable_app_without_a_celery_app(tmp_path: Path) -> None:
+    assert option_rows(tmp_path, "@shared_task(max_retry=5)", {"shop/models.py": MODELS}) == [3]
+
+
+def test_cel211_extra_task_options(tmp_path: Path) -> None:
+    assert option_rows(tmp_path, "@shared_task(lock_timeout=5)",
+                       extra_task_options=("lock_timeout",)) == []
+
+
+def test_cel211_option_of_a_newer_celery(tmp_path: Path) -> None:
+    pinned = {**CELERY_APP, "requirements.txt": "celery>=5.4,<6\n"}
+    assert option_rows(tmp_path / "a", "@shared_task(pydantic=True)", pinned) == [3]
+    newer = {**CELERY_APP, "requirements.txt": "celery>=5.5\n"}
+    assert option_rows(tmp_path / "b", "@shared_task(pydantic=True)", newer) == []
+
+
+def test_cel211_option_celery_dropped(tmp_path: Path) -> None:
+    old = {**CELERY_APP, "requirements.txt": "celery==5.0.5\n"}
+    assert option_rows(tmp_path / "a", "@shared_task(autoregister=False)", old) == []
+    assert option_rows(tmp_path / "b", "@shared_task(autoregister=False)") == [3]
+
+
+def test_cel211_messages(tmp_path: Path) -> None:
+    from celery import __version__
+
+    found = option_messages(tmp_path, "@shared_task(task_track_started=True, bogus=1)")
+    assert found == [
+        (f"`task_track_started` is no task option of Celery {__version__}: Celery stores it on "
+         "the task and nothing reads it; did you mean `track_started`?"),
+        (f"`bogus` is no task option of Celery {__version__}: Celery stores it on the task and "
+         "nothing reads it"),
+    ]
+
+
+def test_cel211_message_of_a_newer_option(tmp_path: Path) -> None:
+    found = option_messages(tmp_path, "@shared_task(pydantic=True)",
+                            **{"requirements.txt": "celery>=5.4\n"})
+    assert found == [("`pydantic` is a task option from Celery 5.5 on, but the project allows "
+                      "Celery 5.4, which stores it on the task and ignores it")]

@@ -77,6 +77,7 @@ class _Reader:
         self._defined: list[tuple[Any, str, tuple[Param, ...], tuple[str, ...], bool,
                                   Scanner]] = []
         self.settings_values: dict[str, Value] = {}
+        self.built: dict[str, str] = {}  # module-level name -> the callee that built it
         self.django_settings_module: str | None = None
         self.module_names = {
             target.id for node in tree.body if isinstance(node, (ast.Assign, ast.AnnAssign))
@@ -193,6 +194,10 @@ class _Reader:
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
         if node.value is None:
             return
+        for target in targets:
+            if isinstance(target, ast.Name):
+                self.built[target.id] = (self.qualify(node.value.func) or "") \
+                    if isinstance(node.value, ast.Call) else ""
         if isinstance(node.value, ast.Call) and self.qualify(node.value.func) in CELERY_CLASS:
             for target in targets:
                 if isinstance(target, ast.Name):
@@ -260,7 +265,17 @@ class _Reader:
                                        evaluate(k.value, self.settings_values, self.qualify),
                                        k.value.lineno, self._column(k.value))
                      for k in call.keywords if k.arg in CONSTRUCTOR_SETTINGS)
-        self.apps[variable] = CeleryApp(f"{self.module}.{variable}", call.lineno, conf=conf)
+        task_cls = next((self._class_name(k.value) for k in call.keywords
+                         if k.arg == "task_cls"), None)
+        self.apps[variable] = CeleryApp(f"{self.module}.{variable}", call.lineno, conf=conf,
+                                        task_cls=task_cls)
+
+    def _class_name(self, node: ast.expr) -> str:
+        """A class as Celery takes it: an object, or a string `"module:Class"`; "" when it
+        cannot be read."""
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return node.value.replace(":", ".")
+        return self.qualify(node) or ""
 
     def _conf_attribute(self, target: ast.Attribute, value: ast.expr) -> None:
         # app.conf.task_time_limit = 60
@@ -274,8 +289,7 @@ class _Reader:
 
     def _add_conf(self, app: str, entries: list[SettingAssignment]) -> None:
         current = self.apps[app]
-        self.apps[app] = CeleryApp(current.qualname, current.line, current.config_objects,
-                                   current.conf + tuple(entries))
+        self.apps[app] = dataclasses.replace(current, conf=current.conf + tuple(entries))
 
     def _call(self, node: ast.Call) -> None:
         func = node.func
@@ -286,7 +300,8 @@ class _Reader:
             elif func.attr in APP_METHODS and owner is not None and "." not in owner \
                     and owner not in self.imports and owner in self.module_names:
                 # an app made by a factory (`app = make_celery()`) is known by how it is used
-                self.apps.setdefault(owner, CeleryApp(f"{self.module}.{owner}", node.lineno))
+                self.apps.setdefault(owner, CeleryApp(f"{self.module}.{owner}", node.lineno,
+                                                      factory=self.built.get(owner, "")))
                 if func.attr == "config_from_object":
                     self._config_from_object(owner, node)
             elif func.attr == "update" and isinstance(func.value, ast.Attribute) \
@@ -386,8 +401,8 @@ class _Reader:
             if keyword.arg == "namespace" and isinstance(keyword.value, ast.Constant):
                 namespace = keyword.value.value if isinstance(keyword.value.value, str) else None
         current = self.apps[app]
-        self.apps[app] = CeleryApp(current.qualname, current.line,
-                                   current.config_objects + ((obj, namespace),), current.conf)
+        self.apps[app] = dataclasses.replace(
+            current, config_objects=current.config_objects + ((obj, namespace),))
 
     def _conf_update(self, app: str, node: ast.Call) -> None:
         entries = [SettingAssignment(k.arg, evaluate(k.value, self.settings_values, self.qualify),
@@ -513,8 +528,15 @@ class _Reader:
                     managers += [t.id for t in statement.targets if isinstance(t, ast.Name)]
         if "on_failure" in methods and any(b.endswith("Task") for b in bases):
             self.monitoring.add(("on_failure", node.lineno))
+        attributes = tuple(
+            (target.id, evaluate(statement.value) if is_literal(statement.value)
+             else Unknown(""))
+            for statement in node.body if isinstance(statement, (ast.Assign, ast.AnnAssign))
+            for target in (statement.targets if isinstance(statement, ast.Assign)
+                           else [statement.target])
+            if isinstance(target, ast.Name) and statement.value is not None)
         self.classes.append(ClassFact(f"{self.module}.{node.name}", bases, tuple(managers),
-                                      methods, node.lineno))
+                                      methods, node.lineno, attributes))
 
     def facts(self) -> FileFacts:
         return FileFacts(

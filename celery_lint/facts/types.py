@@ -81,6 +81,9 @@ class ClassFact:
     managers: tuple[str, ...]  # class attributes assigned a manager
     methods: tuple[str, ...]
     line: int
+    # names assigned in the class body, with their values (`ignore_result = True`,
+    # `task_cls = "proj.tasks:BaseTask"`): a task base class declares its options this way
+    attributes: tuple[tuple[str, Value], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,12 @@ class CeleryApp:
     line: int
     config_objects: tuple[tuple[str, str | None], ...] = ()  # (object string, namespace)
     conf: tuple[SettingAssignment, ...] = ()  # app.conf.x = ..., app.conf.update(...)
+    # the class of its tasks: `Celery(task_cls=...)` qualified ("" when it cannot be read), None
+    # when not given
+    task_cls: str | None = None
+    # what built the app when it is not `Celery(...)` itself: a subclass of Celery or a factory
+    # function, qualified ("" when it cannot be read)
+    factory: str | None = None
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ def visitor_rules() -> tuple[type[Rule], ...]:
         ResultGetInTask,
         RetryNotRaised,
         SoftLimitNotBelowHard,
+        UnknownTaskOption,
     )
     from celery_lint.rules.retries import (
         AppTaskInDjangoApp,
@@ -59,6 +60,7 @@ def visitor_rules() -> tuple[type[Rule], ...]:
         UnboundedRetry,
         AppTaskInDjangoApp,
         OrmObjectParameter,
+        UnknownTaskOption,
         InvalidCrontab,
         PeriodicTaskWithoutExpires,
         PeriodicArgsNotJson,

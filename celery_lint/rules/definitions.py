@@ -1,18 +1,33 @@
 """Rules about defining tasks: limits (CEL201, CEL202), binding and retries (CEL204, CEL205),
-waiting inside a task (CEL207) and what a task accepts (CEL210)."""
+waiting inside a task (CEL207), what a task accepts (CEL210) and the options it is given (CEL211)."""
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 
 import libcst as cst
 
 from celery_lint.analysis.calls import is_result_wait
+from celery_lint.analysis.task_options import (
+    EXCEPTION_OPTIONS,
+    TaskClass,
+    added_in,
+    celery_task_options,
+    dropped_in,
+    installed_task_options,
+    task_class,
+)
 from celery_lint.analysis.values import ORM_KINDS, Kind, source_of
 from celery_lint.codes import rule_for
 from celery_lint.diagnostics import Applicability, Edit, Fix, Location
+from celery_lint.facts.requirements import Version
 from celery_lint.facts.types import TaskDefinition
 from celery_lint.rules.base import Rule
+
+# how close a keyword must be to an option to be renamed to it, and how far ahead of the next one
+MEANT_RATIO = 0.8
+MEANT_GAP = 0.08
 
 
 def _task_of(rule: Rule, node: cst.FunctionDef) -> TaskDefinition | None:
@@ -211,3 +226,98 @@ class OrmObjectParameter(Rule):
         if found:
             self.report(node, f"Task `{task.function}` takes {' and '.join(found)}: take primary "
                               "keys and load the rows inside the task", end=node.name)
+
+
+class UnknownTaskOption(Rule):
+    info = rule_for("CEL211")
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        task = _task_of(self, node)
+        decorator = _task_decorator(node)
+        if task is None or decorator is None:
+            return
+        index = self.context.index
+        version = index.celery_version
+        known = celery_task_options(version) | set(self.context.config.extra_task_options)
+        keywords = [arg.keyword for arg in decorator.args if arg.keyword is not None]
+        unknown = [k for k in keywords if k.value not in known]
+        if not unknown:
+            return
+        base = task_class(index, task)
+        if base is None:
+            return  # the task's class cannot be read: it may declare any of them
+        given = {k.value for k in keywords}
+        for keyword in unknown:
+            if keyword.value not in base.names:
+                self._report(keyword, decorator, base, given, version)
+
+    def _report(self, keyword: cst.Name, decorator: cst.Call, base: TaskClass,
+                given: set[str], version: Version | None) -> None:
+        name = keyword.value
+        celery = f"Celery {_version_text(version)}"
+        added, dropped = added_in(name), dropped_in(name)
+        if added is not None:
+            why = (f"`{name}` is a task option from Celery {_version_text(added)} on, but the "
+                   f"project allows {celery}, which stores it on the task and ignores it")
+            self.report(keyword, why)
+            return
+        owner = f" nor an attribute of {base.name}" if base.name else ""
+        why = f"`{name}` is no task option of {celery}{owner}: Celery stores it on the task and " \
+              "nothing reads it"
+        if dropped is not None:
+            why += f" (Celery {_version_text(dropped)} dropped it)"
+        meant = _meant_option(name, celery_task_options(version), base.names)
+        fix = None
+        if meant is not None:
+            why += f"; did you mean `{meant}`?"
+            value = next(a.value for a in decorator.args
+                         if a.keyword is not None and a.keyword.value == name)
+            if meant not in given and not (meant in EXCEPTION_OPTIONS and isinstance(
+                    value, (cst.Integer, cst.Float, cst.SimpleString, cst.Name))
+                    and not _is_class_name(value)):
+                fix = Fix(Applicability.UNSAFE, f"Rename to `{meant}`",
+                          (self.context.replace(keyword, meant),))
+        self.report(keyword, why, fix=fix)
+
+
+def _task_decorator(node: cst.FunctionDef) -> cst.Call | None:
+    """The `@shared_task(...)`/`@app.task(...)` call of a task, when it is called."""
+    for decorator in node.decorators:
+        expression = decorator.decorator
+        if isinstance(expression, cst.Call) and isinstance(expression.func, (
+                cst.Name, cst.Attribute)) and source_of(expression.func).rsplit(".", 1)[-1] in (
+                "task", "shared_task"):
+            return expression
+    return None
+
+
+def _meant_option(name: str, known: frozenset[str], declared: frozenset[str]) -> str | None:
+    """The option `name` clearly stands for: the option a setting name configures
+    (`task_track_started` → `track_started`), else the one close match well ahead of the next,
+    among Celery's options and the names the task's class declares."""
+    options = installed_task_options()
+    candidates = sorted((options.values & known) | declared)
+    setting = options.settings.get(name)
+    if setting is not None and setting in known:
+        return setting
+    ranked = sorted(((difflib.SequenceMatcher(None, name, c).ratio(), c) for c in candidates),
+                    reverse=True)
+    if not ranked or ranked[0][0] < MEANT_RATIO:
+        return None
+    if len(ranked) > 1 and ranked[0][0] - ranked[1][0] < MEANT_GAP:
+        return None
+    return ranked[0][1]
+
+
+def _is_class_name(node: cst.BaseExpression) -> bool:
+    """`ValueError`, `requests.Timeout`: an exception class given to an option, not a flag."""
+    return isinstance(node, cst.Name) and node.value not in ("True", "False", "None") \
+        and node.value[:1].isupper()
+
+
+def _version_text(version: Version | None) -> str:
+    if version is None:
+        from celery import __version__
+
+        return __version__
+    return ".".join(str(part) for part in version)
