@@ -67,6 +67,9 @@ RULES: tuple[RuleInfo, ...] = (
              "a countdown or eta beyond the Redis/SQS visibility timeout: the task runs twice"),
     RuleInfo("CEL107", "unserializable-argument", E, STABLE, None,
              "an argument JSON cannot carry: set, lambda, function, generator, open file, module"),
+    RuleInfo("CEL108", "wait-on-ignored-result", E, STABLE, None,
+             "`.get()`/`.wait()`/`.join()` on the result of a task whose results are not stored: "
+             "the caller never gets the value"),
     RuleInfo("CEL201", "missing-time-limit", W, STABLE, UNSAFE,
              "a task with neither `soft_time_limit` nor `time_limit`, in a project with no global "
              "limit"),

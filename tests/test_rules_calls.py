@@ -1,4 +1,4 @@
-"""The call-site rules, one tiny project per shape: CEL101, CEL102, CEL104, CEL105, CEL107.
+"""The call-site rules, one tiny project per shape: CEL101, CEL102, CEL104, CEL105, CEL107, CEL108.
 
 Each flagged shape sits next to its near miss. A source string is dedented and its leading newline
 dropped, so its first line of code is row 1.
@@ -2426,3 +2426,154 @@ def test_set_with_call_json_serializer(tmp_path):
             process_order.apply_async(args=[set(ids)], serializer="json")
     """
     assert rows(tmp_path, "CEL107", source) == [5]
+
+
+# -- CEL108: wait-on-ignored-result ------------------------------------------------------------
+
+BASE_SETTINGS = textwrap.dedent(CELERY_APP["proj/settings.py"]).lstrip("\n")
+WITH_BACKEND = 'CELERY_RESULT_BACKEND = "redis://localhost:6379/1"\n'
+IGNORING_TASKS = """
+    from celery import shared_task
+
+
+    @shared_task(ignore_result=True)
+    def notify(order_id):
+        return order_id
+
+
+    @shared_task
+    def price(order_id):
+        return order_id
+
+
+    @shared_task(ignore_result=False)
+    def total(order_id):
+        return order_id
+"""
+
+
+def wait_rows(tmp_path: Path, body: str, settings: str = WITH_BACKEND,
+              path: str = "shop/services.py", tasks: str = IGNORING_TASKS,
+              **files: str) -> list[int]:
+    """Rows of CEL108 in `path`: `body` is the body of `run()`, from row 5."""
+    source = "from shop.tasks import notify, price, total\n\n\ndef run():\n" + "".join(
+        f"    {line}\n" for line in body.strip("\n").splitlines())
+    project = {**SHOP, "proj/settings.py": BASE_SETTINGS + settings, "shop/tasks.py": tasks,
+               **files}
+    return rows(tmp_path, "CEL108", source, path, project)
+
+
+def test_cel108_get_on_a_task_with_ignore_result(tmp_path):
+    assert wait_rows(tmp_path, "return notify.delay(1).get()") == [5]
+
+
+def test_cel108_get_on_a_task_that_stores_its_result_not_flagged(tmp_path):
+    assert wait_rows(tmp_path, "return price.delay(1).get(timeout=5)") == []
+
+
+def test_cel108_wait_on_a_result_bound_to_a_name(tmp_path):
+    assert wait_rows(tmp_path, "result = notify.apply_async((1,))\nreturn result.wait()") == [6]
+
+
+def test_cel108_global_ignore_result(tmp_path):
+    settings = WITH_BACKEND + "CELERY_TASK_IGNORE_RESULT = True\n"
+    assert wait_rows(tmp_path, "return price.delay(1).get()", settings) == [5]
+
+
+def test_cel108_global_ignore_result_overridden_by_the_task_not_flagged(tmp_path):
+    settings = WITH_BACKEND + "CELERY_TASK_IGNORE_RESULT = True\n"
+    assert wait_rows(tmp_path, "return total.delay(1).get()", settings) == []
+
+
+def test_cel108_global_ignore_result_overridden_by_the_call_not_flagged(tmp_path):
+    settings = WITH_BACKEND + "CELERY_TASK_IGNORE_RESULT = True\n"
+    body = "return price.apply_async((1,), ignore_result=False).get()"
+    assert wait_rows(tmp_path, body, settings) == []
+
+
+def test_cel108_call_overrides_a_task_that_ignores_not_flagged(tmp_path):
+    assert wait_rows(tmp_path, "return notify.apply_async((1,), ignore_result=False).get()") == []
+
+
+def test_cel108_call_ignores_the_result(tmp_path):
+    assert wait_rows(tmp_path, "return price.apply_async((1,), ignore_result=True).get()") == [5]
+
+
+def test_cel108_call_with_unpacked_options_not_flagged(tmp_path):
+    settings = WITH_BACKEND + "CELERY_TASK_IGNORE_RESULT = True\n"
+    assert wait_rows(tmp_path, "return price.apply_async((1,), **OPTIONS).get()", settings) == []
+
+
+def test_cel108_global_ignore_result_from_the_environment_not_flagged(tmp_path):
+    settings = WITH_BACKEND + ('import os\nCELERY_TASK_IGNORE_RESULT = '
+                               'os.environ.get("IGNORE", "") == "1"\n')
+    assert wait_rows(tmp_path, "return price.delay(1).get()", settings) == []
+
+
+def test_cel108_task_class_that_may_store_results_not_flagged(tmp_path):
+    settings = WITH_BACKEND + "CELERY_TASK_IGNORE_RESULT = True\n"
+    tasks = """
+        from celery import shared_task
+        from somelib.tasks import StoredTask
+
+
+        @shared_task(base=StoredTask)
+        def price(order_id):
+            return order_id
+
+
+        notify = total = price
+    """
+    assert wait_rows(tmp_path, "return price.delay(1).get()", settings, tasks=tasks) == []
+
+
+def test_cel108_no_result_backend(tmp_path):
+    assert wait_rows(tmp_path, "return price.delay(1).get()", settings="") == [5]
+
+
+def test_cel108_result_backend_in_the_app_not_flagged(tmp_path):
+    app = CELERY_APP["proj/celery.py"].replace('Celery("proj")',
+                                               'Celery("proj", backend="redis://localhost/1")')
+    assert wait_rows(tmp_path, "return price.delay(1).get()", settings="",
+                     **{"proj/celery.py": app}) == []
+
+
+def test_cel108_unknown_configuration_not_flagged(tmp_path):
+    settings = "from .secrets import *  # not in the repository\n"
+    assert wait_rows(tmp_path, "return price.delay(1).get()", settings=settings) == []
+
+
+def test_cel108_eager_production_settings_not_flagged(tmp_path):
+    settings = WITH_BACKEND + "CELERY_TASK_ALWAYS_EAGER = True\n"
+    assert wait_rows(tmp_path, "return notify.delay(1).get()", settings) == []
+
+
+def test_cel108_in_a_test_module_not_flagged(tmp_path):
+    assert wait_rows(tmp_path, "return notify.delay(1).get()", path="shop/tests/test_x.py") == []
+
+
+def test_cel108_get_of_a_dict_not_flagged(tmp_path):
+    assert wait_rows(tmp_path, "data = {}\nreturn data.get('x')") == []
+
+
+def test_cel108_signature_result_not_flagged(tmp_path):
+    assert wait_rows(tmp_path, "return notify.s(1).delay().get()") == []
+
+
+def test_cel108_messages(tmp_path):
+    from celery import __version__
+
+    source = ("from shop.tasks import notify, price\n\n\ndef run():\n"
+              "    notify.delay(1).get()\n")
+    project = {**SHOP, "shop/tasks.py": IGNORING_TASKS, "shop/services.py": source}
+    result = run_project(tmp_path, project, select=("CEL108",))
+    assert [d.message for d in result.diagnostics] == [
+        (f"`.get()` on the result of `notify.delay()`, whose result is not stored "
+         f"(`ignore_result=True`): Celery {__version__} returns None at once instead of the "
+         "task's value; drop the wait, or store the result (`ignore_result=False`)")]
+    source = source.replace("notify.delay", "price.delay")
+    result = run_project(tmp_path, {**project, "shop/services.py": source}, select=("CEL108",))
+    assert [d.message for d in result.diagnostics] == [
+        (f"`.get()` on the result of `price.delay()` in a project with no result backend: "
+         f"Celery {__version__} raises NotImplementedError (\"No result backend is "
+         "configured\"); set `result_backend`, or drop the wait")]

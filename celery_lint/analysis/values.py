@@ -74,6 +74,9 @@ class Value:
     origin: str = ""  # how it came to be, for messages: "Order.objects.get()"
     model: str | None = None  # the model class, when known
     qualname: str | None = None  # what an imported or defined name refers to
+    # the call an AsyncResult comes from (`send_invoice.apply_async(...)`), with the task's
+    # qualname above: how it was sent decides whether its result is stored
+    sent_by: cst.Call | None = field(default=None, compare=False)
 
     @property
     def model_name(self) -> str:
@@ -533,7 +536,8 @@ class Binder:
                 if method == "get_form":
                     return Value(Kind.FORM, "self.get_form()")
             if method in RESULT_METHODS:
-                return Value(Kind.ASYNC_RESULT, origin)
+                task = base.qualname if base.kind is Kind.TASK else None
+                return Value(Kind.ASYNC_RESULT, origin, qualname=task, sent_by=node)
             if base.kind not in (Kind.MODULE, Kind.SYMBOL):
                 return UNKNOWN
         callee = self._infer(func)

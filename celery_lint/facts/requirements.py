@@ -44,6 +44,20 @@ def minimum_version(root: Path, package: str) -> Version | None:
     return None
 
 
+def version_text(version: Version | None, package: str = "celery") -> str:
+    """`5.4` for a version the project's files give; the installed version's own text for None
+    (what celery-lint assumes when the project does not say)."""
+    if version is not None:
+        return ".".join(str(part) for part in version)
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed(package)
+    except PackageNotFoundError:
+        return "(unknown version)"
+
+
 def _requirements(folder: Path, package: str) -> Iterator[Version | None]:
     """The lower bound of each requirement of `package` in the dependency files of `folder`."""
     for path in sorted([*folder.glob("requirements*.txt"), *folder.glob("requirements/*.txt")]):

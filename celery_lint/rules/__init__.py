@@ -18,6 +18,7 @@ def visitor_rules() -> tuple[type[Rule], ...]:
         TaskSignatureMismatch,
         UnknownTaskName,
         UnserializableArgument,
+        WaitOnIgnoredResult,
     )
     from celery_lint.rules.canvas import ChordWithoutResults
     from celery_lint.rules.definitions import (
@@ -51,6 +52,7 @@ def visitor_rules() -> tuple[type[Rule], ...]:
         UnknownTaskName,
         CountdownExceedsVisibilityTimeout,
         UnserializableArgument,
+        WaitOnIgnoredResult,
         MissingTimeLimit,
         SoftLimitNotBelowHard,
         RetryNotRaised,

@@ -1,15 +1,18 @@
-"""Rules about calling tasks: what is sent (CEL101, CEL107), to what (CEL104, CEL105), from where (CEL102)."""
+"""Rules about calling tasks: what is sent (CEL101, CEL107), to what (CEL104, CEL105), from where
+(CEL102), and waiting for a result that is never stored (CEL108)."""
 
 from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from functools import cached_property
 from typing import ClassVar
 
 import libcst as cst
 
 from celery_lint.analysis.calls import TaskCall, chain_links, is_result_wait
 from celery_lint.analysis.flow import Calls, calls_in, exclusive, handler_of
+from celery_lint.analysis.results import has_no_result_backend, ignores_result
 from celery_lint.analysis.values import (
     ORM_KINDS,
     Binder,
@@ -21,6 +24,8 @@ from celery_lint.analysis.values import (
 )
 from celery_lint.codes import rule_for
 from celery_lint.diagnostics import Applicability, Fix
+from celery_lint.facts.requirements import version_text
+from celery_lint.facts.settings import uncertain
 from celery_lint.facts.types import Param, TaskDefinition
 from celery_lint.rules.base import Rule
 
@@ -199,6 +204,57 @@ class BlockingCallInView(Rule):
                     and (exclusive(path, where) or handler_of(path, where)):
                 return True
         return False
+
+
+class WaitOnIgnoredResult(Rule):
+    info = rule_for("CEL108")
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if not is_result_wait(node, self.binder) or self._eager:
+            return
+        assert isinstance(node.func, cst.Attribute)
+        result = self.binder.infer(node.func.value)
+        sent = self.context.task_call(result.sent_by) if result.sent_by is not None else None
+        if sent is None or sent.task is None:
+            return
+        wait = f"`.{node.func.attr.value}()`"
+        celery = f"Celery {version_text(self.context.index.celery_version)}"
+        why = self._ignored(sent)
+        if why is not None:
+            self.report(node, f"{wait} on the result of {sent.label}, whose result is not stored "
+                              f"({why}): {celery} returns None at once instead of the task's "
+                              "value; drop the wait, or store the result "
+                              "(`ignore_result=False`)")
+        elif has_no_result_backend(self.context.index.celery_config):
+            self.report(node, f"{wait} on the result of {sent.label} in a project with no result "
+                              f"backend: {celery} raises NotImplementedError (\"No result backend "
+                              "is configured\"); set `result_backend`, or drop the wait")
+
+    @cached_property
+    def _eager(self) -> bool:
+        """Tasks may run in the caller, whose EagerResult holds the value: a test module (test
+        settings make tasks eager), or production settings that may."""
+        parts = self.context.facts.module.split(".")
+        if any(part in ("test", "tests") or part.startswith("test_") or part.endswith(
+                ("_test", "_tests")) for part in parts):
+            return True
+        config = self.context.index.celery_config
+        eager = config.get("task_always_eager") if config is not None else None
+        return eager is not None and (uncertain(eager.value) or bool(eager.value))
+
+    def _ignored(self, sent: TaskCall) -> str | None:
+        """Why the result of this call is not stored: the call's own `ignore_result=` wins over
+        the task's."""
+        assert sent.task is not None
+        for arg in sent.node.args:
+            if arg.keyword is not None and arg.keyword.value == "ignore_result":
+                given = arg.value
+                if isinstance(given, cst.Name) and given.value == "True":
+                    return "`ignore_result=True` on the call"
+                return None  # stored, or decided at run time
+        if any(arg.star == "**" for arg in sent.node.args):
+            return None  # `**options` may carry `ignore_result=False`
+        return ignores_result(self.context.index, sent.task)
 
 
 class TaskSignatureMismatch(Rule):

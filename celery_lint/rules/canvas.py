@@ -8,11 +8,11 @@ from itertools import pairwise
 import libcst as cst
 
 from celery_lint.analysis.calls import CHAIN_FUNCTIONS, CHORD_FUNCTIONS, GROUP_FUNCTIONS, TaskCall
+from celery_lint.analysis.results import has_no_result_backend, ignores_result
 from celery_lint.codes import rule_for
 from celery_lint.rules.base import Rule
 
 SIGNATURE_METHODS = frozenset({"s", "si", "signature", "subtask"})
-_NO_BACKEND = ("", "disabled")
 
 
 class ChordWithoutResults(Rule):
@@ -40,7 +40,7 @@ class ChordWithoutResults(Rule):
             self._check(left, left)
 
     def _check(self, node: cst.CSTNode, header: cst.BaseExpression) -> None:
-        if self._has_no_backend():
+        if has_no_result_backend(self.context.index.celery_config):
             self.report(node, "Chord in a project with no result backend: the header's results "
                               "are never collected, so the callback never runs (set "
                               "`result_backend`)")
@@ -53,16 +53,6 @@ class ChordWithoutResults(Rule):
                                   f"({why}): the chord never completes, so the callback never runs")
                 return
 
-    def _has_no_backend(self) -> bool:
-        config = self.context.index.celery_config
-        if config is None:
-            return False  # the configuration is not known: stay silent
-        setting = config.get("result_backend")
-        if setting is None:
-            return True
-        value = setting.value
-        return value is None or (isinstance(value, str) and value.strip().lower() in _NO_BACKEND)
-
     def _ignores_result(self, call: TaskCall) -> str | None:
         """Why the task of a header signature does not store its result, or None."""
         assert call.task is not None
@@ -72,14 +62,7 @@ class ChordWithoutResults(Rule):
                         and isinstance(arg.value, cst.Name):
                     return "`ignore_result=True` in its signature" \
                         if arg.value.value == "True" else None
-        options = call.task.options
-        if options.get("ignore_result") is True:
-            return "`ignore_result=True`"
-        config = self.context.index.celery_config
-        setting = config.get("task_ignore_result") if config is not None else None
-        if "ignore_result" not in options and setting is not None and setting.value is True:
-            return "the global `task_ignore_result`, which it does not override"
-        return None
+        return ignores_result(self.context.index, call.task)
 
     def _header_tasks(self, header: cst.BaseExpression) -> Iterator[TaskCall]:
         """The task signatures of a chord header: a list, a comprehension or a group of them."""

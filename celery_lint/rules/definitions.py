@@ -21,7 +21,7 @@ from celery_lint.analysis.task_options import (
 from celery_lint.analysis.values import ORM_KINDS, Kind, source_of
 from celery_lint.codes import rule_for
 from celery_lint.diagnostics import Applicability, Edit, Fix, Location
-from celery_lint.facts.requirements import Version
+from celery_lint.facts.requirements import Version, version_text
 from celery_lint.facts.types import TaskDefinition
 from celery_lint.rules.base import Rule
 
@@ -254,10 +254,10 @@ class UnknownTaskOption(Rule):
     def _report(self, keyword: cst.Name, decorator: cst.Call, base: TaskClass,
                 given: set[str], version: Version | None) -> None:
         name = keyword.value
-        celery = f"Celery {_version_text(version)}"
+        celery = f"Celery {version_text(version)}"
         added, dropped = added_in(name), dropped_in(name)
         if added is not None:
-            why = (f"`{name}` is a task option from Celery {_version_text(added)} on, but the "
+            why = (f"`{name}` is a task option from Celery {version_text(added)} on, but the "
                    f"project allows {celery}, which stores it on the task and ignores it")
             self.report(keyword, why)
             return
@@ -265,7 +265,7 @@ class UnknownTaskOption(Rule):
         why = f"`{name}` is no task option of {celery}{owner}: Celery stores it on the task and " \
               "nothing reads it"
         if dropped is not None:
-            why += f" (Celery {_version_text(dropped)} dropped it)"
+            why += f" (Celery {version_text(dropped)} dropped it)"
         meant = _meant_option(name, celery_task_options(version), base.names)
         fix = None
         if meant is not None:
@@ -313,11 +313,3 @@ def _is_class_name(node: cst.BaseExpression) -> bool:
     """`ValueError`, `requests.Timeout`: an exception class given to an option, not a flag."""
     return isinstance(node, cst.Name) and node.value not in ("True", "False", "None") \
         and node.value[:1].isupper()
-
-
-def _version_text(version: Version | None) -> str:
-    if version is None:
-        from celery import __version__
-
-        return __version__
-    return ".".join(str(part) for part in version)
