@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from helpers import CELERY_APP, codes_at, run_project
 
-from celery_lint.rules.timing import transport_default
+from celery_lint.analysis.broker import transport_default
 
 TASKS = """
     from celery import shared_task
