@@ -130,6 +130,9 @@ RULES: tuple[RuleInfo, ...] = (
              "loses the task"),
     RuleInfo("CEL314", "connection-retry-on-startup-unset", I, STABLE, None,
              "`broker_connection_retry_on_startup` not set"),
+    RuleInfo("CEL315", "visibility-timeout-below-time-limit", W, STABLE, None,
+             "Redis/SQS broker, a late-acked task whose time limit exceeds the broker's "
+             "`visibility_timeout`: it is delivered again while it runs"),
     RuleInfo("CEL401", "embedded-beat", W, STABLE, None,
              "`celery worker -B/--beat` in a production process definition"),
     RuleInfo("CEL402", "replicated-beat", E, STABLE, None,

@@ -450,13 +450,14 @@ def _load_scripts(project: Project) -> None:
 def project_diagnostics_by_file(index: ProjectIndex, codes: frozenset[str],
                                 result: RunResult) -> dict[str, list[Diagnostic]]:
     """The project-wide rules (settings, deployments), by the file each diagnostic sits in."""
+    from celery_lint.rules.delivery import delivery_diagnostics
     from celery_lint.rules.deploy import deploy_diagnostics
     from celery_lint.rules.idempotency import idempotency_diagnostics
     from celery_lint.rules.settings import project_diagnostics
 
     try:
         found = project_diagnostics(index, codes) + deploy_diagnostics(index, codes) + \
-            idempotency_diagnostics(index, codes)
+            idempotency_diagnostics(index, codes) + delivery_diagnostics(index, codes)
     except Exception as exc:  # noqa: BLE001 - a bug in a rule must not end the run
         result.internal_errors += 1
         result.warnings.append(f"project rules: internal error: {exc!r}")

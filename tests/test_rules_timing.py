@@ -1,4 +1,5 @@
-"""CEL106 countdown-exceeds-visibility-timeout, one tiny project per shape, flagged beside near miss.
+"""CEL106 countdown-exceeds-visibility-timeout and CEL315 visibility-timeout-below-time-limit,
+one tiny project per shape, flagged beside near miss.
 
 A source string is dedented and its leading newline dropped, so its first line of code is row 1.
 """
@@ -8,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import CELERY_APP, codes_at, run_project
+from helpers import CELERY_APP, codes_at, lint, run_project
 
 from celery_lint.analysis.broker import transport_default
 
@@ -281,3 +282,146 @@ def test_broker_given_to_the_app(tmp_path):
     """
     assert rows(tmp_path, scheduled("countdown=7200"), SETTINGS,
                 files={"proj/celery.py": app}) == [9]
+
+
+# -- CEL315 visibility-timeout-below-time-limit -------------------------------------------------
+
+LATE = """
+    CELERY_BROKER_URL = "redis://localhost:6379/0"
+    CELERY_TASK_ACKS_LATE = True
+    CELERY_TASK_SOFT_TIME_LIMIT = 240
+    CELERY_TASK_TIME_LIMIT = 300
+"""
+
+
+def limit_rows(tmp_path: Path, decorator: str, settings: str = LATE,
+               files: dict[str, str] | None = None) -> list[tuple[str, int]]:
+    """(path, row) of CEL315: the task's decorator is on row 3 of shop/tasks.py."""
+    source = f"from celery import shared_task\n\n{decorator}\ndef export(day):\n    pass\n"
+    project = {**CELERY_APP, "proj/settings.py": settings, "shop/tasks.py": source,
+               **(files or {})}
+    return [(path, row) for _, path, row in lint(tmp_path, project, select=("CEL315",))]
+
+
+def test_cel315_task_limit_beyond_the_redis_default(tmp_path):
+    assert limit_rows(tmp_path, "@shared_task(time_limit=2 * 60 * 60)") == [("shop/tasks.py", 3)]
+
+
+def test_cel315_task_limit_within_the_timeout_not_flagged(tmp_path):
+    assert limit_rows(tmp_path, "@shared_task(time_limit=3600)") == []
+
+
+def test_cel315_task_limit_on_its_own_line(tmp_path):
+    decorator = "@shared_task(\n    bind=True,\n    soft_time_limit=5000,\n    time_limit=5400,\n)"
+    assert limit_rows(tmp_path, decorator) == [("shop/tasks.py", 6)]
+
+
+def test_cel315_soft_limit_when_there_is_no_hard_one(tmp_path):
+    settings = LATE.replace("    CELERY_TASK_TIME_LIMIT = 300\n", "")
+    assert limit_rows(tmp_path, "@shared_task(soft_time_limit=5000)", settings) == [
+        ("shop/tasks.py", 3)]
+
+
+def test_cel315_hard_limit_within_the_timeout_bounds_a_long_soft_one(tmp_path):
+    settings = LATE.replace("CELERY_TASK_TIME_LIMIT = 300", "CELERY_TASK_TIME_LIMIT = 3000")
+    assert limit_rows(tmp_path, "@shared_task(soft_time_limit=5000)", settings) == []
+
+
+def test_cel315_task_acknowledged_early_not_flagged(tmp_path):
+    assert limit_rows(tmp_path, "@shared_task(acks_late=False, time_limit=7200)") == []
+
+
+def test_cel315_acks_late_on_the_task_only(tmp_path):
+    settings = LATE.replace("CELERY_TASK_ACKS_LATE = True", "CELERY_TASK_ACKS_LATE = False")
+    assert limit_rows(tmp_path, "@shared_task(time_limit=7200)", settings) == []
+    assert limit_rows(tmp_path, "@shared_task(acks_late=True, time_limit=7200)", settings) == [
+        ("shop/tasks.py", 3)]
+
+
+def test_cel315_acks_late_on_the_task_and_a_global_limit(tmp_path):
+    settings = LATE.replace("CELERY_TASK_ACKS_LATE = True", "CELERY_TASK_ACKS_LATE = False") \
+        .replace("CELERY_TASK_TIME_LIMIT = 300", "CELERY_TASK_TIME_LIMIT = 7200")
+    assert limit_rows(tmp_path, "@shared_task(\n    acks_late=True,\n)", settings) == [
+        ("shop/tasks.py", 4)]
+
+
+def test_cel315_global_limit_and_global_acks_late_at_the_setting(tmp_path):
+    settings = LATE.replace("CELERY_TASK_TIME_LIMIT = 300", "CELERY_TASK_TIME_LIMIT = 7200")
+    assert limit_rows(tmp_path, "@shared_task", settings) == [("proj/settings.py", 4)]
+
+
+def test_cel315_global_limit_overridden_by_the_task_still_reported_once(tmp_path):
+    settings = LATE.replace("CELERY_TASK_TIME_LIMIT = 300", "CELERY_TASK_TIME_LIMIT = 7200")
+    assert limit_rows(tmp_path, "@shared_task(time_limit=7000)", settings) == [
+        ("proj/settings.py", 4), ("shop/tasks.py", 3)]
+
+
+def test_cel315_visibility_timeout_raised_in_the_transport_options(tmp_path):
+    settings = LATE + '    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 4 * 3600}\n'
+    assert limit_rows(tmp_path, "@shared_task(time_limit=7200)", settings) == []
+    assert limit_rows(tmp_path, "@shared_task(time_limit=5 * 3600)", settings) == [
+        ("shop/tasks.py", 3)]
+
+
+def test_cel315_sqs_default_is_half_an_hour(tmp_path):
+    settings = LATE.replace("redis://localhost:6379/0", "sqs://")
+    assert limit_rows(tmp_path, "@shared_task(time_limit=2400)", settings) == [
+        ("shop/tasks.py", 3)]
+
+
+def test_cel315_rabbitmq_not_flagged(tmp_path):
+    settings = LATE.replace("redis://localhost:6379/0", "amqp://guest@localhost//")
+    assert limit_rows(tmp_path, "@shared_task(time_limit=7200)", settings) == []
+
+
+def test_cel315_default_broker_not_flagged(tmp_path):
+    settings = LATE.replace('    CELERY_BROKER_URL = "redis://localhost:6379/0"\n', "")
+    assert limit_rows(tmp_path, "@shared_task(time_limit=7200)", settings) == []
+
+
+def test_cel315_broker_from_the_environment_with_a_redis_default(tmp_path):
+    settings = "    import os\n" + LATE.replace(
+        '"redis://localhost:6379/0"', 'os.environ.get("BROKER_URL", "redis://localhost:6379/0")')
+    assert limit_rows(tmp_path, "@shared_task(time_limit=7200)", settings) == [
+        ("shop/tasks.py", 3)]
+
+
+def test_cel315_broker_from_the_environment_without_a_default_not_flagged(tmp_path):
+    settings = "    import os\n" + LATE.replace('"redis://localhost:6379/0"',
+                                                'os.environ["BROKER_URL"]')
+    assert limit_rows(tmp_path, "@shared_task(time_limit=7200)", settings) == []
+
+
+def test_cel315_limit_from_the_environment_not_flagged(tmp_path):
+    settings = "    import os\n" + LATE.replace(
+        "CELERY_TASK_TIME_LIMIT = 300", 'CELERY_TASK_TIME_LIMIT = int(os.environ.get("L", 7200))')
+    assert limit_rows(tmp_path, "@shared_task", settings) == []
+
+
+def test_cel315_task_class_that_may_set_the_limit_not_flagged(tmp_path):
+    settings = LATE.replace("CELERY_TASK_TIME_LIMIT = 300", "CELERY_TASK_TIME_LIMIT = 7200")
+    source = {"shop/tasks.py": """
+        from celery import shared_task
+        from somelib.tasks import ShortTask
+
+
+        @shared_task(base=ShortTask, acks_late=True)
+        def export(day):
+            pass
+    """}
+    found = limit_rows(tmp_path, "@shared_task", settings.replace(
+        "CELERY_TASK_ACKS_LATE = True", "CELERY_TASK_ACKS_LATE = False"), source)
+    assert found == []
+
+
+def test_cel315_message(tmp_path):
+    project = {**CELERY_APP, "proj/settings.py": LATE, "shop/tasks.py": (
+        "from celery import shared_task\n\n@shared_task(time_limit=5400)\n"
+        "def export(day):\n    pass\n")}
+    result = run_project(tmp_path, project, select=("CEL315",))
+    assert [d.message for d in result.diagnostics] == [
+        ("Task `export` is acknowledged late (`CELERY_TASK_ACKS_LATE`) and, with "
+         "`time_limit=5400`, it may run 90 min, longer than the Redis visibility timeout of 1 h "
+         "(kombu's default): the broker delivers the unacknowledged message to another worker "
+         "while it still runs, so it runs twice; raise `visibility_timeout` in "
+         "`broker_transport_options` above the limit, or lower the limit")]

@@ -41,7 +41,10 @@ def visitor_rules() -> tuple[type[Rule], ...]:
         PeriodicArgsNotJson,
         PeriodicTaskWithoutExpires,
     )
-    from celery_lint.rules.timing import CountdownExceedsVisibilityTimeout
+    from celery_lint.rules.timing import (
+        CountdownExceedsVisibilityTimeout,
+        VisibilityTimeoutBelowTimeLimit,
+    )
     from celery_lint.rules.transactions import EnqueueInTransaction
 
     return (
@@ -67,6 +70,7 @@ def visitor_rules() -> tuple[type[Rule], ...]:
         PeriodicTaskWithoutExpires,
         PeriodicArgsNotJson,
         CrontabEveryMinute,
+        VisibilityTimeoutBelowTimeLimit,
         ChordWithoutResults,
     )
 

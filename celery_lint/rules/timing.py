@@ -1,4 +1,5 @@
-"""Rules about when a task runs: a countdown or eta the broker cannot hold (CEL106)."""
+"""Rules about when a task runs: a countdown or eta the broker cannot hold (CEL106), a task that
+runs longer than the broker waits for its acknowledgement (CEL315)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,12 @@ from celery_lint.analysis.values import Binder, Kind, source_of
 from celery_lint.codes import rule_for
 from celery_lint.facts.evaluate import evaluate_source
 from celery_lint.rules.base import Rule
+from celery_lint.rules.definitions import _decorator_keyword, _task_of
+from celery_lint.rules.delivery import (
+    VISIBILITY_BELOW_LIMIT,
+    redelivered_limit,
+    redelivery_message,
+)
 
 TIMED_METHODS = frozenset({"apply_async", "send_task", "signature", "subtask"})
 NOW = frozenset({"django.utils.timezone.now", "datetime.datetime.now", "datetime.datetime.utcnow"})
@@ -114,3 +121,34 @@ def _timedelta(node: cst.BaseExpression, binder: Binder) -> timedelta | None:
         return timedelta(*positional, **keywords)
     except (TypeError, OverflowError, ValueError):
         return None
+
+
+class VisibilityTimeoutBelowTimeLimit(Rule):
+    """CEL315 for a task whose own options make it outlive the visibility timeout; the global
+    case is reported once, at the setting (`rules.delivery.global_redelivery`)."""
+
+    info = VISIBILITY_BELOW_LIMIT
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        task = _task_of(self, node)
+        if task is None:
+            return
+        found = redelivered_limit(self.context.index, task)
+        if found is None:
+            return
+        limit, acks = found.limit_source, found.acks_source
+        if limit.on_task:
+            at = _decorator_keyword(node, limit.option)
+            late = "`acks_late=True`" if acks.on_task or acks.setting is None \
+                else f"`{acks.setting.key}`"
+            what = (f"Task `{task.function}` is acknowledged late ({late}) and, with "
+                    f"`{limit.option}={limit.value}`, it")
+        elif acks.on_task:
+            at = _decorator_keyword(node, "acks_late")
+            assert limit.setting is not None
+            what = (f"Task `{task.function}` is acknowledged late (`acks_late=True`) and, with the "
+                    f"global `{limit.setting.key}`, it")
+        else:
+            return  # both global: reported once, at the setting
+        if at is not None:
+            self.report(at, redelivery_message(what, found.limit, found.timeout))
