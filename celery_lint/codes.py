@@ -62,7 +62,8 @@ RULES: tuple[RuleInfo, ...] = (
     RuleInfo("CEL104", "task-signature-mismatch", E, STABLE, None,
              "call arguments that do not fit the task's parameters"),
     RuleInfo("CEL105", "unknown-task-name", E, STABLE, None,
-             "a task name that no task in the project registers"),
+             "a task name that no task in the project registers, or a glob or regex route that "
+             "matches none"),
     RuleInfo("CEL106", "countdown-exceeds-visibility-timeout", W, STABLE, None,
              "a countdown or eta beyond the Redis/SQS visibility timeout: the task runs twice"),
     RuleInfo("CEL107", "unserializable-argument", E, STABLE, None,
@@ -133,6 +134,9 @@ RULES: tuple[RuleInfo, ...] = (
     RuleInfo("CEL315", "visibility-timeout-below-time-limit", W, STABLE, None,
              "Redis/SQS broker, a late-acked task whose time limit exceeds the broker's "
              "`visibility_timeout`: it is delivered again while it runs"),
+    RuleInfo("CEL316", "route-to-undeclared-queue", E, STABLE, None,
+             "`task_create_missing_queues = False` and a task routed to a queue `task_queues` does "
+             "not declare: `QueueNotFound` when sent"),
     RuleInfo("CEL401", "embedded-beat", W, STABLE, None,
              "`celery worker -B/--beat` in a production process definition"),
     RuleInfo("CEL402", "replicated-beat", E, STABLE, None,

@@ -41,3 +41,10 @@ def resolve_relative(module: str, is_package: bool, level: int, target: str | No
     if target:
         return f"{base}.{target}" if base else target
     return base
+
+
+def is_test_module(module: str) -> bool:
+    """`shop.tests.test_views`, `test_tasks`, `shop.views_test`: code that runs under test
+    settings (which usually run tasks eagerly), not in production."""
+    return any(part in ("test", "tests") or part.startswith("test_")
+               or part.endswith(("_test", "_tests")) for part in module.split("."))

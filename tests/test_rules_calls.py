@@ -2243,6 +2243,73 @@ def test_task_routes_globs_and_registered_names_not_flagged(tmp_path):
     assert name_rows(tmp_path, source, "proj/settings.py") == []
 
 
+def test_task_routes_glob_matching_no_task(tmp_path):
+    source = """
+        CELERY_TASK_ROUTES = {
+            "shop.tasks.*": {"queue": "default"},
+            "shop.report.*": {"queue": "reports"},
+            "billing.*": "billing",
+            "shop.tasks.send_*": "mail",
+        }
+    """
+    assert name_rows(tmp_path, source, "proj/settings.py") == [3]
+
+
+def test_task_routes_regex_matching_no_task(tmp_path):
+    source = """
+        import re
+
+        CELERY_TASK_ROUTES = {
+            re.compile(r"shop\\.tasks\\.send_.*"): {"queue": "mail"},
+            re.compile(r"shop\\.reports\\..*"): {"queue": "reports"},
+            re.compile(r"^billing\\.char"): "billing",
+        }
+    """
+    assert name_rows(tmp_path, source, "proj/settings.py") == [5]
+
+
+def test_task_routes_as_a_list_of_pairs(tmp_path):
+    source = """
+        CELERY_TASK_ROUTES = ([
+            ("shop.tasks.*", {"queue": "default"}),
+            ("shop.report.*", {"queue": "reports"}),
+            ("shop.tasks.send_invoise", {"queue": "mail"}),
+        ],)
+    """
+    assert name_rows(tmp_path, source, "proj/settings.py") == [3, 4]
+
+
+def test_task_routes_pattern_for_another_code_base_not_flagged(tmp_path):
+    source = """
+        import re
+
+        CELERY_TASK_ROUTES = {
+            "django_celery_beat.*": "beat",
+            "*.send_mail": "mail",
+            re.compile(r"(thirdparty|other)\\..*"): "other",
+            "celery.*": "celery",
+        }
+    """
+    assert name_rows(tmp_path, source, "proj/settings.py") == []
+
+
+def test_task_routes_pattern_with_dynamic_task_names_not_flagged(tmp_path):
+    tasks = NAMED_TASKS + """
+
+    @shared_task(name=NAME)
+    def dynamic():
+        pass
+    """
+    source = 'CELERY_TASK_ROUTES = {"shop.report.*": "reports"}\n'
+    assert rows(tmp_path, "CEL105", source, "proj/settings.py", {"shop/tasks.py": tasks}) == []
+
+
+def test_task_routes_glob_matching_an_extra_task_name_not_flagged(tmp_path):
+    source = 'CELERY_TASK_ROUTES = {"shop.report.*": "reports"}\n'
+    assert name_rows(tmp_path, source, "proj/settings.py",
+                     extra_task_names=("shop.report.monthly",)) == []
+
+
 # -- CEL107: unserializable-argument -----------------------------------------------------------
 
 def unserializable_rows(tmp_path: Path, argument: str, settings: str | None = None) -> list[int]:

@@ -72,6 +72,7 @@ class _Reader:
         self.queues: list[tuple[str, int, int, str]] = []
         self.setting_reads: set[str] = set()
         self.delete_receivers: set[tuple[str, str]] = set()
+        self.conf_reads: set[str] = set()
         self._scopes: list[tuple[tuple[int, int], tuple[int, int], int, Scanner | None]] = []
         self._scoped: set[int] = set()
         self._defined: list[tuple[Any, str, tuple[Param, ...], tuple[str, ...], bool,
@@ -367,11 +368,15 @@ class _Reader:
                                     f"`queue=` of `{dotted(func) or name}(...)`"))
 
     def _monitoring_name(self, node: ast.Attribute | ast.Name) -> None:
-        """`task_failure.connect` (call or decorator) and Sentry's `CeleryIntegration`."""
+        """`task_failure.connect` (call or decorator) and Sentry's `CeleryIntegration`; reads of
+        `settings.NAME` and `app.conf.NAME`."""
         if isinstance(node, ast.Attribute):
             if node.attr.isupper() and isinstance(node.value, ast.Name) \
                     and node.value.id.endswith("settings"):
                 self.setting_reads.add(node.attr)
+            if isinstance(node.ctx, ast.Load) and isinstance(node.value, ast.Attribute) \
+                    and node.value.attr == "conf":
+                self.conf_reads.add(node.attr)
             if node.attr == "connect" and (self.qualify(node.value) or "").endswith("task_failure"):
                 self.monitoring.add(("task_failure", node.lineno))
             elif node.attr == "CeleryIntegration":
@@ -550,6 +555,7 @@ class _Reader:
             queues=tuple(self.queues),
             delete_receivers=tuple(sorted(self.delete_receivers)),
             setting_reads=tuple(sorted(self.setting_reads)),
+            conf_reads=tuple(sorted(self.conf_reads)),
             statement_lines=tuple(node.lineno for node in self.tree.body),
         )
 

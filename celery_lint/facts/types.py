@@ -184,6 +184,9 @@ class FileFacts:
     monitoring: tuple[tuple[str, int], ...] = ()
     # upper-case names read as `settings.NAME` (a rename of such a setting would break them)
     setting_reads: tuple[str, ...] = ()
+    # Celery settings code reads, or changes in place, through `<app>.conf.NAME`
+    # (`app.conf.task_queues.append(...)`): their value at run time is not the one configured
+    conf_reads: tuple[str, ...] = ()
     # `queue="x"` of task decorators and calls: (queue, line, column, how)
     queues: tuple[tuple[str, int, int, str], ...] = ()
     # functions connected to `pre_delete` or `post_delete` (by `@receiver` or `.connect()`):

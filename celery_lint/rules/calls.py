@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import difflib
+import fnmatch
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from typing import ClassVar
@@ -27,6 +29,7 @@ from celery_lint.diagnostics import Applicability, Fix
 from celery_lint.facts.requirements import version_text
 from celery_lint.facts.settings import uncertain
 from celery_lint.facts.types import Param, TaskDefinition
+from celery_lint.modules import is_test_module
 from celery_lint.rules.base import Rule
 
 JSON_LIKE = ("json", "msgpack")  # serializers that cannot carry sets, functions or files
@@ -234,9 +237,7 @@ class WaitOnIgnoredResult(Rule):
     def _eager(self) -> bool:
         """Tasks may run in the caller, whose EagerResult holds the value: a test module (test
         settings make tasks eager), or production settings that may."""
-        parts = self.context.facts.module.split(".")
-        if any(part in ("test", "tests") or part.startswith("test_") or part.endswith(
-                ("_test", "_tests")) for part in parts):
+        if is_test_module(self.context.facts.module):
             return True
         config = self.context.index.celery_config
         eager = config.get("task_always_eager") if config is not None else None
@@ -378,17 +379,49 @@ class UnknownTaskName(Rule):
                     self.check(field.value)
 
     def check_routes(self, routes: cst.BaseExpression) -> None:
-        """Exact task names routed in `task_routes` (a dict, or a list of dicts); not globs."""
+        """The keys of `task_routes` (a dict, or a list of dicts): exact task names, and the glob
+        (`"shop.reports.*"`) and `re.compile(...)` patterns Celery's MapRoute matches names with."""
         tables = [e.value for e in routes.elements if isinstance(e, cst.Element)] \
             if isinstance(routes, (cst.List, cst.Tuple)) else [routes]
         for table in tables:
-            if not isinstance(table, cst.Dict):
-                continue
-            for entry in table.elements:
-                if isinstance(entry, cst.DictElement):
-                    name = string_value(entry.key)
-                    if name is not None and not any(c in name for c in "*?[^$\\"):
-                        self.check(entry.key)
+            for key in _route_keys(table):
+                name = string_value(key)
+                if name is not None and "*" in name:
+                    self.check_pattern(key, name, re.compile(fnmatch.translate(name)))
+                elif name is not None and not any(c in name for c in "?[^$\\"):
+                    self.check(key)
+                elif isinstance(key, cst.Call):
+                    self._check_regex(key)
+
+    def _check_regex(self, key: cst.Call) -> None:
+        if self.binder.infer(key.func).qualname != "re.compile" or len(key.args) != 1 \
+                or key.args[0].keyword is not None:
+            return
+        text = string_value(key.args[0].value)
+        try:
+            pattern = re.compile(text) if text is not None else None
+        except re.error:
+            return
+        if pattern is not None and text is not None:
+            self.check_pattern(key, text, pattern)
+
+    def check_pattern(self, node: cst.BaseExpression, text: str, pattern: re.Pattern[str]) -> None:
+        """A route pattern that matches no task the project registers: only when every task is
+        known and the pattern starts with a package the project's task names start with (`shop`
+        in `shop.reports.*` or `shop\\.reports\\..*`), so that routes for other code bases'
+        tasks are left alone."""
+        index = self.context.index
+        if not index.tasks or index.has_dynamic_task_names:
+            return
+        head = re.match(r"\^?([A-Za-z_][A-Za-z0-9_]*)(\\?\.|\[\.\])", text)
+        prefixes = {n.split(".")[0] for n in index.task_names if "." in n}
+        if head is None or head.group(1) not in prefixes:
+            return
+        if any(_matches(pattern, name) for name in index.task_names):
+            return
+        what = "glob" if "*" in text and not isinstance(node, cst.Call) else "regex"
+        self.report(node, f"The route {what} `{text}` matches no task the project registers: "
+                          "the route does nothing")
 
     def check(self, node: cst.BaseExpression) -> None:
         name = string_value(node)
@@ -437,6 +470,25 @@ def periodic_task_fields(node: cst.Call, binder: Binder) -> PeriodicTaskFields |
         else:
             values[arg.keyword.value] = arg.value
     return PeriodicTaskFields(values, complete)
+
+
+def _route_keys(table: cst.BaseExpression) -> list[cst.BaseExpression]:
+    """The keys of one table of `task_routes`: a dict, or a list of `(key, route)` pairs, both of
+    which Celery's MapRoute takes."""
+    if isinstance(table, cst.Dict):
+        return [e.key for e in table.elements if isinstance(e, cst.DictElement)]
+    if isinstance(table, (cst.List, cst.Tuple)):
+        pairs = [e.value for e in table.elements if isinstance(e, cst.Element)]
+        if all(isinstance(p, cst.Tuple) and len(p.elements) == 2 for p in pairs):
+            return [p.elements[0].value for p in pairs]  # type: ignore[union-attr]
+    return []
+
+
+def _matches(pattern: re.Pattern[str], name: str) -> bool:
+    """Whether a route pattern matches a registered name, or the same name with more or fewer
+    leading packages (see `_registered`)."""
+    parts = name.split(".")
+    return any(pattern.match(".".join(parts[i:])) for i in range(len(parts)))
 
 
 def _registered(name: str, names: frozenset[str]) -> bool:
