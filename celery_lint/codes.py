@@ -68,7 +68,7 @@ RULES: tuple[RuleInfo, ...] = (
              "a countdown or eta beyond the Redis/SQS visibility timeout: the task runs twice"),
     RuleInfo("CEL107", "unserializable-argument", E, STABLE, None,
              "an argument JSON cannot carry: set, lambda, function, generator, open file, module"),
-    RuleInfo("CEL108", "wait-on-ignored-result", E, STABLE, None,
+    RuleInfo("CEL108", "wait-on-ignored-result", E, PREVIEW, None,
              "`.get()`/`.wait()`/`.join()` on the result of a task whose results are not stored: "
              "the caller never gets the value"),
     RuleInfo("CEL201", "missing-time-limit", W, STABLE, UNSAFE,
@@ -131,10 +131,10 @@ RULES: tuple[RuleInfo, ...] = (
              "loses the task"),
     RuleInfo("CEL314", "connection-retry-on-startup-unset", I, STABLE, None,
              "`broker_connection_retry_on_startup` not set"),
-    RuleInfo("CEL315", "visibility-timeout-below-time-limit", W, STABLE, None,
+    RuleInfo("CEL315", "visibility-timeout-below-time-limit", W, PREVIEW, None,
              "Redis/SQS broker, a late-acked task whose time limit exceeds the broker's "
              "`visibility_timeout`: it is delivered again while it runs"),
-    RuleInfo("CEL316", "route-to-undeclared-queue", E, STABLE, None,
+    RuleInfo("CEL316", "route-to-undeclared-queue", E, PREVIEW, None,
              "`task_create_missing_queues = False` and a task routed to a queue `task_queues` does "
              "not declare: `QueueNotFound` when sent"),
     RuleInfo("CEL401", "embedded-beat", W, STABLE, None,
@@ -154,7 +154,7 @@ RULES: tuple[RuleInfo, ...] = (
              "a beat entry without `expires`: missed runs pile up while workers are down"),
     RuleInfo("CEL503", "periodic-args-not-json", E, STABLE, None,
              "`PeriodicTask(args=/kwargs=)` given a Python object instead of a JSON string"),
-    RuleInfo("CEL504", "crontab-every-minute", W, STABLE, UNSAFE,
+    RuleInfo("CEL504", "crontab-every-minute", W, PREVIEW, UNSAFE,
              "`crontab(...)` with an hour, day or month field and `minute` left at its default "
              "`*`: it runs every minute of that hour or day"),
     RuleInfo("CEL601", "chord-without-results", E, STABLE, None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+from celery_lint.codes import get_rule
 from celery_lint.config import Config
 from celery_lint.runner import RunResult, run
 
@@ -65,6 +66,10 @@ def write_project(root: Path, files: dict[str, str], packages: bool = True) -> N
 def run_project(root: Path, files: dict[str, str], select: tuple[str, ...] | None = None,
                 **config: object) -> RunResult:
     write_project(root, files)
+    if select and "preview" not in config and any(
+            (rule := get_rule(code)) is not None and rule.preview for code in select):
+        # a rule's own tests run it whatever its group; test_codes tests the groups themselves
+        config["preview"] = True
     options = Config(root=root, select=select, **config)  # type: ignore[arg-type]
     return run([root], options)
 

@@ -673,7 +673,7 @@ def test_cel504_adds_minute_zero(tmp_path: Path) -> None:
             "statements": {"task": "shop.tasks.statements", "schedule": crontab(minute=0, day_of_month=1)},
             "poll": {"task": "shop.tasks.poll", "schedule": crontab(minute="*", hour=4)},
         }
-    """, unsafe=True, select=("CEL504",))
+    """, unsafe=True, select=("CEL504",), preview=True)
     assert applied(tmp_path, outcome) == {"shop/schedules.py": {"CEL504": 3}}
     assert remaining(tmp_path, outcome) == []
 
@@ -681,7 +681,7 @@ def test_cel504_adds_minute_zero(tmp_path: Path) -> None:
 def test_cel504_is_unsafe(tmp_path: Path) -> None:
     write_project(tmp_path, {**APP, "proj/settings.py": GOOD_SETTINGS,
                              "shop/schedules.py": SCHEDULES})
-    outcome = fix_project(tmp_path, unsafe=False, select=("CEL504",))
+    outcome = fix_project(tmp_path, unsafe=False, select=("CEL504",), preview=True)
     assert outcome.count == 0
     assert [row for code, _, row in remaining(tmp_path, outcome)] == [4, 5, 9]
 
