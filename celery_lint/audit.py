@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 from celery_lint.facts.settings import CeleryConfig, SettingsModel
 from celery_lint.index import ProjectIndex
@@ -55,7 +56,7 @@ def build_report(index: ProjectIndex) -> Report:
         audit = Audit(index, config)
         chain = config.source.chain if config.source is not None else []
         report.sections.append(Section(config.module, config.path, chain,
-                                       [check(audit) for check in CHECKS]))
+                                       [_checked(check, audit) for check in CHECKS]))
     if not settings.configs:
         # Nothing to read: every settings item is unknown; no item passes on missing facts.
         audit = Audit(index, CeleryConfig({}, gaps=settings.notes or ("no configuration",)))
@@ -73,6 +74,17 @@ def build_report(index: ProjectIndex) -> Report:
             report.warnings.append(f"{_shown(facts.path)}:{row}: cannot parse ({message}); its "
                                    "settings are unknown")
     return report
+
+
+def _checked(check: Callable[[Audit], Row], audit: Audit) -> Row:
+    """The row of `check`, with the run-time writes that may change a setting it read."""
+    audit.config.consulted.clear()
+    row = check(audit)
+    overrides = audit.config.overrides_of(audit.config.consulted)
+    if not overrides:
+        return row
+    return replace(row, overrides=tuple(f"{o.how} ({_shown(o.path)}:{o.line})"
+                                        for o in overrides))
 
 
 def _shown(path: str | None) -> str:
@@ -117,6 +129,14 @@ def render_table(report: Report, style=lambda text, **_: text) -> str:  # type: 
         for row in details:
             label = STATUS_LABELS[row.status]
             lines.append(f"  {row.code} {label}: {row.detail}")
+        changes: dict[str, list[str]] = {}
+        for row in section.rows:
+            for override in row.overrides:
+                changes.setdefault(override, []).append(row.code)
+        if changes:
+            lines.append("")
+        for override, codes in changes.items():
+            lines.append(f"  may change when the project runs: {', '.join(codes)}, by {override}")
         lines.append("")
         lines.append(_summary(section.rows))
     return "\n".join(lines).lstrip("\n") + "\n"
@@ -157,5 +177,6 @@ def render_json(report: Report) -> str:
                 where = {"filename": os.path.abspath(path), "row": int(line)}
             items.append({"item": row.item, "code": row.code, "status": row.status,
                           "value": row.value or None, "where": where,
-                          "detail": row.detail or None, "settings_module": section.module})
+                          "detail": row.detail or None, "settings_module": section.module,
+                          "may_change": list(row.overrides)})
     return json.dumps(items, indent=2) + "\n"

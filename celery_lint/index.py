@@ -237,8 +237,10 @@ class ProjectIndex:
     @cached_property
     def settings(self) -> SettingsModel:
         """How the project configures Celery, with one evaluated config per production module."""
+        copies = tuple((source, destination, d.path) for d in self.deploy_files
+                       for source, destination in d.copies)
         return build_settings(self.files, self.apps, self.config.settings_module,
-                              self.config.dev_settings)
+                              self.config.dev_settings, copies, str(self.config.root))
 
     @cached_property
     def celery_config(self) -> CeleryConfig | None:

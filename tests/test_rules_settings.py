@@ -137,7 +137,27 @@ def test_cel301_missing_in_each_production_module(tmp_path: Path) -> None:
 
 
 def test_cel301_missing_is_unknown_when_a_star_imported_module_is_absent(tmp_path: Path) -> None:
+    # without a `try`, Django cannot start unless the deployment provides the module
+    settings = "X = 1\nfrom .secrets import *\n"
+    assert flagged(tmp_path, settings, "CEL301") == []
+
+
+def test_cel301_missing_despite_an_optional_override_that_is_absent(tmp_path: Path) -> None:
+    # the shipped settings are judged; the audit says the override may change the row
     settings = "X = 1\ntry:\n    from .secrets import *\nexcept ImportError:\n    pass\n"
+    assert flagged(tmp_path, settings, "CEL301") == [("CEL301", SETTINGS, 1)]
+
+
+def test_cel301_missing_despite_an_override_suppressed_by_contextlib(tmp_path: Path) -> None:
+    settings = ("import contextlib\nX = 1\nwith contextlib.suppress(ImportError):\n"
+                "    from .override_settings import *\n")
+    assert flagged(tmp_path, settings, "CEL301") == [("CEL301", SETTINGS, 1)]
+
+
+def test_cel301_missing_is_unknown_when_another_error_is_suppressed(tmp_path: Path) -> None:
+    # `suppress(KeyError)` does not catch a failed import: the module must exist
+    settings = ("import contextlib\nX = 1\nwith contextlib.suppress(KeyError):\n"
+                "    from .override_settings import *\n")
     assert flagged(tmp_path, settings, "CEL301") == []
 
 
@@ -384,9 +404,15 @@ def test_cel305_eager_only_if_debug_known_false(tmp_path: Path) -> None:
     assert flagged(tmp_path, settings, "CEL305") == []
 
 
-def test_cel305_eager_only_if_debug_known_true(tmp_path: Path) -> None:
-    settings = "DEBUG = True\nif DEBUG:\n    CELERY_TASK_ALWAYS_EAGER = True\n"
+def test_cel305_eager_only_if_not_debug_known_true(tmp_path: Path) -> None:
+    settings = "DEBUG = False\nif not DEBUG:\n    CELERY_TASK_ALWAYS_EAGER = True\n"
     assert flagged(tmp_path, settings, "CEL305") == [("CEL305", SETTINGS, 3)]
+
+
+def test_cel305_not_in_a_module_that_sets_debug_true(tmp_path: Path) -> None:
+    # `DEBUG = True` written in the module: development settings, not production
+    settings = "DEBUG = True\nif DEBUG:\n    CELERY_TASK_ALWAYS_EAGER = True\n"
+    assert flagged(tmp_path, settings, "CEL305") == []
 
 
 # -- CEL306 unknown-setting ---------------------------------------------------------------------

@@ -359,7 +359,7 @@ def test_star_import_chain_three_deep_later_wins(tmp_path: Path) -> None:
 
 
 def test_production_chain_is_recorded_in_order(tmp_path: Path) -> None:
-    files = package(base="X = 1\n", staging="from .base import *\nY = 2\n",
+    files = package(base="INSTALLED_APPS = []\n", staging="from .base import *\nY = 2\n",
                     production="from .staging import *\nZ = 3\n")
     [config] = settings_of(tmp_path, files).configs
     assert config.source is not None
@@ -576,8 +576,47 @@ def test_try_star_import_of_a_missing_production_module(tmp_path: Path) -> None:
             pass
     """}
     [config] = settings_of(tmp_path, files).configs
-    # secrets.py may exist where the project is deployed: what it sets cannot be known
+    # secrets.py may exist where the project is deployed: the shipped settings are judged, and
+    # the override is said to reach every name
+    assert config.gaps == ()
+    [override] = config.source.overrides if config.source else []
+    assert "optional `from proj.secrets import *`" in override.how
+    assert override.line == 3 and override.reaches("CELERY_TASK_TIME_LIMIT")
+
+
+def test_star_import_of_a_missing_production_module_outside_try_is_a_gap(tmp_path: Path) -> None:
+    files = {**APP_ONLY, "proj/settings.py": """
+        CELERY_TASK_ACKS_LATE = True
+        from .secrets import *
+    """}
+    [config] = settings_of(tmp_path, files).configs
     assert config.gaps == ("`from proj.secrets import *`: proj.secrets is not in the project",)
+
+
+def test_optional_override_does_not_reach_names_assigned_after_it(tmp_path: Path) -> None:
+    files = {**APP_ONLY, "proj/settings.py": """
+        try:
+            from .secrets import *
+        except ImportError:
+            pass
+        CELERY_TASK_ACKS_LATE = True
+    """}
+    [config] = settings_of(tmp_path, files).configs
+    assert config.source is not None
+    assert config.source.overridden("CELERY_TASK_ACKS_LATE") == []
+    assert len(config.source.overridden("CELERY_TASK_TIME_LIMIT")) == 1
+
+
+def test_override_suppressed_by_contextlib(tmp_path: Path) -> None:
+    files = {**APP_ONLY, "proj/settings.py": """
+        from contextlib import suppress
+        CELERY_TASK_ACKS_LATE = True
+        with suppress(ModuleNotFoundError):
+            from proj.override_settings import *
+    """}
+    [config] = settings_of(tmp_path, files).configs
+    assert config.gaps == ()
+    assert config.source is not None and len(config.source.overrides) == 1
 
 
 def test_try_star_import_of_a_present_local_module_is_only_maybe(tmp_path: Path) -> None:
@@ -790,7 +829,7 @@ def test_settings_package_whose_init_star_imports_production(tmp_path: Path) -> 
     assert settings.configs[0].values["task_acks_late"].value is True
 
 
-def test_settings_that_set_names_at_run_time_are_incomplete(tmp_path: Path) -> None:
+def test_a_hook_handed_globals_may_override_any_name(tmp_path: Path) -> None:
     files = {**APP_ONLY, "proj/settings.py": """
         from proj.conf import load_into
 
@@ -798,8 +837,12 @@ def test_settings_that_set_names_at_run_time_are_incomplete(tmp_path: Path) -> N
         load_into(globals())
     """, "proj/conf.py": "def load_into(names):\n    pass\n"}
     [config] = settings_of(tmp_path, files).configs
+    # the shipped value is judged; the hook may change it when the project runs
     assert config.values["task_acks_late"].value is True
-    assert config.gaps == ("proj.settings sets names at run time (`globals()` at line 4)",)
+    assert config.gaps == ()
+    assert config.source is not None
+    [override] = config.source.overridden("CELERY_TASK_ACKS_LATE")
+    assert (override.how, override.line) == ("`load_into(...)`, handed `globals()`", 4)
 
 
 def test_globals_inside_a_function_is_not_a_module_level_change(tmp_path: Path) -> None:

@@ -35,6 +35,10 @@ _TRUE_STRINGS = {"true", "on", "ok", "y", "yes", "1", "t"}
 _ENV_GETTERS = {"os.environ.get", "os.getenv", "os.environ.setdefault", "environ.get",
                 "getenv"}
 _PARSER_METHODS = {"get": None, "getint": "int", "getfloat": "float", "getboolean": "bool"}
+# how django-configurations' values read their environment variable
+_CONFIGURATIONS_CASTS = {"BooleanValue": "bool", "IntegerValue": "int",
+                         "PositiveIntegerValue": "int", "FloatValue": "float",
+                         "ListValue": "list", "TupleValue": "list"}
 _MAX_LENGTH = 100_000  # a computed string or sequence longer than this is not worth holding
 # an int longer than this is not worth holding either, and Python will not print one of more than
 # 4300 digits (about 14,000 bits): str() and repr() raise ValueError, in messages and the audit
@@ -73,10 +77,15 @@ def is_literal(node: ast.AST) -> bool:
 
 
 def evaluate(node: ast.AST, names: Mapping[str, Value] | None = None,
-             qualify: Qualify | None = None) -> Value:
-    """The value of `node` given the values of earlier names; `Unknown` where it cannot tell."""
+             qualify: Qualify | None = None, attribute: str | None = None) -> Value:
+    """The value of `node` given the values of earlier names; `Unknown` where it cannot tell.
+
+    `attribute` is the settings class attribute `node` is assigned to: an environment read that
+    does not name its variable takes the attribute's (django-configurations' `values.Value()`,
+    django-class-settings' `env()`).
+    """
     try:
-        return _Evaluator(names or {}, qualify or dotted).value(node)
+        return _Evaluator(names or {}, qualify or dotted, attribute).value(node)
     except RecursionError:
         return Unknown("<deeply nested expression>")
 
@@ -124,9 +133,11 @@ def _from_json(value: Any) -> Value:
 
 
 class _Evaluator:
-    def __init__(self, names: Mapping[str, Value], qualify: Qualify) -> None:
+    def __init__(self, names: Mapping[str, Value], qualify: Qualify,
+                 attribute: str | None = None) -> None:
         self.names = names
         self.qualify = qualify
+        self.attribute = attribute
 
     def value(self, node: ast.AST) -> Value:
         if isinstance(node, ast.Constant):
@@ -270,6 +281,9 @@ class _Evaluator:
 
     # -- calls ---------------------------------------------------------------------------
     def _Call(self, node: ast.Call) -> Value:
+        configured = self._configurations_value(node)
+        if configured is not _FAILED:
+            return configured  # type: ignore[no-any-return]
         found = self._environment(node)
         if found is not None:
             return found
@@ -324,7 +338,7 @@ class _Evaluator:
         args = node.args
         keywords = {k.arg: k.value for k in node.keywords if k.arg}
         variable = self.value(args[0]) if args else self.value(keywords["var"]) \
-            if "var" in keywords else None
+            if "var" in keywords else self.attribute
         name = variable if isinstance(variable, str) else None
         if qualified in _ENV_GETTERS or dotted(func) in _ENV_GETTERS:
             if len(args) >= 2:
@@ -361,6 +375,32 @@ class _Evaluator:
             return FromEnv("config file", f"[{name}] {option}",
                            cast_value(default, _PARSER_METHODS[func.attr]), has_default, text)
         return None
+
+    def _configurations_value(self, node: ast.Call) -> Any:
+        """django-configurations' `values.IntegerValue(60)` assigned to a class attribute: the
+        environment variable `DJANGO_<ATTRIBUTE>` (or as `environ_prefix`, `environ_name` say)
+        with the default, unless `environ=False`, when it is the default itself. `_FAILED` when
+        `node` is not one."""
+        qualified = self.qualify(node.func) or ""
+        if self.attribute is None or not qualified.startswith("configurations.") \
+                or not qualified.endswith("Value"):
+            return _FAILED
+        kind = qualified.rsplit(".", 1)[-1]
+        keywords = {k.arg: k.value for k in node.keywords if k.arg}
+        default, _ = self._default(keywords, node.args[0] if node.args else None)
+        default = cast_value(default, _CONFIGURATIONS_CASTS.get(kind))
+        options = {k: self.value(v) for k, v in keywords.items()
+                   if k in ("environ", "environ_name", "environ_prefix", "environ_required")}
+        if options.get("environ", True) is False:
+            return default
+        prefix = options.get("environ_prefix", "DJANGO")
+        variable = options.get("environ_name") or self.attribute.upper()
+        if not isinstance(prefix, (str, type(None))) or not isinstance(variable, str):
+            return Unknown(source_text(node))
+        if prefix:
+            variable = f"{prefix}_{variable}"
+        required = kind == "SecretValue" or options.get("environ_required") is True
+        return FromEnv("environment", variable, default, not required, source_text(node))
 
     def _default(self, keywords: dict[str | None, ast.expr], positional: ast.expr | None
                  ) -> tuple[Value, bool]:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import ast
 import bisect
+import copy
 import dataclasses
+from collections.abc import Iterator, Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -14,13 +16,15 @@ from celery_lint.facts.evaluate import apply_op, dotted, evaluate, is_literal, s
 from celery_lint.facts.types import (
     CeleryApp,
     ClassFact,
-    DynamicNames,
+    ClassSettingsLoad,
     FileFacts,
     FunctionFact,
     NameImport,
     Param,
+    RuntimeWrite,
     SettingAssignment,
     SettingsBranch,
+    SettingsClass,
     SettingsOp,
     StarImport,
     TaskDefinition,
@@ -40,7 +44,15 @@ SCANNED = HANDLER_TYPES
 SCOPE_TYPES = frozenset(SCOPES)
 QUEUE_CALLS = frozenset({"task", "shared_task", "apply_async", "set", "signature", "send_task",
                          "s", "si", "options"})
-DYNAMIC_NAME_CALLS = frozenset({"globals", "exec", "vars", "locals"})
+# at module level each of these is the module's own names
+NAMESPACE_CALLS = frozenset({"globals", "vars", "locals"})
+# calls handed `globals()` that only read it
+READING_CALLS = frozenset({"dict", "list", "sorted", "len", "print", "repr", "iter", "set",
+                           "tuple", "any", "all", "id", "isinstance", "type", "str", "copy",
+                           "deepcopy"})
+IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
+PROPERTY_DECORATORS = frozenset({"property", "cached_property"})
+_MAX_UNROLLED = 64  # items of a loop over a known sequence that are read one by one
 MUTATING_METHODS = frozenset({"append", "extend", "insert", "update"})
 AUGMENTED = {ast.Add: "+", ast.Sub: "-", ast.BitOr: "|", ast.Mult: "*"}
 # Sentry turns its Celery integration on by itself when celery is installed
@@ -80,6 +92,8 @@ class _Reader:
         self.settings_values: dict[str, Value] = {}
         self.built: dict[str, str] = {}  # module-level name -> the callee that built it
         self.django_settings_module: str | None = None
+        self.django_configuration: str | None = None
+        self._optional_imports = 0  # depth of blocks whose failed imports are caught
         self.module_names = {
             target.id for node in tree.body if isinstance(node, (ast.Assign, ast.AnnAssign))
             for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
@@ -158,37 +172,270 @@ class _Reader:
         return ops
 
     def _statement(self, node: ast.stmt, ops: list[SettingsOp]) -> None:
-        if isinstance(node, (ast.Expr, ast.Assign, ast.AnnAssign, ast.AugAssign)):
-            dynamic = _dynamic_names(node)
-            if dynamic is not None:
-                ops.append(DynamicNames(node.lineno, dynamic))
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             self._function(node)
         elif isinstance(node, ast.ClassDef):
             self._class(node)
-        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-            self._assignment(node, ops)
-        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
-            self._mutation(node.value, ops)
+            settings_class = self._settings_class(node)
+            if settings_class is not None:
+                ops.append(settings_class)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Expr)):
+            if self._names_write(node, ops, ()):
+                return
+            if isinstance(node, ast.Expr):
+                if isinstance(node.value, ast.Call):
+                    self._mutation(node.value, ops)
+            else:
+                self._assignment(node, ops)
         elif isinstance(node, ast.If):
             ops.append(SettingsBranch(source_text(node.test), node.lineno,
                                       tuple(self._block(node.body)),
                                       tuple(self._block(node.orelse))))
         elif isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
             try_node: Any = node
-            ops.append(SettingsBranch(None, node.lineno,
-                                      tuple(self._block(try_node.body + try_node.orelse))))
+            optional = any(_catches_import_error(h.type) for h in try_node.handlers)
+            body = self._guarded_block(try_node.body, optional) + self._block(try_node.orelse)
+            ops.append(SettingsBranch(None, node.lineno, tuple(body)))
             for handler in try_node.handlers:
                 ops.append(SettingsBranch(None, handler.lineno, tuple(self._block(handler.body))))
             ops += self._block(try_node.finalbody)
         elif isinstance(node, ast.With):
-            ops += self._block(node.body)
+            optional = any(self._suppresses_import_error(item.context_expr)
+                           for item in node.items)
+            ops += self._guarded_block(node.body, optional)
+        elif isinstance(node, ast.For):
+            self._loop(node, ops)
         elif isinstance(node, ast.ImportFrom):
             base = resolve_relative(self.module, self.is_package, node.level, node.module)
             if base:
                 for alias in node.names:
-                    ops.append(StarImport(base, node.lineno) if alias.name == "*"
+                    ops.append(StarImport(base, node.lineno, self._optional_imports > 0)
+                               if alias.name == "*"
                                else NameImport(base, alias.name, alias.asname or alias.name))
+
+    def _guarded_block(self, body: list[ast.stmt], optional: bool) -> list[SettingsOp]:
+        """A block whose imports may fail without stopping the module, when `optional`."""
+        self._optional_imports += optional
+        try:
+            return self._block(body)
+        finally:
+            self._optional_imports -= optional
+
+    def _suppresses_import_error(self, context: ast.expr) -> bool:
+        """`contextlib.suppress(ImportError)` (or ModuleNotFoundError, Exception)."""
+        if not isinstance(context, ast.Call):
+            return False
+        callee = self.qualify(context.func) or ""
+        return callee.rsplit(".", 1)[-1] == "suppress" and any(
+            _catches_import_error(argument) for argument in context.args)
+
+    # -- writes to the module's names: globals(), vars(), exec(), settings classes -------------
+    def _names_write(self, node: ast.Assign | ast.AnnAssign | ast.AugAssign | ast.Expr,
+                     ops: list[SettingsOp], guards: tuple[ast.expr, ...]) -> bool:
+        """Record a write to the module's names that is not a plain assignment; True when the
+        statement is nothing else. `guards` are the tests that hold where it runs (in a loop)."""
+        if isinstance(node, ast.Assign) and any(_namespace_item(t) for t in node.targets):
+            for target in node.targets:
+                if isinstance(target, ast.Subscript) and _is_namespace(target.value):
+                    self._keyed_write(target.slice, node.value, target, ops, guards)
+            return True
+        call = node.value if isinstance(node, ast.Expr) else None
+        if isinstance(call, ast.Call):
+            if self._namespace_method(call, ops, guards) or self._class_load(call, ops):
+                return True
+            func = call.func
+            if isinstance(func, ast.Name) and func.id == "setattr" and len(call.args) == 3 \
+                    and _is_this_module(call.args[0]):
+                self._keyed_write(call.args[1], call.args[2], call.args[1], ops, guards)
+                return True
+        if node.value is not None:
+            self._hooks(node.value, ops)
+        return False
+
+    def _keyed_write(self, key: ast.expr, value: ast.expr, at: ast.expr, ops: list[SettingsOp],
+                     guards: tuple[ast.expr, ...]) -> None:
+        """`globals()[key] = value`: an assignment when the key is known."""
+        name = evaluate(key, self.settings_values, self.qualify)
+        if isinstance(name, str) and name.isidentifier():
+            ops.append(self._record(name, value, at, "="))
+            return
+        items = f"{{{source_text(key)}: {source_text(value)}}}"
+        ops.append(RuntimeWrite(at.lineno, f"`{source_text(at)}` with a key known only at run "
+                                f"time{_where(guards)}", self._prefixes(key, guards), items))
+
+    def _namespace_method(self, call: ast.Call, ops: list[SettingsOp],
+                          guards: tuple[ast.expr, ...]) -> bool:
+        """`globals().update({...})`, `globals().update(NAME=...)`, `vars().setdefault(...)`."""
+        func = call.func
+        if not (isinstance(func, ast.Attribute) and _is_namespace(func.value)):
+            return False
+        if func.attr in ("get", "keys", "items", "values", "copy", "__getitem__", "__contains__"):
+            return True  # a read
+        if func.attr == "update" and len(call.args) <= 1:
+            written: list[tuple[ast.expr, ast.expr]] = [
+                (ast.copy_location(ast.Constant(k.arg), k.value), k.value)
+                for k in call.keywords if k.arg]
+            argument = call.args[0] if call.args else None
+            if isinstance(argument, ast.Dict) and None not in argument.keys:
+                written += [(k, v) for k, v in zip(argument.keys, argument.values)
+                            if k is not None]
+                argument = None
+            for key, value in written:
+                self._keyed_write(key, value, key, ops, guards)
+            how = f"`{source_text(call)}`{_where(guards)}"
+            if any(k.arg is None for k in call.keywords):
+                ops.append(RuntimeWrite(call.lineno, how))
+            elif argument is not None:
+                key_node, inner = _comprehension_key(argument)
+                prefixes = self._prefixes(key_node, guards + inner) if key_node is not None \
+                    else ("",)
+                ops.append(RuntimeWrite(call.lineno, how, prefixes, source_text(argument)))
+            return True
+        if func.attr in ("__setitem__", "setdefault") and len(call.args) == 2:
+            if func.attr == "__setitem__":
+                self._keyed_write(call.args[0], call.args[1], call.args[0], ops, guards)
+            else:  # sets the name only when it is not set yet
+                ops.append(RuntimeWrite(call.lineno, f"`{source_text(call)}`{_where(guards)}",
+                                        self._prefixes(call.args[0], guards)))
+            return True
+        ops.append(RuntimeWrite(call.lineno, f"`{source_text(call)}`{_where(guards)}"))
+        return True
+
+    def _class_load(self, call: ast.Call, ops: list[SettingsOp]) -> bool:
+        """`Production.load_settings(__name__)`, `Production().install(globals())`."""
+        func = call.func
+        if not isinstance(func, ast.Attribute) or not any(
+                _is_this_module(a) or _is_namespace(a) for a in call.args):
+            return False
+        owner = func.value.func if isinstance(func.value, ast.Call) else func.value
+        name = dotted(owner)
+        if name is None or not name.rsplit(".", 1)[-1][:1].isupper():
+            return False
+        ops.append(ClassSettingsLoad(name, call.lineno, source_text(call)))
+        return True
+
+    def _hooks(self, value: ast.expr, ops: list[SettingsOp]) -> None:
+        """`exec(code)` and a call handed `globals()`: they may set any name."""
+        for child in ast.walk(value):
+            if not isinstance(child, ast.Call):
+                continue
+            callee = dotted(child.func) or ""
+            arguments = [*child.args, *(k.value for k in child.keywords)]
+            if callee == "exec":
+                scope = arguments[1] if len(arguments) > 1 else None
+                if scope is None or _is_namespace(scope):
+                    ops.append(RuntimeWrite(child.lineno, "`exec()` of code read at run time"))
+            elif callee not in READING_CALLS and any(_is_namespace(a) for a in arguments):
+                ops.append(RuntimeWrite(child.lineno, f"`{callee or 'a call'}(...)`, handed "
+                                        "`globals()`"))
+
+    def _loop(self, node: ast.For, ops: list[SettingsOp]) -> None:
+        """A module-level loop: read item by item over a known sequence; otherwise only the
+        writes through `globals()` it makes are recorded, with the names they can reach."""
+        items = self._known_items(node.iter)
+        targets = [node.target] if isinstance(node.target, ast.Name) else \
+            node.target.elts if isinstance(node.target, ast.Tuple) else []
+        simple = not any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
+                                        ast.Break, ast.Continue, ast.For, ast.While))
+                         for statement in node.body for n in ast.walk(statement))
+        names = [t.id for t in targets if isinstance(t, ast.Name)]
+        if items is not None and simple and targets and len(names) == len(targets) \
+                and not node.orelse:
+            for item in items:
+                values = (item,) if len(names) == 1 else item
+                if not isinstance(values, tuple) or len(values) != len(names):
+                    break
+                for target, value in zip(targets, values):
+                    self.settings_values[target.id] = value  # type: ignore[attr-defined]
+                    ops.append(SettingAssignment(target.id, value, target.lineno,  # type: ignore[attr-defined]
+                                                 self._column(target)))
+                ops += self._block(node.body)
+            return
+        for statement, guards in _guarded_statements(node.body, (node.iter,)):
+            if isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Expr)):
+                self._names_write(statement, ops, guards)
+
+    def _known_items(self, iterable: ast.expr) -> tuple[Value, ...] | None:
+        """The items a loop over `iterable` takes, when known: a tuple, a dict's keys,
+        `.items()`, `.keys()`, `.values()` of a known dict."""
+        method = None
+        if isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Attribute) \
+                and iterable.func.attr in ("items", "keys", "values") and not iterable.args:
+            method, iterable = iterable.func.attr, iterable.func.value
+        value = evaluate(iterable, self.settings_values, self.qualify)
+        if isinstance(value, dict):
+            found: tuple[Value, ...] = tuple(value.items()) if method == "items" else \
+                tuple(value.values()) if method == "values" else tuple(value)
+        elif isinstance(value, tuple) and method is None:
+            found = value
+        else:
+            return None
+        return found if len(found) <= _MAX_UNROLLED else None
+
+    def _prefixes(self, key: ast.expr, guards: tuple[ast.expr, ...]) -> tuple[str, ...]:
+        """How the names a key written at run time can start ("" for any name)."""
+        known = evaluate(key, self.settings_values, self.qualify)
+        if isinstance(known, str):
+            return (known,)
+        if isinstance(key, ast.Name):
+            for guard in guards:
+                found = _startswith(guard, key.id)
+                if found:
+                    return found
+            return ("",)
+        if isinstance(key, ast.Call) and isinstance(key.func, ast.Attribute) \
+                and key.func.attr in ("upper", "lower") and not key.args:
+            inner = self._prefixes(key.func.value, guards)
+            return tuple(getattr(p, key.func.attr)() for p in inner)
+        cut = _cut(key, self.settings_values, self.qualify)
+        if cut is not None:  # `name[8:]`, `name.removeprefix("DJANGO_")` of a known prefix
+            inner_key, drop = cut
+            inner = self._prefixes(inner_key, guards)
+            if all(isinstance(drop, int) and len(p) >= drop or isinstance(drop, str)
+                   and p.startswith(drop) for p in inner):
+                return tuple(p[drop:] if isinstance(drop, int) else p.removeprefix(drop)
+                             for p in inner)
+            return ("",)
+        start = key.left if isinstance(key, ast.BinOp) and isinstance(key.op, ast.Add) else \
+            key.values[0] if isinstance(key, ast.JoinedStr) and key.values else None
+        if start is not None:
+            text = evaluate(start, self.settings_values, self.qualify)
+            if isinstance(text, str):
+                return (text,)
+        return ("",)
+
+    def _settings_class(self, node: ast.ClassDef) -> SettingsClass | None:
+        """A class with upper-case attributes, with its attributes and simple properties."""
+        body: list[SettingAssignment] = []
+        scope: dict[str, Value] = {}
+        names = _Scope(scope, self.settings_values)
+        for statement in node.body:
+            if isinstance(statement, (ast.Assign, ast.AnnAssign)) and statement.value is not None:
+                targets = statement.targets if isinstance(statement, ast.Assign) \
+                    else [statement.target]
+                for target in targets:
+                    if isinstance(target, ast.Name):
+                        value = evaluate(statement.value, names, self.qualify, target.id)
+                        scope[target.id] = value
+                        # a value named after the attribute (`values.IntegerValue(60)`, `env()`)
+                        # is kept as read here: evaluated again, it would not know its name
+                        implicit = value != evaluate(statement.value, names, self.qualify)
+                        source = None if implicit or is_literal(statement.value) else \
+                            source_text(statement.value)
+                        body.append(SettingAssignment(target.id, value, target.lineno,
+                                                      self._column(target), source))
+            elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                returned = _simple_property(statement)
+                if returned is not None:
+                    column = self._column(statement) + len("def ")
+                    if isinstance(statement, ast.AsyncFunctionDef):
+                        column += len("async ")
+                    body.append(SettingAssignment(statement.name, Unknown(returned),
+                                                  statement.lineno, column, returned, "property"))
+        if not any(a.name.isupper() for a in body):
+            return None
+        bases = tuple(dotted(b) or source_text(b) for b in node.bases)
+        return SettingsClass(node.name, node.lineno, bases, tuple(body))
 
     def _assignment(self, node: ast.Assign | ast.AnnAssign | ast.AugAssign,
                     ops: list[SettingsOp]) -> None:
@@ -386,9 +633,11 @@ class _Reader:
 
     def _setdefault(self, node: ast.Call) -> None:
         if len(node.args) >= 2 and isinstance(node.args[0], ast.Constant) \
-                and node.args[0].value == "DJANGO_SETTINGS_MODULE" \
                 and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str):
-            self.django_settings_module = node.args[1].value
+            if node.args[0].value == "DJANGO_SETTINGS_MODULE":
+                self.django_settings_module = node.args[1].value
+            elif node.args[0].value == "DJANGO_CONFIGURATION":
+                self.django_configuration = node.args[1].value
 
     def _config_from_object(self, app: str, node: ast.Call) -> None:
         given = [k.value for k in node.keywords if k.arg == "obj"]
@@ -551,6 +800,7 @@ class _Reader:
             functions=tuple(self.functions), routed=tuple(self.routed),
             settings_ops=tuple(self.settings_ops),
             django_settings_module=self.django_settings_module,
+            django_configuration=self.django_configuration,
             monitoring=tuple(sorted(self.monitoring)),
             queues=tuple(self.queues),
             delete_receivers=tuple(sorted(self.delete_receivers)),
@@ -560,13 +810,160 @@ class _Reader:
         )
 
 
-def _dynamic_names(node: ast.stmt) -> str | None:
-    """`globals` when a module-level statement calls globals(), exec(), vars() or locals()."""
-    for child in ast.walk(node):
-        if isinstance(child, ast.Call) and isinstance(child.func, ast.Name) \
-                and child.func.id in DYNAMIC_NAME_CALLS:
-            return child.func.id
+def _is_namespace(node: ast.AST) -> bool:
+    """`globals()`, `vars()`, `locals()` (the module's names, at module level), or
+    `sys.modules[__name__].__dict__`."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+            and node.func.id in NAMESPACE_CALLS and not node.args and not node.keywords:
+        return True
+    return isinstance(node, ast.Attribute) and node.attr == "__dict__" \
+        and _is_this_module(node.value)
+
+
+def _is_this_module(node: ast.AST) -> bool:
+    """`__name__` or `sys.modules[__name__]`: the module itself, handed to a loader."""
+    if isinstance(node, ast.Name):
+        return node.id == "__name__"
+    return isinstance(node, ast.Subscript) and dotted(node.value) == "sys.modules" \
+        and isinstance(node.slice, ast.Name) and node.slice.id == "__name__"
+
+
+def _namespace_item(target: ast.expr) -> bool:
+    return isinstance(target, ast.Subscript) and _is_namespace(target.value)
+
+
+def _catches_import_error(handler_type: ast.expr | None) -> bool:
+    """Whether an `except` clause of this type catches a failed import (a bare one does)."""
+    if handler_type is None:
+        return True
+    if isinstance(handler_type, ast.Tuple):
+        return any(_catches_import_error(t) for t in handler_type.elts)
+    return (dotted(handler_type) or "").rsplit(".", 1)[-1] in IMPORT_ERRORS
+
+
+def _guarded_statements(body: list[ast.stmt], guards: tuple[ast.expr, ...]
+                        ) -> Iterator[tuple[ast.stmt, tuple[ast.expr, ...]]]:
+    """The statements of a loop body with the tests that hold where each runs: the `if` tests
+    around it, and `X` of an earlier `if not X: continue`."""
+    for statement in body:
+        if isinstance(statement, ast.If):
+            yield from _guarded_statements(statement.body, (*guards, statement.test))
+            yield from _guarded_statements(statement.orelse, guards)
+            test = statement.test
+            if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) \
+                    and any(isinstance(s, ast.Continue) for s in statement.body):
+                guards = (*guards, test.operand)
+        elif isinstance(statement, (ast.With, ast.Try)):
+            yield from _guarded_statements(statement.body, guards)
+        else:
+            yield statement, guards
+
+
+def _startswith(test: ast.expr, name: str) -> tuple[str, ...] | None:
+    """The prefixes `name` has where `test` holds: `name.startswith("P")` (or a tuple of them),
+    possibly among other conditions joined by `and`."""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        for value in test.values:
+            found = _startswith(value, name)
+            if found:
+                return found
+        return None
+    if isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute) \
+            and test.func.attr == "startswith" and isinstance(test.func.value, ast.Name) \
+            and test.func.value.id == name and len(test.args) == 1:
+        try:
+            prefix = ast.literal_eval(test.args[0])
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            return None
+        prefixes = prefix if isinstance(prefix, tuple) else (prefix,)
+        if prefixes and all(isinstance(p, str) for p in prefixes):
+            return prefixes
     return None
+
+
+def _cut(key: ast.expr, names: Mapping[str, Value], qualify: Any
+         ) -> tuple[ast.expr, int | str] | None:
+    """`name[8:]` → (name, 8), `name[len("DJANGO_"):]` → (name, 7),
+    `name.removeprefix("DJANGO_")` → (name, "DJANGO_"); None otherwise."""
+    if isinstance(key, ast.Subscript) and isinstance(key.slice, ast.Slice) \
+            and key.slice.upper is None and key.slice.step is None \
+            and key.slice.lower is not None:
+        lower = key.slice.lower
+        if isinstance(lower, ast.Call) and isinstance(lower.func, ast.Name) \
+                and lower.func.id == "len" and len(lower.args) == 1:
+            text = evaluate(lower.args[0], names, qualify)
+            start: Value = len(text) if isinstance(text, str) else None
+        else:
+            start = evaluate(lower, names, qualify)
+        if isinstance(start, int) and not isinstance(start, bool) and start >= 0:
+            return key.value, start
+    if isinstance(key, ast.Call) and isinstance(key.func, ast.Attribute) \
+            and key.func.attr == "removeprefix" and len(key.args) == 1:
+        prefix = evaluate(key.args[0], names, qualify)
+        if isinstance(prefix, str):
+            return key.func.value, prefix
+    return None
+
+
+def _comprehension_key(node: ast.expr) -> tuple[ast.expr | None, tuple[ast.expr, ...]]:
+    """The key of `{k: v for k, v in ... if test}` and its tests; (None, ()) otherwise."""
+    if isinstance(node, ast.DictComp):
+        return node.key, tuple(test for generator in node.generators for test in generator.ifs)
+    return None, ()
+
+
+def _where(guards: tuple[ast.expr, ...]) -> str:
+    """For messages: the loop a write is in (its first guard is the loop's iterable)."""
+    if not guards:
+        return ""
+    return f" in a loop over `{source_text(guards[0])}`"
+
+
+def _simple_property(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
+    """The returned expression of a simple settings property, `self.X` written `X`: a
+    `@property` (or an upper-case method) whose body is one `return`."""
+    decorators = [(dotted(d) or "").rsplit(".", 1)[-1] for d in node.decorator_list]
+    if decorators and not set(decorators) <= PROPERTY_DECORATORS:
+        return None
+    if not decorators and not node.name.isupper():
+        return None
+    body = node.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        body = body[1:]  # a docstring
+    if len(body) != 1 or not isinstance(body[0], ast.Return) or body[0].value is None:
+        return None
+    params = node.args.posonlyargs + node.args.args
+    owner = params[0].arg if params else None
+    return source_text(_DropOwner(owner).visit(copy.deepcopy(body[0].value)))
+
+
+class _DropOwner(ast.NodeTransformer):
+    """`self.X` becomes `X`, for evaluating a property with the class's names."""
+
+    def __init__(self, owner: str | None) -> None:
+        self.owner = owner
+
+    def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
+        if isinstance(node.value, ast.Name) and node.value.id == self.owner:
+            return ast.copy_location(ast.Name(node.attr, ast.Load()), node)
+        return self.generic_visit(node)
+
+
+class _Scope(Mapping[str, Value]):
+    """A class body's names: its own attributes first, then the module's."""
+
+    def __init__(self, own: dict[str, Value], module: dict[str, Value]) -> None:
+        self.own, self.module = own, module
+
+    def __getitem__(self, name: str) -> Value:
+        return self.own[name] if name in self.own else self.module[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter({**self.module, **self.own})
+
+    def __len__(self) -> int:
+        return len(set(self.own) | set(self.module))
 
 
 def _callee(node: ast.expr) -> ast.expr:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import ast
 import fnmatch
-from collections.abc import Iterator, Mapping
+import os
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import cache
@@ -18,12 +19,14 @@ from functools import cache
 from celery_lint.facts.evaluate import Qualify, apply_op, dotted, evaluate_source
 from celery_lint.facts.types import (
     CeleryApp,
-    DynamicNames,
+    ClassSettingsLoad,
     FileFacts,
     FromEnv,
     NameImport,
+    RuntimeWrite,
     SettingAssignment,
     SettingsBranch,
+    SettingsClass,
     SettingsOp,
     StarImport,
     Unknown,
@@ -32,6 +35,16 @@ from celery_lint.facts.types import (
 
 DJANGO_SETTINGS = ("django.conf:settings", "django.conf.settings")
 ENTRY_POINTS = ("manage", "wsgi", "asgi")
+# Django settings a module that sets none of (and no Celery setting) is not a settings module: a
+# database client or a logging helper that lives in the settings package
+DJANGO_SETTING_NAMES = frozenset({
+    "ALLOWED_HOSTS", "AUTHENTICATION_BACKENDS", "AUTH_PASSWORD_VALIDATORS", "AUTH_USER_MODEL",
+    "CACHES", "CSRF_TRUSTED_ORIGINS", "DATABASES", "DATABASE_ROUTERS", "DEBUG",
+    "DEFAULT_AUTO_FIELD", "DEFAULT_FROM_EMAIL", "EMAIL_BACKEND", "EMAIL_HOST", "INSTALLED_APPS",
+    "LANGUAGE_CODE", "LOGGING", "MEDIA_ROOT", "MEDIA_URL", "MIDDLEWARE", "ROOT_URLCONF",
+    "SECRET_KEY", "SESSION_ENGINE", "STATICFILES_DIRS", "STATIC_ROOT", "STATIC_URL", "STORAGES",
+    "TEMPLATES", "TIME_ZONE", "USE_I18N", "USE_TZ", "WSGI_APPLICATION", "ASGI_APPLICATION",
+})
 
 
 @dataclass(frozen=True)
@@ -46,6 +59,53 @@ class SettingEntry:
     column: int
 
 
+@dataclass(frozen=True)
+class Override:
+    """A write that may change settings when the project runs: an optional module a deployment
+    may add, an `exec()` of a file, a loop over the environment, a hook handed `globals()`.
+
+    It reaches the names that start with one of `prefixes` ("" for any name), except those
+    assigned after it (`shadowed`). The shipped settings are judged as they are; the audit says
+    which rows such a write may change.
+    """
+
+    how: str
+    path: str
+    line: int
+    prefixes: tuple[str, ...] = ("",)
+    shadowed: frozenset[str] = frozenset()
+
+    def reaches(self, name: str) -> bool:
+        return name not in self.shadowed and name.startswith(self.prefixes)
+
+    @property
+    def key(self) -> tuple[str, int, str]:
+        return (self.path, self.line, self.how)
+
+
+@dataclass(frozen=True)
+class _Property:
+    """A settings class's simple property, evaluated once its class is complete."""
+
+    assignment: SettingAssignment
+    path: str
+    module: str
+    imports: tuple[tuple[str, str], ...]
+
+
+@dataclass
+class SettingsClassValue:
+    """A settings class evaluated: its attributes and properties with its bases' (MRO order)."""
+
+    qualname: str
+    path: str
+    line: int
+    members: dict[str, SettingEntry | _Property] = field(default_factory=dict)
+    configuration: bool = False  # a django-configurations Configuration, chosen by its name
+    gaps: list[str] = field(default_factory=list)
+    bases: tuple[str, ...] = ()  # the qualified names of its bases in the project
+
+
 @dataclass
 class Namespace:
     """A settings module evaluated: its names with star-import chains followed (later wins)."""
@@ -56,54 +116,109 @@ class Namespace:
     names: dict[str, Value] = field(default_factory=dict)  # imported names, for evaluation only
     gaps: list[str] = field(default_factory=list)  # why some names may be missing
     chain: list[str] = field(default_factory=list)  # modules it includes, in order
+    overrides: list[Override] = field(default_factory=list)  # run-time writes that may change it
+    classes: dict[str, SettingsClassValue] = field(default_factory=dict)  # settings classes
 
     @property
     def complete(self) -> bool:
         return not self.gaps
 
+    def assign(self, entry: SettingEntry, replaces: bool = True) -> None:
+        """Set a name; a whole new value (`replaces`) is out of reach of earlier overrides."""
+        self.entries[entry.name] = entry
+        if replaces:
+            self.shadow((entry.name,))
+
+    def shadow(self, names: Iterable[str]) -> None:
+        names = set(names)
+        self.overrides = [replace(o, shadowed=o.shadowed | {n for n in names if o.reaches(n)})
+                          if any(o.reaches(n) for n in names) else o for o in self.overrides]
+
+    def add_overrides(self, overrides: Iterable[Override]) -> None:
+        known = {o.key for o in self.overrides}
+        self.overrides += [o for o in overrides if o.key not in known]
+
+    def overridden(self, name: str) -> list[Override]:
+        """The run-time writes that may change `name`."""
+        return [o for o in self.overrides if o.reaches(name)]
+
 
 class _Names(Mapping[str, Value]):
     """The values an expression in a settings module can read."""
 
-    def __init__(self, namespace: Namespace) -> None:
+    def __init__(self, namespace: Namespace, own: Mapping[str, Value] | None = None) -> None:
         self.namespace = namespace
+        self.own = own or {}  # a class body's names come first
 
     def __getitem__(self, name: str) -> Value:
+        if name in self.own:
+            return self.own[name]
         entry = self.namespace.entries.get(name)
         if entry is not None:
             return entry.value
         return self.namespace.names[name]
 
     def __contains__(self, name: object) -> bool:
-        return name in self.namespace.entries or name in self.namespace.names
+        return name in self.own or name in self.namespace.entries or name in self.namespace.names
 
     def __iter__(self) -> Iterator[str]:
-        return iter({**self.namespace.names, **self.namespace.entries})
+        return iter({**self.namespace.names, **self.namespace.entries, **self.own})
 
     def __len__(self) -> int:
-        return len(set(self.namespace.names) | set(self.namespace.entries))
+        return len(set(self.namespace.names) | set(self.namespace.entries) | set(self.own))
 
 
 class SettingsEvaluator:
-    """Evaluates settings modules of a project; each module once."""
+    """Evaluates settings modules of a project; each module once.
 
-    def __init__(self, files: Mapping[str, FileFacts], dev_patterns: tuple[str, ...] = ()) -> None:
+    `copied` maps a module name to the project module a Dockerfile copies into its place.
+    """
+
+    def __init__(self, files: Mapping[str, FileFacts], dev_patterns: tuple[str, ...] = (),
+                 copied: Mapping[str, str] | None = None) -> None:
         self.files = files
         self.dev_patterns = dev_patterns
+        self.copied = copied or {}
         self._done: dict[str, Namespace] = {}
         self._project_packages = {m.split(".")[0] for m in files}
 
+    def resolve(self, module: str) -> str:
+        """The project module Python imports as `module` where the project runs."""
+        return self.copied.get(module, module)
+
     def namespace(self, module: str, _active: frozenset[str] = frozenset()) -> Namespace | None:
+        """The evaluated settings of `module`, or of a settings class `module.Class`."""
+        module = self.resolve(module)
         if module in self._done:
             return self._done[module]
         facts = self.files.get(module)
-        if facts is None or module in _active:
+        if module in _active:
             return None
+        if facts is None:
+            return self._class_namespace(module, _active)
         namespace = Namespace(module, facts.path, chain=[module])
         if facts.syntax_error is not None:
             namespace.gaps.append(_unparsable(module, facts))
         self._run(facts, facts.settings_ops, namespace, _active | {module})
         self._done[module] = namespace
+        return namespace
+
+    def _class_namespace(self, name: str, active: frozenset[str]) -> Namespace | None:
+        """`module.Class`: the module's names with the class's upper-case settings over them,
+        as django-configurations installs a Configuration class into its module."""
+        module, _, class_name = name.rpartition(".")
+        if module not in self.files:
+            return None
+        outer = self.namespace(module, active)
+        cls = outer.classes.get(class_name) if outer is not None else None
+        if outer is None or cls is None:
+            return None
+        namespace = Namespace(name, outer.path, dict(outer.entries), dict(outer.names),
+                              [*outer.gaps, *(g for g in cls.gaps if g not in outer.gaps)],
+                              [name, *outer.chain], list(outer.overrides), dict(outer.classes))
+        for entry in self.class_settings(cls, namespace).values():
+            namespace.assign(entry)
+        self._done[name] = namespace
         return namespace
 
     def _run(self, facts: FileFacts, ops: tuple[SettingsOp, ...], namespace: Namespace,
@@ -112,13 +227,15 @@ class SettingsEvaluator:
             if isinstance(op, SettingAssignment):
                 self._assign(facts, op, namespace)
             elif isinstance(op, StarImport):
-                self._star(op.module, namespace, active)
+                self._star(facts, op, namespace, active)
             elif isinstance(op, NameImport):
                 self._name_import(op, namespace, active)
-            elif isinstance(op, DynamicNames):
-                gap = (f"{facts.module} sets names at run time (`{op.call}()` at line {op.line})")
-                if gap not in namespace.gaps:
-                    namespace.gaps.append(gap)
+            elif isinstance(op, RuntimeWrite):
+                self._runtime_write(facts, op, namespace)
+            elif isinstance(op, SettingsClass):
+                self._settings_class(facts, op, namespace, active)
+            elif isinstance(op, ClassSettingsLoad):
+                self._class_load(facts, op, namespace, active)
             else:
                 self._branch(facts, op, namespace, active)
 
@@ -129,31 +246,136 @@ class SettingsEvaluator:
         current = names.get(op.name)
         if op.op != "=" and op.name not in names:
             current = Unknown(f"{op.name} (not defined before line {op.line})")
-        namespace.entries[op.name] = SettingEntry(
+        namespace.assign(SettingEntry(
             op.name, apply_op(current, op.op, value, op.key), facts.path, facts.module, op.line,
-            op.column)
+            op.column), replaces=op.op == "=")
 
-    def _star(self, module: str, namespace: Namespace, active: frozenset[str]) -> None:
+    def _star(self, facts: FileFacts, op: StarImport, namespace: Namespace,
+              active: frozenset[str]) -> None:
+        module = op.module
         other = self.namespace(module, active)
         if other is None:
+            if op.optional and module not in active:
+                # `try: from .local_settings import *`: the shipped settings are judged, and the
+                # audit says what a deployment's own module may change
+                namespace.add_overrides([Override(
+                    f"the optional `from {module} import *`: {module} is not in the project, "
+                    "a deployment may add it", facts.path, op.line)])
             # a missing local/dev override (`try: from .local import *`) is not production's
-            if module.split(".")[0] in self._project_packages and module not in active \
+            elif module.split(".")[0] in self._project_packages and module not in active \
                     and not is_dev_module(module, self.dev_patterns):
                 namespace.gaps.append(f"`from {module} import *`: {module} is not in the project")
             return
         namespace.entries.update(other.entries)
+        namespace.shadow(other.entries)
+        namespace.add_overrides(other.overrides)
         namespace.names.update(other.names)
+        namespace.classes.update(other.classes)
         namespace.gaps += [g for g in other.gaps if g not in namespace.gaps]
         namespace.chain += [m for m in other.chain if m not in namespace.chain]
 
     def _name_import(self, op: NameImport, namespace: Namespace, active: frozenset[str]) -> None:
-        other = self.namespace(op.module, active) if op.module in self.files else None
+        module = self.resolve(op.module)
+        other = self.namespace(module, active) if module in self.files else None
         entry = other.entries.get(op.name) if other is not None else None
+        if other is not None and op.name in other.classes:
+            namespace.classes[op.alias] = other.classes[op.name]
         if entry is not None:
-            namespace.entries[op.alias] = replace(entry, name=op.alias)
+            namespace.assign(replace(entry, name=op.alias))
         else:
             namespace.entries.pop(op.alias, None)
+            namespace.shadow((op.alias,))
             namespace.names[op.alias] = Unknown(f"{op.module}.{op.name}")
+
+    def _runtime_write(self, facts: FileFacts, op: RuntimeWrite, namespace: Namespace) -> None:
+        """`globals().update(EXTRA)` of a dict the chain knows: assignments; anything else may
+        change the names it reaches when the project runs."""
+        if op.items is not None:
+            items = evaluate_source(op.items, _Names(namespace), qualifier(facts.imports))
+            if isinstance(items, dict) and all(isinstance(k, str) and k.isidentifier()
+                                               for k in items):
+                for name, value in items.items():
+                    namespace.assign(SettingEntry(name, value, facts.path, facts.module,
+                                                  op.line, 1))
+                return
+        namespace.add_overrides([Override(op.how, facts.path, op.line, op.prefixes)])
+
+    # -- settings classes ---------------------------------------------------------------------
+    def _settings_class(self, facts: FileFacts, op: SettingsClass, namespace: Namespace,
+                        active: frozenset[str]) -> None:
+        qualify = qualifier(facts.imports)
+        cls = SettingsClassValue(f"{facts.module}.{op.name}", facts.path, op.line)
+        for written in reversed(op.bases):  # the first base wins, as in a simple MRO
+            base = self._find_class(facts, written, namespace, active)
+            if base is not None:
+                cls.members.update(base.members)
+                cls.configuration |= base.configuration
+                cls.gaps += [g for g in base.gaps if g not in cls.gaps]
+                cls.bases += (base.qualname, *base.bases)
+                continue
+            qualified = _qualified(written, qualify)
+            if qualified.startswith("configurations."):
+                cls.configuration = True
+            elif qualified.split(".")[0] in self._project_packages:
+                cls.gaps.append(f"{op.name}'s base `{written}` is not a settings class "
+                                "celery-lint can read")
+        own: dict[str, Value] = {n: m.value for n, m in cls.members.items()
+                                 if isinstance(m, SettingEntry)}
+        for assignment in op.body:
+            if assignment.op == "property":
+                cls.members[assignment.name] = _Property(
+                    assignment, facts.path, facts.module, tuple(facts.imports.items()))
+                own.pop(assignment.name, None)
+                continue
+            value = assignment.value if assignment.source is None else evaluate_source(
+                assignment.source, _Names(namespace, own), qualify)
+            own[assignment.name] = value
+            cls.members[assignment.name] = SettingEntry(
+                assignment.name, value, facts.path, facts.module, assignment.line,
+                assignment.column)
+        namespace.classes[op.name] = cls
+
+    def _find_class(self, facts: FileFacts, written: str, namespace: Namespace,
+                    active: frozenset[str]) -> SettingsClassValue | None:
+        if written in namespace.classes:
+            return namespace.classes[written]
+        module, _, name = _qualified(written, qualifier(facts.imports)).rpartition(".")
+        module = self.resolve(module)
+        if module in self.files and module not in active:
+            other = self.namespace(module, active)
+            if other is not None:
+                return other.classes.get(name)
+        return None
+
+    def class_settings(self, cls: SettingsClassValue, namespace: Namespace
+                       ) -> dict[str, SettingEntry]:
+        """The upper-case settings a class provides, its properties evaluated with its names."""
+        values: dict[str, Value] = {n: m.value for n, m in cls.members.items()
+                                    if isinstance(m, SettingEntry)}
+        found: dict[str, SettingEntry] = {}
+        for name, member in cls.members.items():
+            if isinstance(member, _Property):
+                op = member.assignment
+                value = evaluate_source(op.source or "", _Names(namespace, values),
+                                        qualifier(dict(member.imports)))
+                values[name] = value
+                member = SettingEntry(name, value, member.path, member.module, op.line,
+                                      op.column)
+            if name.isupper():
+                found[name] = member
+        return found
+
+    def _class_load(self, facts: FileFacts, op: ClassSettingsLoad, namespace: Namespace,
+                    active: frozenset[str]) -> None:
+        cls = self._find_class(facts, op.name, namespace, active)
+        if cls is None:
+            namespace.add_overrides([Override(
+                f"`{op.call}` loads settings from a class celery-lint cannot read", facts.path,
+                op.line)])
+            return
+        for entry in self.class_settings(cls, namespace).values():
+            namespace.assign(entry)
+        namespace.gaps += [g for g in cls.gaps if g not in namespace.gaps]
 
     def _branch(self, facts: FileFacts, op: SettingsBranch, namespace: Namespace,
                 active: frozenset[str]) -> None:
@@ -162,12 +384,15 @@ class SettingsEvaluator:
             if isinstance(test, (bool, int, float, str, type(None))):
                 self._run(facts, op.body if test else op.orelse, namespace, active)
                 return
-        before = dict(namespace.entries)
+        before, overrides_before = dict(namespace.entries), list(namespace.overrides)
         self._run(facts, op.body, namespace, active)
-        after_body = namespace.entries
-        namespace.entries = dict(before)
+        after_body, overrides_body = namespace.entries, namespace.overrides
+        namespace.entries, namespace.overrides = dict(before), list(overrides_before)
         self._run(facts, op.orelse, namespace, active)
         after_else = namespace.entries
+        # a write in one branch may happen; a name assigned in only one branch may still be
+        # reached by an earlier one
+        namespace.overrides = _either_overrides(overrides_body, namespace.overrides)
         merged = dict(before)
         for name in set(after_body) | set(after_else):
             body, other = after_body.get(name), after_else.get(name)
@@ -189,6 +414,24 @@ class SettingsEvaluator:
                 body.value if body is not None else None,
                 other.value if other is not None else None, condition, changed.value))
         namespace.entries = merged
+
+
+def _either_overrides(one: list[Override], other: list[Override]) -> list[Override]:
+    """The overrides after an `if`: each of either branch, reaching what it reaches in one."""
+    found: dict[tuple[str, int, str], Override] = {}
+    for override in [*one, *other]:
+        known = found.get(override.key)
+        found[override.key] = override if known is None else replace(
+            known, shadowed=known.shadowed & override.shadowed)
+    return list(found.values())
+
+
+def _qualified(written: str, qualify: Qualify) -> str:
+    try:
+        node = ast.parse(written, mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return written
+    return qualify(node) or written
 
 
 def _unparsable(module: str, facts: FileFacts) -> str:
@@ -400,13 +643,26 @@ class CeleryConfig:
     django: Namespace | None = None  # Django's settings, when the app reads them
     source: Namespace | None = None  # the evaluated config module
     gaps: tuple[str, ...] = ()
+    # the settings asked for since the audit last cleared it: which run-time writes may change
+    # an audit row depends on what its check read
+    consulted: set[str] = field(default_factory=set)
 
     @property
     def complete(self) -> bool:
         return not self.gaps
 
     def get(self, name: str) -> ConfiguredValue | None:
+        self.consulted.add(name)
         return self.values.get(name)
+
+    def overrides_of(self, settings: Iterable[str]) -> list[Override]:
+        """The run-time writes that may change one of `settings` (Celery's names), through any
+        key Celery reads it by."""
+        if self.source is None or not self.source.overrides:
+            return []
+        keys = {key for setting in settings for key in _lookup(self.namespace).get(setting, ())
+                if self.django is None or key.isupper()}
+        return [o for o in self.source.overrides if any(o.reaches(key) for key in keys)]
 
     @property
     def has_time_limit(self) -> bool:
@@ -438,8 +694,12 @@ class SettingsModel:
 
 
 def build_settings(files: Mapping[str, FileFacts], apps: tuple[CeleryApp, ...],
-                   settings_module: str | None, dev_patterns: tuple[str, ...]) -> SettingsModel:
-    evaluator = SettingsEvaluator(files, dev_patterns)
+                   settings_module: str | None, dev_patterns: tuple[str, ...],
+                   copies: tuple[tuple[str, str, str], ...] = (), root: str = "."
+                   ) -> SettingsModel:
+    """The settings model; `copies` are the Dockerfiles' COPY/ADD (source, destination,
+    Dockerfile): a module copied into place at build time is the one Python imports."""
+    evaluator = SettingsEvaluator(files, dev_patterns, _copied_modules(files, copies, root))
     app = _main_app(apps)
     if app is None:
         return SettingsModel(notes=("no Celery app found",))
@@ -451,13 +711,13 @@ def build_settings(files: Mapping[str, FileFacts], apps: tuple[CeleryApp, ...],
         if obj in DJANGO_SETTINGS:
             source = "django"
         else:
-            source, module = "module", obj.replace(":", ".")
+            source, module = "module", evaluator.resolve(obj.replace(":", "."))
             if module not in files:
                 notes.append(f"the app reads its configuration from `{obj}`, which is not a "
                              "module of the project")
                 return SettingsModel(app, "module", namespace, notes=tuple(notes))
     if source == "django":
-        family, production, more = _django_modules(files, app, settings_module, dev_patterns,
+        family, production, more = _django_modules(files, app, settings_module, namespace,
                                                    evaluator)
         notes += more
     elif source == "module":
@@ -481,6 +741,40 @@ def build_settings(files: Mapping[str, FileFacts], apps: tuple[CeleryApp, ...],
     if source == "django" and not production:
         notes.append("no production settings module found")
     return SettingsModel(app, source, namespace, family, production, tuple(configs), tuple(notes))
+
+
+def _copied_modules(files: Mapping[str, FileFacts], copies: tuple[tuple[str, str, str], ...],
+                    root: str) -> dict[str, str]:
+    """Module name → the project module a Dockerfile copies to where Python finds that name
+    (`COPY docker/config.py app/settings/config.py` makes `app.settings.config` docker/config.py).
+
+    A destination is matched by the last two or more parts of its path: where the image puts
+    its code on the Python path is not known.
+    """
+    if not copies:
+        return {}
+    by_path = {os.path.normpath(os.path.abspath(f.path)): m for m, f in files.items()
+               if f.path.endswith(".py")}
+    found: dict[str, str] = {}
+    for source, destination, dockerfile in copies:
+        for base in (root, os.path.dirname(dockerfile)):
+            origin = os.path.normpath(os.path.abspath(os.path.join(base, source)))
+            for path, module in by_path.items():
+                if path == origin:
+                    target = destination + os.path.basename(path) \
+                        if destination.endswith("/") else destination
+                elif path.startswith(origin + os.sep):
+                    target = destination.rstrip("/") + "/" + os.path.relpath(path, origin)
+                else:
+                    continue
+                parts = os.path.normpath(target).strip("/").removesuffix(".py").split("/")
+                if parts[-1] == "__init__":
+                    parts = parts[:-1]
+                for start in range(len(parts) - 1):
+                    name = ".".join(parts[start:])
+                    if name != module:
+                        found.setdefault(name, module)
+    return found
 
 
 def _main_app(apps: tuple[CeleryApp, ...]) -> CeleryApp | None:
@@ -542,49 +836,144 @@ def is_dev_module(module: str, patterns: tuple[str, ...]) -> bool:
 
 
 def _django_modules(files: Mapping[str, FileFacts], app: CeleryApp, configured: str | None,
-                    dev_patterns: tuple[str, ...], evaluator: SettingsEvaluator
+                    namespace: str | None, evaluator: SettingsEvaluator
                     ) -> tuple[tuple[str, ...], tuple[str, ...], list[str]]:
+    """The settings modules Django may load for the app, and the production ones among them.
+
+    A module is a settings module because Django loads it as one: named by DJANGO_SETTINGS_MODULE
+    (or copied into that name's place), star-imported by one, or setting Django or Celery
+    settings itself. A helper module in the settings package is none of these.
+    """
     notes: list[str] = []
-    if configured:
-        if configured not in files:
-            return (), (), [f"`settings-module` {configured} is not a module of the project"]
-        family = _family(files, [configured])
-        return family, (configured,), notes
+    dev_patterns = evaluator.dev_patterns
     app_module = app.qualname.rpartition(".")[0]
-    candidates: list[str] = []
-    own = files.get(app_module)
-    if own is not None and own.django_settings_module:
-        candidates.append(own.django_settings_module)
-    for module, facts in sorted(files.items()):
-        if facts.django_settings_module and module.rsplit(".", 1)[-1] in ENTRY_POINTS:
-            candidates.append(facts.django_settings_module)
+    entry_points = [f for m, f in sorted(files.items()) if m.rsplit(".", 1)[-1] in ENTRY_POINTS]
+    starters = [f for f in (files.get(app_module), *entry_points) if f is not None]
+    configurations = list(dict.fromkeys(f.django_configuration for f in starters
+                                        if f.django_configuration))
+    if configured:
+        module = evaluator.resolve(configured)
+        if evaluator.namespace(module) is None:
+            return (), (), [f"`settings-module` {configured} is not a module of the project"]
+        outer = module if module in files else module.rpartition(".")[0]
+        production = _with_classes([module], configurations, evaluator, notes, check=False)
+        return _family(files, [outer], evaluator), tuple(production), notes
+    named = [f.django_settings_module for f in starters if f.django_settings_module]
+    candidates = list(dict.fromkeys(evaluator.resolve(c) for c in named))
     missing = sorted({c for c in candidates if c not in files})
-    candidates = [c for c in dict.fromkeys(candidates) if c in files]
+    candidates = [c for c in candidates if c in files]
     if not candidates:
         for module in missing:
             notes.append(f"DJANGO_SETTINGS_MODULE names {module}, which is not in the project")
-        candidates = [m for m, f in sorted(files.items()) if _assigns(f, "INSTALLED_APPS")
+        candidates = [m for m, f in sorted(files.items())
+                      if any(op.name == "INSTALLED_APPS" for op in _own_settings(f))
                       and "tests" not in m.split(".")]
-    family = _family(files, candidates)
-    with_settings = [m for m in family if files[m].syntax_error is not None
-                     or any(True for _ in _assignments(files[m].settings_ops))]
+    family = _settings_modules(files, candidates, namespace, evaluator)
+    with_settings = [m for m in family if _defines_settings(files[m])]
     # A module that another production settings module builds on (star import or name import)
     # is not itself production; a module with no settings of its own (an `__init__` that only
     # star-imports) selects, it does not build on.
     production_parents: set[str] = set()
     for module in with_settings:
         if not is_dev_module(module, dev_patterns):
-            production_parents |= _built_on(files, module)
-    production = tuple(m for m in with_settings if m not in production_parents
-                       and not is_dev_module(m, dev_patterns))
+            production_parents |= _built_on(files, module, evaluator)
+    production = [m for m in with_settings if m not in production_parents
+                  and not is_dev_module(m, dev_patterns)]
     if not production and len(with_settings) == 1:
-        production = tuple(with_settings)
-    for module in production:
-        evaluator.namespace(module)
-    return family, production, notes
+        production = list(with_settings)
+    return family, tuple(_with_classes(production, configurations, evaluator, notes)), notes
 
 
-def _family(files: Mapping[str, FileFacts], candidates: list[str]) -> tuple[str, ...]:
+def _with_classes(modules: list[str], configurations: list[str], evaluator: SettingsEvaluator,
+                  notes: list[str], check: bool = True) -> list[str]:
+    """The production configurations of `modules`: a module of django-configurations classes
+    stands for the class DJANGO_CONFIGURATION names (else each class no other one extends),
+    `module.Class`. With `check`, a configuration that sets `DEBUG = True` is development."""
+    found: list[str] = []
+    for module in modules:
+        namespace = evaluator.namespace(module)
+        assert namespace is not None
+        classes = {name: cls for name, cls in namespace.classes.items() if cls.configuration}
+        chosen = [module]
+        if classes:
+            if configurations:
+                chosen = [f"{module}.{c}" for c in configurations if c in classes]
+                notes += [f"DJANGO_CONFIGURATION names {c}, which {module} does not define"
+                          for c in configurations if c not in classes]
+            else:
+                extended = {base for cls in classes.values() for base in cls.bases}
+                chosen = [f"{module}.{name}" for name, cls in classes.items()
+                          if cls.qualname not in extended
+                          and not is_dev_module(f"{module}.{name.lower()}",
+                                                evaluator.dev_patterns)]
+        for name in chosen:
+            debug = _literal_debug(evaluator.namespace(name)) if check else None
+            if debug is None:
+                found.append(name)
+            else:
+                notes.append(f"{name} sets `DEBUG = True` (line {debug.line} of {debug.module}): "
+                             "a development settings module, not judged as production")
+    return found
+
+
+def _literal_debug(namespace: Namespace | None) -> SettingEntry | None:
+    """Where a configuration sets `DEBUG = True` itself, not from the environment: development."""
+    entry = namespace.entries.get("DEBUG") if namespace is not None else None
+    return entry if entry is not None and entry.value is True else None
+
+
+def _settings_modules(files: Mapping[str, FileFacts], candidates: list[str],
+                      namespace: str | None, evaluator: SettingsEvaluator) -> tuple[str, ...]:
+    """The candidates and the modules around them that are settings modules: what a settings
+    module star-imports, what star-imports one, and the modules of a settings package that set
+    Django or Celery settings."""
+    around = _family(files, candidates, evaluator)
+    found = set(candidates) | {m for m in around if files[m].syntax_error is not None
+                               or _sets_settings(files[m], namespace)}
+    changed = True
+    while changed:
+        changed = False
+        for module in around:
+            imported = {evaluator.resolve(op.module) for op in _all_ops(files[module].settings_ops)
+                        if isinstance(op, StarImport)}
+            if module in found:
+                new = (imported & set(around)) - found
+            else:
+                new = {module} if imported & found else set()
+            if new:
+                found |= new
+                changed = True
+    return tuple(sorted(found))
+
+
+def _sets_settings(facts: FileFacts, namespace: str | None) -> bool:
+    """Whether a module sets a Django setting, or a name Celery reads from Django's settings
+    (or one that looks meant for it: a `CELERY` name)."""
+    readable = readable_keys(namespace)
+    return any(isinstance(op, ClassSettingsLoad) for op in _all_ops(facts.settings_ops)) or any(
+        op.name in DJANGO_SETTING_NAMES or op.name.isupper() and (
+            op.name in readable or op.name.startswith("CELERY"))
+        for op in _own_settings(facts))
+
+
+def _defines_settings(facts: FileFacts) -> bool:
+    """Whether a module sets names of its own (not only star-imports others)."""
+    return facts.syntax_error is not None or any(
+        isinstance(op, (SettingAssignment, SettingsClass, ClassSettingsLoad, RuntimeWrite))
+        for op in _all_ops(facts.settings_ops))
+
+
+def _own_settings(facts: FileFacts) -> Iterator[SettingAssignment]:
+    """The assignments a module makes itself, in `if`/`try` blocks and settings classes too."""
+    for op in _all_ops(facts.settings_ops):
+        if isinstance(op, SettingAssignment):
+            yield op
+        elif isinstance(op, SettingsClass):
+            yield from op.body
+
+
+def _family(files: Mapping[str, FileFacts], candidates: list[str],
+            evaluator: SettingsEvaluator) -> tuple[str, ...]:
     """The candidates, their siblings in a settings package, and what they star-import."""
     found: list[str] = []
     pending = list(candidates)
@@ -597,12 +986,13 @@ def _family(files: Mapping[str, FileFacts], candidates: list[str]) -> tuple[str,
         if module in found or module not in files:
             continue
         found.append(module)
-        pending += [op.module for op in _all_ops(files[module].settings_ops)
+        pending += [evaluator.resolve(op.module) for op in _all_ops(files[module].settings_ops)
                     if isinstance(op, StarImport)]
     return tuple(sorted(found))
 
 
-def _built_on(files: Mapping[str, FileFacts], module: str) -> set[str]:
+def _built_on(files: Mapping[str, FileFacts], module: str,
+              evaluator: SettingsEvaluator) -> set[str]:
     """The modules `module` imports settings from, directly or through others."""
     found: set[str] = set()
     pending = [module]
@@ -612,10 +1002,12 @@ def _built_on(files: Mapping[str, FileFacts], module: str) -> set[str]:
         if facts is None:
             continue
         for op in _all_ops(facts.settings_ops):
-            if isinstance(op, (StarImport, NameImport)) and op.module in files \
-                    and op.module not in found and op.module != module:
-                found.add(op.module)
-                pending.append(op.module)
+            if not isinstance(op, (StarImport, NameImport)):
+                continue
+            imported = evaluator.resolve(op.module)
+            if imported in files and imported not in found and imported != module:
+                found.add(imported)
+                pending.append(imported)
     return found
 
 
@@ -629,10 +1021,6 @@ def _all_ops(ops: tuple[SettingsOp, ...]) -> Iterator[SettingsOp]:
 
 def _assignments(ops: tuple[SettingsOp, ...]) -> Iterator[SettingAssignment]:
     return (op for op in _all_ops(ops) if isinstance(op, SettingAssignment))
-
-
-def _assigns(facts: FileFacts, name: str) -> bool:
-    return any(op.name == name for op in _assignments(facts.settings_ops))
 
 
 def assignments_of(facts: FileFacts) -> Iterator[SettingAssignment]:

@@ -120,6 +120,9 @@ class SettingAssignment:
 class StarImport:
     module: str
     line: int = 0
+    # in a `try` whose handler catches ImportError, or `with suppress(ImportError)`: the module
+    # may be missing, as a local or deployment override is
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -142,14 +145,51 @@ class SettingsBranch:
 
 
 @dataclass(frozen=True)
-class DynamicNames:
-    """A module-level `globals()`, `exec(...)`, `vars()` or `locals()`: names set at run time."""
+class RuntimeWrite:
+    """A module-level write to the module's names that phase 1 cannot read whole: through
+    `globals()`/`vars()` with a key it cannot evaluate (a loop over the environment), `exec(...)`,
+    or a call handed `globals()` (a plugin hook).
+
+    `items` is the source of a dict of the names and values written, when the write has that shape
+    (`globals().update(EXTRA)`): the settings evaluator evaluates it again with the names a
+    star-import chain provides. When it stays unknown, the write may change the names that start
+    with one of `prefixes` ("" for any name) that are not assigned after it.
+    """
 
     line: int
-    call: str
+    how: str  # for the audit: "a loop over os.environ at line 12 writes `globals()[key]`"
+    prefixes: tuple[str, ...] = ("",)
+    items: str | None = None
 
 
-SettingsOp = SettingAssignment | StarImport | NameImport | SettingsBranch | DynamicNames
+@dataclass(frozen=True)
+class SettingsClass:
+    """A module-level class with upper-case attributes: settings written as a class
+    (django-configurations, django-class-settings and the like).
+
+    `body` holds its attributes in order; a simple property (`@property` or an upper-case method
+    whose body is one `return`) is an assignment with op "property" whose source is the returned
+    expression with `self.` dropped, evaluated once the class and its bases are complete.
+    """
+
+    name: str
+    line: int
+    bases: tuple[str, ...]  # as written: `Base`, `base.Base`, `configurations.Configuration`
+    body: tuple[SettingAssignment, ...] = ()
+
+
+@dataclass(frozen=True)
+class ClassSettingsLoad:
+    """`ProductionSettings.load_settings(__name__)`: a call on a class, handed the module (its
+    `__name__`, `globals()` or `sys.modules[__name__]`), that loads the class's settings into it."""
+
+    name: str  # the class, as written
+    line: int
+    call: str  # the call's source, for messages
+
+
+SettingsOp = (SettingAssignment | StarImport | NameImport | SettingsBranch | RuntimeWrite
+              | SettingsClass | ClassSettingsLoad)
 
 
 @dataclass(frozen=True)
@@ -180,6 +220,7 @@ class FileFacts:
     routed: tuple[str, ...] = ()  # qualified names of views routed in urls modules
     settings_ops: tuple[SettingsOp, ...] = ()
     django_settings_module: str | None = None
+    django_configuration: str | None = None  # os.environ.setdefault("DJANGO_CONFIGURATION", ...)
     # failure monitoring found, with its line: "task_failure", "sentry", "on_failure", ...
     monitoring: tuple[tuple[str, int], ...] = ()
     # upper-case names read as `settings.NAME` (a rename of such a setting would break them)

@@ -85,6 +85,9 @@ class Row:
     where: str | None = None  # "path:line"
     detail: str = ""
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # run-time writes that may change what the row shows ("how (path:line)"): an optional
+    # override module, an `exec()`, a loop over the environment
+    overrides: tuple[str, ...] = ()
 
 
 @dataclass
