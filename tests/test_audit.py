@@ -20,7 +20,8 @@ CODES = ["CEL404", "CEL301", "CEL302", "CEL311", "CEL303", "CEL312", "CEL405", "
 DEPLOYMENT_CODES = {"CEL404", "CEL405", "CEL402"}
 NO_DEPLOYMENT = ("no process definitions found (Procfile, docker-compose, Kubernetes, supervisord, "
                  "systemd, Dockerfile)")
-JSON_KEYS = {"item", "code", "status", "value", "where", "detail", "settings_module"}
+JSON_KEYS = {"item", "code", "status", "value", "where", "detail", "settings_module",
+             "may_change"}
 
 # Settings that pass every settings item of the checklist.
 PRODUCTION_READY = """
@@ -208,7 +209,8 @@ def test_json_failing_missing_setting(in_tmp: Path) -> None:
         "item": "acks late", "code": "CEL301", "status": "fail",
         "value": "not set (Celery's default: False)",
         "where": {"filename": str((in_tmp / "proj/settings.py").resolve()), "row": 1},
-        "detail": by_code(items)["CEL301"]["detail"], "settings_module": "proj.settings"}
+        "detail": by_code(items)["CEL301"]["detail"], "settings_module": "proj.settings",
+        "may_change": []}
     assert str(by_code(items)["CEL301"]["detail"]).startswith(
         "`CELERY_TASK_ACKS_LATE` is not enabled")
 
