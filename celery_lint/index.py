@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from celery_lint.config import Config
-from celery_lint.facts.deploy import Deployment, build_deployments
+from celery_lint.facts.deploy import Deployment, build_deployments, production_environment
 from celery_lint.facts.requirements import Version, minimum_version
 from celery_lint.facts.settings import (
     CeleryConfig,
@@ -239,8 +239,10 @@ class ProjectIndex:
         """How the project configures Celery, with one evaluated config per production module."""
         copies = tuple((source, destination, d.path) for d in self.deploy_files
                        for source, destination in d.copies)
+        environment = production_environment(self.deploy_files, self.config.dev_deployments)
         return build_settings(self.files, self.apps, self.config.settings_module,
-                              self.config.dev_settings, copies, str(self.config.root))
+                              self.config.dev_settings, copies, str(self.config.root),
+                              environment)
 
     @cached_property
     def celery_config(self) -> CeleryConfig | None:

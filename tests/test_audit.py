@@ -368,6 +368,61 @@ def test_project_with_no_production_settings_module(in_tmp: Path) -> None:
     assert result.exit_code == 0
 
 
+def test_development_settings_module_is_named_and_not_audited(in_tmp: Path) -> None:
+    write_project(in_tmp, {**APP_ONLY, "proj/settings.py": "DEBUG = True\nINSTALLED_APPS = []\n"})
+    result = invoke(["audit"])
+    assert ("note: proj.settings sets `DEBUG = True` (line 1 of proj.settings): a development "
+            "settings module, not judged as production") in result.stdout
+    assert "note: no production settings module found" in result.stdout
+    assert "Production settings:" not in result.stdout
+    assert result.exit_code == 0
+
+
+def test_django_configurations_class_is_the_production_settings(in_tmp: Path) -> None:
+    settings = ("from configurations import Configuration\n\n"
+                "class Production(Configuration):\n    INSTALLED_APPS = []\n"
+                "    CELERY_TASK_ACKS_LATE = True\n")
+    write_project(in_tmp, {**APP_ONLY, "proj/settings.py": settings})
+    result = invoke(["audit"])
+    assert "Production settings: proj.settings.Production (via proj.settings)" in result.stdout
+    assert {row[4]: row[0] for row in table_rows(result.stdout)}["CEL301"] == "pass"
+
+
+# -- what may change when the project runs ----------------------------------------------------------
+
+def test_optional_override_may_change_the_rows(in_tmp: Path) -> None:
+    settings = ("INSTALLED_APPS = []\nCELERY_TASK_ACKS_LATE = True\n"
+                "try:\n    from .local_overrides import *\nexcept ImportError:\n    pass\n")
+    write_project(in_tmp, {**APP_ONLY, "proj/settings.py": settings})
+    stdout = invoke(["audit"]).stdout
+    [line] = [line for line in stdout.splitlines() if "may change" in line]
+    assert line.startswith("  may change when the project runs: CEL301, CEL302, CEL311, CEL303,")
+    assert line.endswith("by the optional `from proj.local_overrides import *`: "
+                         "proj.local_overrides is not in the project, a deployment may add it "
+                         "(proj/settings.py:4)")
+    rows = {row[4]: row[0] for row in table_rows(stdout)}
+    assert (rows["CEL301"], rows["CEL303"]) == ("pass", "FAIL")
+
+
+def test_json_says_which_rows_a_write_may_change(in_tmp: Path) -> None:
+    settings = ("import os\nINSTALLED_APPS = []\n"
+                "for key, value in os.environ.items():\n"
+                "    if key.startswith('CELERY_TASK_'):\n        globals()[key] = value\n")
+    _, items = audit_json(in_tmp, {**APP_ONLY, "proj/settings.py": settings})
+    changed = {str(item["code"]) for item in items if item["may_change"]}
+    # task_* settings only: not the prefetch multiplier (worker_*) nor the broker URL
+    assert {"CEL301", "CEL303", "CEL305"} <= changed
+    assert not changed & {"CEL302", "CEL309", "CEL314", "CEL404"}
+
+
+def test_write_that_reaches_no_celery_setting_changes_no_row(in_tmp: Path) -> None:
+    settings = ("import os\nINSTALLED_APPS = []\n"
+                "for key, value in os.environ.items():\n"
+                "    if key.startswith('RATELIMIT_'):\n        globals()[key] = value\n")
+    write_project(in_tmp, {**APP_ONLY, "proj/settings.py": settings})
+    assert "may change" not in invoke(["audit"]).stdout
+
+
 # -- exit codes -----------------------------------------------------------------------------------
 
 def test_exit_1_when_a_row_fails(in_tmp: Path) -> None:

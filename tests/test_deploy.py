@@ -1684,3 +1684,42 @@ def test_audit_beat_row_ignores_a_dockerfile_default(tmp_path: Path) -> None:
         "Dockerfile": 'FROM python:3.12\nCMD ["celery", "-A", "proj", "beat"]\n',
         "Procfile": "worker: celery -A proj worker\n"})
     assert rows["CEL402"].status == "not-applicable"
+
+
+# -- the settings a deployment names ------------------------------------------------------------
+
+@pytest.mark.parametrize(("kind", "text"), [
+    ("compose", ("services:\n  web:\n    image: x\n    environment:\n"
+                "      DJANGO_SETTINGS_MODULE: proj.settings.production\n")),
+    ("compose", ("services:\n  web:\n    image: x\n    environment:\n"
+                "      - \"DJANGO_SETTINGS_MODULE=proj.settings.production\"\n")),
+    ("dockerfile", "FROM python\nENV DJANGO_SETTINGS_MODULE=proj.settings.production PORT=80\n"),
+    ("dockerfile", "FROM python\nENV DJANGO_SETTINGS_MODULE proj.settings.production\n"),
+    ("kubernetes", ("kind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n"
+                   "        - name: worker\n          command: [celery, worker]\n          env:\n"
+                   "            - name: DJANGO_SETTINGS_MODULE\n"
+                   "              value: \"proj.settings.production\"\n")),
+    ("systemd", ("[Service]\nEnvironment=\"DJANGO_SETTINGS_MODULE=proj.settings.production\"\n"
+                "ExecStart=celery -A proj worker\n")),
+    ("supervisord", ("[program:worker]\ncommand=celery -A proj worker\n"
+                    "environment=DJANGO_SETTINGS_MODULE=\"proj.settings.production\",X=\"1\"\n")),
+    ("procfile", "worker: DJANGO_SETTINGS_MODULE=proj.settings.production celery -A proj worker\n"),
+    ("shell", ("#!/bin/sh\nexport DJANGO_SETTINGS_MODULE=proj.settings.production\n"
+              "exec celery -A proj worker\n")),
+])
+def test_settings_module_a_deployment_file_names(kind: str, text: str) -> None:
+    assert read(kind, text).environment == (("DJANGO_SETTINGS_MODULE", "proj.settings.production"),)
+
+
+@pytest.mark.parametrize("text", [
+    "#!/bin/sh\n# DJANGO_SETTINGS_MODULE=proj.settings.dev\nexec celery -A proj worker\n",
+    "#!/bin/sh\necho \"DJANGO_SETTINGS_MODULE is $DJANGO_SETTINGS_MODULE\"\ncelery -A proj worker\n",
+    "#!/bin/sh\nexport DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-proj.settings}\ncelery\n",
+])
+def test_settings_module_not_named_by_a_comment_or_a_variable(text: str) -> None:
+    assert read("shell", text).environment == ()
+
+
+def test_configuration_class_a_compose_file_names() -> None:
+    text = "services:\n  web:\n    image: x\n    environment:\n      DJANGO_CONFIGURATION: Prod\n"
+    assert read("compose", text).environment == (("DJANGO_CONFIGURATION", "Prod"),)

@@ -415,6 +415,75 @@ def test_cel305_not_in_a_module_that_sets_debug_true(tmp_path: Path) -> None:
     assert flagged(tmp_path, settings, "CEL305") == []
 
 
+# -- the settings as real projects write them: the checklist rules and CEL201 agree ------------
+
+TASKS = """
+    from celery import shared_task
+
+
+    @shared_task
+    def sync():
+        pass
+"""
+
+
+def test_exec_of_an_override_file_does_not_hide_the_shipped_settings(tmp_path: Path) -> None:
+    settings = ("import os\nINSTALLED_APPS = []\nif os.path.exists('/app/override.py'):\n"
+                "    exec(open('/app/override.py').read())\n")
+    project = {**APP_ONLY, "proj/settings.py": settings, "proj/tasks.py": TASKS}
+    assert sorted(lint(tmp_path, project, select=("CEL201", "CEL303"))) == [
+        ("CEL201", "proj/tasks.py", 5), ("CEL303", SETTINGS, 1)]
+
+
+def test_unguarded_import_of_a_missing_module_leaves_both_silent(tmp_path: Path) -> None:
+    settings = "INSTALLED_APPS = []\nfrom .secrets import *\n"
+    project = {**APP_ONLY, "proj/settings.py": settings, "proj/tasks.py": TASKS}
+    assert lint(tmp_path, project, select=("CEL201", "CEL303")) == []
+
+
+def test_settings_class_loaded_into_the_module_is_checked(tmp_path: Path) -> None:
+    settings = ("class Production:\n    INSTALLED_APPS = []\n    CELERY_TASK_ACKS_LATE = False\n"
+                "\nProduction.load_settings(__name__)\n")
+    assert flagged(tmp_path, settings, "CEL301") == [("CEL301", SETTINGS, 3)]
+
+
+def test_settings_class_loaded_into_the_module_passes(tmp_path: Path) -> None:
+    settings = ("class Production:\n    INSTALLED_APPS = []\n    CELERY_TASK_ACKS_LATE = True\n"
+                "\nProduction.load_settings(__name__)\n")
+    assert flagged(tmp_path, settings, "CEL301") == []
+
+
+def test_django_configurations_class_missing_a_setting(tmp_path: Path) -> None:
+    settings = ("from configurations import Configuration\n\n"
+                "class Production(Configuration):\n    INSTALLED_APPS = []\n")
+    assert flagged(tmp_path, settings, "CEL303") == [("CEL303", SETTINGS, 1)]
+
+
+def test_django_configurations_development_class_is_not_checked(tmp_path: Path) -> None:
+    settings = ("from configurations import Configuration\n\n"
+                "class Dev(Configuration):\n    INSTALLED_APPS = []\n")
+    assert flagged(tmp_path, settings, "CEL303") == []
+
+
+def test_development_settings_module_gets_no_checklist_finding(tmp_path: Path) -> None:
+    settings = ('"""Settings for the dev project."""\nDEBUG = True\nINSTALLED_APPS = []\n'
+                'CELERY_BROKER_URL = "redis://redis:6379/0"\n')
+    project = {**APP_ONLY, "proj/settings.py": settings, "proj/tasks.py": TASKS}
+    assert lint(tmp_path, project, select=("CEL201", "CEL301", "CEL302", "CEL303")) == []
+
+
+def test_settings_module_with_debug_from_the_environment_is_checked(tmp_path: Path) -> None:
+    settings = ('import os\nDEBUG = os.environ.get("DEBUG") == "1"\nINSTALLED_APPS = []\n')
+    assert flagged(tmp_path, settings, "CEL301") == [("CEL301", SETTINGS, 1)]
+
+
+def test_helper_module_of_the_settings_package_gets_no_checklist_finding(tmp_path: Path) -> None:
+    assert package(tmp_path, "CEL301", base="INSTALLED_APPS = []\n",
+                   production="from .base import *\nCELERY_TASK_ACKS_LATE = True\n",
+                   logs="import logging\nFORMAT = '%(message)s'\nlogger = logging.getLogger()\n",
+                   ) == []
+
+
 # -- CEL306 unknown-setting ---------------------------------------------------------------------
 
 def test_cel306_typo_under_the_namespace(tmp_path: Path) -> None:

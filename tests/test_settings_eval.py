@@ -4,6 +4,7 @@ project (star-import chains, `+=`/`.append`, `if`/`try` blocks, the production m
 from __future__ import annotations
 
 import ast
+import textwrap
 from pathlib import Path
 
 from helpers import CELERY_APP, write_project
@@ -854,3 +855,448 @@ def test_globals_inside_a_function_is_not_a_module_level_change(tmp_path: Path) 
     """}
     [config] = settings_of(tmp_path, files).configs
     assert config.gaps == ()
+
+
+# -- writes through globals() and vars() --------------------------------------------------------
+
+def overrides(root: Path, files: dict[str, str]) -> list[tuple[str, int, tuple[str, ...]]]:
+    """(how, line, prefixes) of the run-time writes of the one production configuration."""
+    [config] = settings_of(root, files).configs
+    assert config.complete, config.gaps
+    assert config.source is not None
+    return [(o.how, o.line, o.prefixes) for o in config.source.overrides]
+
+
+def test_globals_item_with_a_known_key(tmp_path: Path) -> None:
+    files = {**APP_ONLY, "proj/settings.py": """
+        globals()["CELERY_TASK_TIME_LIMIT"] = 5 * 60
+    """}
+    assert celery_values(tmp_path, files) == {"task_time_limit": (300, "proj/settings.py", 1)}
+    assert overrides(tmp_path, files) == []
+
+
+def test_globals_item_read_is_not_a_write(tmp_path: Path) -> None:
+    files = {**APP_ONLY, "proj/settings.py": """
+        CELERY_TASK_TIME_LIMIT = 60
+        LIMIT = globals()["CELERY_TASK_TIME_LIMIT"]
+        if "DEBUG" in globals():
+            pass
+        EXTRA = globals().get("EXTRA")
+    """}
+    assert overrides(tmp_path, files) == []
+
+
+def test_globals_update_with_a_dict_and_keywords(tmp_path: Path) -> None:
+    files = {**APP_ONLY, "proj/settings.py": """
+        globals().update({"CELERY_TASK_ACKS_LATE": True})
+        globals().update(CELERY_WORKER_PREFETCH_MULTIPLIER=1)
+    """}
+    values = celery_values(tmp_path, files)
+    assert values["task_acks_late"] == (True, "proj/settings.py", 1)
+    assert values["worker_prefetch_multiplier"] == (1, "proj/settings.py", 2)
+
+
+def test_vars_item_is_the_module_names(tmp_path: Path) -> None:
+    files = {**APP_ONLY, "proj/settings.py": 'vars()["CELERY_TASK_ACKS_LATE"] = True\n'}
+    assert celery_values(tmp_path, files)["task_acks_late"][0] is True
+
+
+def test_vars_of_an_object_is_not_a_write(tmp_path: Path) -> None:
+    files = {**APP_ONLY, "proj/settings.py": """
+        import types
+        holder = types.SimpleNamespace()
+        vars(holder)["CELERY_TASK_ACKS_LATE"] = True
+    """}
+    [config] = settings_of(tmp_path, files).configs
+    assert "task_acks_late" not in config.values
+    assert config.source is not None and config.source.overrides == []
+
+
+def test_setattr_on_this_module(tmp_path: Path) -> None:
+    files = {**APP_ONLY, "proj/settings.py": """
+        import sys
+        setattr(sys.modules[__name__], "CELERY_TASK_ACKS_LATE", True)
+    """}
+    assert celery_values(tmp_path, files)["task_acks_late"][0] is True
+
+
+def test_globals_update_of_a_dict_from_the_chain(tmp_path: Path) -> None:
+    files = package(base="INSTALLED_APPS = []\nEXTRA = {'CELERY_TASK_ACKS_LATE': True}\n",
+                    production="from .base import *\nglobals().update(EXTRA)\n")
+    assert celery_values(tmp_path, files) == {
+        "task_acks_late": (True, "proj/settings/production.py", 2)}
+
+
+def test_loop_over_a_known_dict_writes_each_name(tmp_path: Path) -> None:
+    files = {**APP_ONLY, "proj/settings.py": """
+        LIMITS = {"CELERY_TASK_SOFT_TIME_LIMIT": 240, "CELERY_TASK_TIME_LIMIT": 300}
+        for name, seconds in LIMITS.items():
+            globals()[name] = seconds
+    """}
+    values = celery_values(tmp_path, files)
+    assert values["task_soft_time_limit"][0] == 240
+    assert values["task_time_limit"][0] == 300
+
+
+def test_loop_over_a_known_list_appends_each_item(tmp_path: Path) -> None:
+    files = {**APP_ONLY, "proj/settings.py": """
+        INSTALLED_APPS = ["django.contrib.admin"]
+        for app in ["django_celery_results", "django_celery_beat"]:
+            INSTALLED_APPS.append(app)
+    """}
+    assert django_values(tmp_path, files)["INSTALLED_APPS"] == (
+        "django.contrib.admin", "django_celery_results", "django_celery_beat")
+
+
+def test_loop_over_the_environment_with_a_prefix_reaches_only_that_prefix(tmp_path: Path) -> None:
+    files = {**APP_ONLY, "proj/settings.py": """
+        import os
+        CELERY_TASK_ACKS_LATE = True
+        for key, value in os.environ.items():
+            if key.startswith("CELERY_"):
+                globals()[key] = value
+    """}
+    [config] = settings_of(tmp_path, files).configs
+    assert config.complete
+    assert config.values["task_acks_late"].value is True  # the shipped value is judged
+    assert config.source is not None
+    [override] = config.source.overridden("CELERY_TASK_ACKS_LATE")
+    assert override.prefixes == ("CELERY_",)
+    assert override.how == ("`globals()[key]` with a key known only at run time in a loop over "
+                            "`os.environ.items()`")
+    assert config.source.overridden("DEBUG") == []
+
+
+def test_loop_over_the_environment_without_a_prefix_reaches_every_name(tmp_path: Path) -> None:
+    files = {**APP_ONLY, "proj/settings.py": """
+        import os
+        for key in os.environ:
+            globals()[key] = os.environ[key]
+    """}
+    assert overrides(tmp_path, files) == [
+        ("`globals()[key]` with a key known only at run time in a loop over `os.environ`", 3,
+         ("",))]
+
+
+def test_loop_skipping_other_prefixes_with_continue(tmp_path: Path) -> None:
+    files = {**APP_ONLY, "proj/settings.py": """
+        import os
+        for key, value in os.environ.items():
+            if not key.startswith(("APP_", "FEATURE_")):
+                continue
+            globals()[key] = value
+    """}
+    assert [o[2] for o in overrides(tmp_path, files)] == [("APP_", "FEATURE_")]
+
+
+def test_key_cut_from_a_prefixed_variable(tmp_path: Path) -> None:
+    # WEBLATE_RATELIMIT_X → RATELIMIT_X: only names starting RATELIMIT_ are reached
+    files = {**APP_ONLY, "proj/settings.py": """
+        import os
+        for name in os.environ:
+            if name.startswith("WEBLATE_RATELIMIT_"):
+                locals()[name[8:]] = os.environ[name]
+        for name in os.environ:
+            if name.startswith("DJANGO_"):
+                globals()[name.removeprefix("DJANGO_")] = os.environ[name]
+    """}
+    assert [o[2] for o in overrides(tmp_path, files)] == [("RATELIMIT_",), ("",)]
+
+
+def test_update_with_a_filtered_comprehension(tmp_path: Path) -> None:
+    files = {**APP_ONLY, "proj/settings.py": """
+        import os
+        globals().update({k: v for k, v in os.environ.items() if k.startswith("PROJ_")})
+    """}
+    assert [o[2] for o in overrides(tmp_path, files)] == [("PROJ_",)]
+
+
+def test_exec_of_an_override_file_keeps_the_shipped_settings(tmp_path: Path) -> None:
+    files = {**APP_ONLY, "proj/settings.py": """
+        import os
+        CELERY_TASK_ACKS_LATE = False
+        OVERRIDES = "/app/data/settings-override.py"
+        if os.path.exists(OVERRIDES):
+            with open(OVERRIDES) as handle:
+                exec(compile(handle.read(), OVERRIDES, "exec"))
+    """}
+    [config] = settings_of(tmp_path, files).configs
+    assert config.complete
+    assert config.values["task_acks_late"].value is False
+    assert config.source is not None
+    [override] = config.source.overridden("CELERY_TASK_TIME_LIMIT")
+    assert (override.how, override.line) == ("`exec()` of code read at run time", 6)
+
+
+def test_exec_in_a_namespace_of_its_own_is_not_a_write(tmp_path: Path) -> None:
+    files = {**APP_ONLY, "proj/settings.py": """
+        scope = {}
+        exec("X = 1", scope)
+        CELERY_TASK_ACKS_LATE = True
+    """}
+    assert overrides(tmp_path, files) == []
+
+
+def test_run_time_write_does_not_reach_names_assigned_after_it(tmp_path: Path) -> None:
+    files = {**APP_ONLY, "proj/settings.py": """
+        exec(open("/etc/proj.py").read())
+        CELERY_TASK_ACKS_LATE = True
+        if EXTRA:
+            CELERY_TASK_TIME_LIMIT = 60
+    """}
+    [config] = settings_of(tmp_path, files).configs
+    assert config.source is not None
+    assert config.source.overridden("CELERY_TASK_ACKS_LATE") == []
+    # assigned in an `if` that may not run: the write may still be what the name holds
+    assert len(config.source.overridden("CELERY_TASK_TIME_LIMIT")) == 1
+
+
+# -- settings classes ---------------------------------------------------------------------------
+
+CLASS_SETTINGS = """
+    class Base:
+        INSTALLED_APPS = ["django.contrib.admin"]
+        CELERY_TASK_ACKS_LATE = False
+        CELERY_TASK_TIME_LIMIT = 600
+
+        @property
+        def CELERY_TASK_SOFT_TIME_LIMIT(self):
+            return self.CELERY_TASK_TIME_LIMIT - 60
+
+        def helper(self):
+            return 1
+
+
+    class ProductionSettings(Base):
+        CELERY_TASK_ACKS_LATE = True
+        CELERY_TASK_TIME_LIMIT = 300
+"""
+
+
+def test_settings_class_loaded_into_the_module(tmp_path: Path) -> None:
+    files = {**APP_ONLY, "proj/settings.py": textwrap.dedent(CLASS_SETTINGS) + "\n"
+             "ProductionSettings.load_settings(__name__)\n"}
+    values = celery_values(tmp_path, files)
+    assert values["task_acks_late"] == (True, "proj/settings.py", 15)
+    assert values["task_time_limit"] == (300, "proj/settings.py", 16)
+    # the property of the base sees the subclass's limit
+    assert values["task_soft_time_limit"] == (240, "proj/settings.py", 7)
+    assert django_values(tmp_path, files)["INSTALLED_APPS"] == ("django.contrib.admin",)
+
+
+def test_settings_class_never_loaded_sets_nothing(tmp_path: Path) -> None:
+    files = {**APP_ONLY,
+             "proj/settings.py": "INSTALLED_APPS = []\n" + textwrap.dedent(CLASS_SETTINGS)}
+    assert celery_values(tmp_path, files) == {}
+
+
+def test_settings_class_from_another_module(tmp_path: Path) -> None:
+    files = {**APP_ONLY, "proj/classes.py": CLASS_SETTINGS, "proj/settings.py": """
+        from proj.classes import ProductionSettings
+
+        ProductionSettings().install(globals())
+    """}
+    assert celery_values(tmp_path, files)["task_acks_late"] == (True, "proj/classes.py", 15)
+
+
+def test_settings_class_load_of_a_class_celery_lint_cannot_read(tmp_path: Path) -> None:
+    files = {**APP_ONLY, "proj/settings.py": """
+        from somewhere import Settings
+
+        CELERY_TASK_ACKS_LATE = True
+        Settings.load_settings(__name__)
+    """}
+    [config] = settings_of(tmp_path, files).configs
+    assert config.complete and config.values["task_acks_late"].value is True
+    assert [o.how for o in config.source.overrides] == [  # type: ignore[union-attr]
+        "`Settings.load_settings(__name__)` loads settings from a class celery-lint cannot read"]
+
+
+def test_logger_of_the_module_is_not_a_settings_load(tmp_path: Path) -> None:
+    files = {**APP_ONLY, "proj/settings.py": """
+        import logging
+        logger = logging.getLogger(__name__)
+        CELERY_TASK_ACKS_LATE = True
+    """}
+    assert overrides(tmp_path, files) == []
+
+
+CONFIGURATIONS = """
+    from configurations import Configuration, values
+
+
+    class Common(Configuration):
+        INSTALLED_APPS = ["django.contrib.admin"]
+        DEBUG = False
+        CELERY_TASK_ACKS_LATE = values.BooleanValue(True)
+
+
+    class Dev(Common):
+        DEBUG = True
+
+
+    class Production(Common):
+        CELERY_TASK_TIME_LIMIT = values.IntegerValue(300, environ_prefix="PROJ")
+"""
+
+
+def test_django_configurations_class_named_by_django_configuration(tmp_path: Path) -> None:
+    celery = textwrap.dedent(APP_ONLY["proj/celery.py"]).replace(
+        'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proj.settings")',
+        'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proj.settings")\n'
+        'os.environ.setdefault("DJANGO_CONFIGURATION", "Production")')
+    files = {**APP_ONLY, "proj/celery.py": celery, "proj/settings.py": CONFIGURATIONS}
+    settings = settings_of(tmp_path, files)
+    assert settings.production == ("proj.settings.Production",)
+    values = celery_values(tmp_path, files)
+    assert values["task_acks_late"] == (
+        env("DJANGO_CELERY_TASK_ACKS_LATE", True, "values.BooleanValue(True)"),
+        "proj/settings.py", 7)
+    assert values["task_time_limit"][0] == env(
+        "PROJ_CELERY_TASK_TIME_LIMIT", 300, "values.IntegerValue(300, environ_prefix='PROJ')")
+
+
+def test_django_configurations_without_a_name_takes_the_production_classes(
+        tmp_path: Path) -> None:
+    # Common is extended, Dev is development by its name: Production is left
+    files = {**APP_ONLY, "proj/settings.py": CONFIGURATIONS}
+    assert settings_of(tmp_path, files).production == ("proj.settings.Production",)
+
+
+def test_django_configurations_named_by_the_deployment(tmp_path: Path) -> None:
+    files = {**APP_ONLY, "proj/settings.py": CONFIGURATIONS.replace("class Dev", "class Staging"),
+             "docker-compose.yml": """
+        services:
+          worker:
+            image: proj
+            command: celery -A proj worker
+            environment:
+              DJANGO_CONFIGURATION: Staging
+    """}
+    settings = settings_of(tmp_path, files)
+    # Staging sets DEBUG = True: development, whatever its name
+    assert settings.production == ()
+    assert settings.notes == (
+        ("proj.settings.Staging sets `DEBUG = True` (line 11 of proj.settings): a development "
+        "settings module, not judged as production"), "no production settings module found")
+
+
+def test_django_configurations_value_not_from_the_environment(tmp_path: Path) -> None:
+    files = {**APP_ONLY, "proj/settings.py": """
+        from configurations import Configuration, values
+
+        class Production(Configuration):
+            CELERY_TASK_TIME_LIMIT = values.IntegerValue(300, environ=False)
+    """}
+    assert celery_values(tmp_path, files)["task_time_limit"][0] == 300
+
+
+# -- which module is production -----------------------------------------------------------------
+
+def test_module_that_sets_debug_true_is_development(tmp_path: Path) -> None:
+    files = {**APP_ONLY, "proj/settings.py": "DEBUG = True\nINSTALLED_APPS = []\n"}
+    settings = settings_of(tmp_path, files)
+    assert settings.production == ()
+    assert settings.notes == (
+        ("proj.settings sets `DEBUG = True` (line 1 of proj.settings): a development settings "
+        "module, not judged as production"), "no production settings module found")
+
+
+def test_debug_from_the_environment_stays_production(tmp_path: Path) -> None:
+    for debug in ('env.bool("DEBUG", default=False)', 'os.environ.get("DEBUG") == "1"',
+                  'os.environ.get("DEBUG", True)'):
+        files = {**APP_ONLY, "proj/settings.py": f"""
+            import os
+            import environ
+            env = environ.Env()
+            DEBUG = {debug}
+            INSTALLED_APPS = []
+        """}
+        assert settings_of(tmp_path / debug[:8], files).production == ("proj.settings",)
+
+
+def test_debug_true_inherited_from_base_is_development(tmp_path: Path) -> None:
+    files = package(base="DEBUG = True\nINSTALLED_APPS = []\n",
+                    production="from .base import *\nCELERY_TASK_ACKS_LATE = True\n")
+    assert settings_of(tmp_path, files).production == ()
+
+
+def test_debug_true_turned_off_in_production(tmp_path: Path) -> None:
+    files = package(base="DEBUG = True\nINSTALLED_APPS = []\n",
+                    production="from .base import *\nDEBUG = False\n")
+    assert settings_of(tmp_path, files).production == ("proj.settings.production",)
+
+
+def test_helper_module_in_the_settings_package_is_not_settings(tmp_path: Path) -> None:
+    files = package(
+        base="INSTALLED_APPS = []\n",
+        production="from .base import *\nCELERY_TASK_ACKS_LATE = True\n",
+        database="import redis\nREDIS_URL = 'redis://cache'\nclient = redis.Redis(REDIS_URL)\n",
+    )
+    settings = settings_of(tmp_path, files)
+    assert settings.production == ("proj.settings.production",)
+    assert "proj.settings.database" not in settings.family
+
+
+def test_module_of_the_settings_package_that_sets_a_django_setting_is_settings(
+        tmp_path: Path) -> None:
+    files = package(base="INSTALLED_APPS = []\n",
+                    production="from .base import *\nCELERY_TASK_ACKS_LATE = True\n",
+                    worker="CACHES = {}\n")
+    assert settings_of(tmp_path, files).production == ("proj.settings.production",
+                                                        "proj.settings.worker")
+
+
+def test_settings_module_named_by_the_deployment_environment(tmp_path: Path) -> None:
+    celery = APP_ONLY["proj/celery.py"].replace(
+        'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proj.settings")', "")
+    files = {**APP_ONLY, "proj/celery.py": celery, "config/production.py": "INSTALLED_APPS = []\n",
+             "config/other.py": "INSTALLED_APPS = []\n", "Dockerfile": """
+        FROM python:3.12
+        ENV DJANGO_SETTINGS_MODULE=config.production
+        CMD ["celery", "-A", "proj", "worker"]
+    """}
+    assert settings_of(tmp_path, files).production == ("config.production",)
+
+
+def test_settings_module_named_by_a_development_deployment_does_not_count(
+        tmp_path: Path) -> None:
+    celery = APP_ONLY["proj/celery.py"].replace(
+        'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proj.settings")', "")
+    files = {**APP_ONLY, "proj/celery.py": celery, "config/production.py": "INSTALLED_APPS = []\n",
+             "config/other.py": "INSTALLED_APPS = []\n", "docker-compose.dev.yml": """
+        services:
+          worker:
+            command: celery -A proj worker
+            environment:
+              - DJANGO_SETTINGS_MODULE=config.other
+    """}
+    assert settings_of(tmp_path, files).production == ("config.other", "config.production")
+
+
+def test_settings_module_copied_into_place_by_the_dockerfile(tmp_path: Path) -> None:
+    celery = APP_ONLY["proj/celery.py"].replace('"proj.settings"', '"app.settings.config"')
+    files = {**APP_ONLY, "proj/celery.py": celery,
+             "app/settings/__init__.py": "", "app/settings/base.py": "INSTALLED_APPS = []\n",
+             "docker/config.py": "from app.settings.base import *\nCELERY_TASK_ACKS_LATE = True\n",
+             "Dockerfile": """
+        FROM python:3.12
+        COPY docker/config.py /srv/app/settings/config.py
+    """}
+    settings = settings_of(tmp_path, files)
+    assert settings.production == ("docker.config",)
+    assert settings.notes == ()
+    assert celery_values(tmp_path, files)["task_acks_late"][:2] == (True, "docker/config.py")
+
+
+def test_copy_of_another_file_does_not_change_the_settings(tmp_path: Path) -> None:
+    celery = APP_ONLY["proj/celery.py"].replace('"proj.settings"', '"app.settings.config"')
+    files = {**APP_ONLY, "proj/celery.py": celery,
+             "app/settings/__init__.py": "", "app/settings/base.py": "INSTALLED_APPS = []\n",
+             "docker/config.py": "CELERY_TASK_ACKS_LATE = True\n", "Dockerfile": """
+        FROM python:3.12
+        COPY docker/config.py /srv/app/config.py
+    """}
+    settings = settings_of(tmp_path, files)
+    assert "DJANGO_SETTINGS_MODULE names app.settings.config, which is not in the project" \
+        in settings.notes

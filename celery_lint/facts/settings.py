@@ -695,10 +695,12 @@ class SettingsModel:
 
 def build_settings(files: Mapping[str, FileFacts], apps: tuple[CeleryApp, ...],
                    settings_module: str | None, dev_patterns: tuple[str, ...],
-                   copies: tuple[tuple[str, str, str], ...] = (), root: str = "."
-                   ) -> SettingsModel:
+                   copies: tuple[tuple[str, str, str], ...] = (), root: str = ".",
+                   environment: tuple[tuple[str, str], ...] = ()) -> SettingsModel:
     """The settings model; `copies` are the Dockerfiles' COPY/ADD (source, destination,
-    Dockerfile): a module copied into place at build time is the one Python imports."""
+    Dockerfile): a module copied into place at build time is the one Python imports;
+    `environment` the DJANGO_SETTINGS_MODULE and DJANGO_CONFIGURATION production deployments
+    set."""
     evaluator = SettingsEvaluator(files, dev_patterns, _copied_modules(files, copies, root))
     app = _main_app(apps)
     if app is None:
@@ -718,7 +720,7 @@ def build_settings(files: Mapping[str, FileFacts], apps: tuple[CeleryApp, ...],
                 return SettingsModel(app, "module", namespace, notes=tuple(notes))
     if source == "django":
         family, production, more = _django_modules(files, app, settings_module, namespace,
-                                                   evaluator)
+                                                   evaluator, environment)
         notes += more
     elif source == "module":
         assert module is not None
@@ -836,21 +838,26 @@ def is_dev_module(module: str, patterns: tuple[str, ...]) -> bool:
 
 
 def _django_modules(files: Mapping[str, FileFacts], app: CeleryApp, configured: str | None,
-                    namespace: str | None, evaluator: SettingsEvaluator
+                    namespace: str | None, evaluator: SettingsEvaluator,
+                    environment: tuple[tuple[str, str], ...] = ()
                     ) -> tuple[tuple[str, ...], tuple[str, ...], list[str]]:
     """The settings modules Django may load for the app, and the production ones among them.
 
     A module is a settings module because Django loads it as one: named by DJANGO_SETTINGS_MODULE
-    (or copied into that name's place), star-imported by one, or setting Django or Celery
-    settings itself. A helper module in the settings package is none of these.
+    (in the Celery module, manage.py, wsgi.py, asgi.py or a production deployment's environment,
+    or copied into that name's place), star-imported by one, or setting Django or Celery settings
+    itself. A helper module in the settings package is none of these.
     """
     notes: list[str] = []
     dev_patterns = evaluator.dev_patterns
     app_module = app.qualname.rpartition(".")[0]
     entry_points = [f for m, f in sorted(files.items()) if m.rsplit(".", 1)[-1] in ENTRY_POINTS]
     starters = [f for f in (files.get(app_module), *entry_points) if f is not None]
-    configurations = list(dict.fromkeys(f.django_configuration for f in starters
-                                        if f.django_configuration))
+    deployed = {name: [value for variable, value in environment if variable == name]
+                for name in ("DJANGO_SETTINGS_MODULE", "DJANGO_CONFIGURATION")}
+    configurations = list(dict.fromkeys([*(f.django_configuration for f in starters
+                                           if f.django_configuration),
+                                         *deployed["DJANGO_CONFIGURATION"]]))
     if configured:
         module = evaluator.resolve(configured)
         if evaluator.namespace(module) is None:
@@ -858,7 +865,8 @@ def _django_modules(files: Mapping[str, FileFacts], app: CeleryApp, configured: 
         outer = module if module in files else module.rpartition(".")[0]
         production = _with_classes([module], configurations, evaluator, notes, check=False)
         return _family(files, [outer], evaluator), tuple(production), notes
-    named = [f.django_settings_module for f in starters if f.django_settings_module]
+    named = [*(f.django_settings_module for f in starters if f.django_settings_module),
+             *deployed["DJANGO_SETTINGS_MODULE"]]
     candidates = list(dict.fromkeys(evaluator.resolve(c) for c in named))
     missing = sorted({c for c in candidates if c not in files})
     candidates = [c for c in candidates if c in files]
@@ -897,15 +905,15 @@ def _with_classes(modules: list[str], configurations: list[str], evaluator: Sett
         chosen = [module]
         if classes:
             if configurations:
-                chosen = [f"{module}.{c}" for c in configurations if c in classes]
+                names = [c for c in configurations if c in classes]
                 notes += [f"DJANGO_CONFIGURATION names {c}, which {module} does not define"
                           for c in configurations if c not in classes]
             else:
                 extended = {base for cls in classes.values() for base in cls.bases}
-                chosen = [f"{module}.{name}" for name, cls in classes.items()
-                          if cls.qualname not in extended
-                          and not is_dev_module(f"{module}.{name.lower()}",
-                                                evaluator.dev_patterns)]
+                names = [name for name, cls in classes.items() if cls.qualname not in extended]
+            # class names say development as module names do (`Dev`, `Local`, `Test`)
+            chosen = [f"{module}.{name}" for name in names if not check or not is_dev_module(
+                f"{module}.{name.lower()}", evaluator.dev_patterns)]
         for name in chosen:
             debug = _literal_debug(evaluator.namespace(name)) if check else None
             if debug is None:

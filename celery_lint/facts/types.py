@@ -293,3 +293,5 @@ class DeployFacts:
     copies: tuple[tuple[str, str], ...] = ()  # Dockerfile COPY/ADD: (source, destination)
     warnings: tuple[str, ...] = ()
     dev_hints: tuple[str, ...] = ()  # signs of a development setup (runserver, mounted source)
+    # DJANGO_SETTINGS_MODULE and DJANGO_CONFIGURATION as the file sets them: (variable, value)
+    environment: tuple[tuple[str, str], ...] = ()

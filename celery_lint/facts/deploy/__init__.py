@@ -7,6 +7,7 @@ joins the files' definitions into the ways the project runs.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from celery_lint.facts.deploy.command import invocations
@@ -16,6 +17,7 @@ from celery_lint.facts.deploy.deployments import (
     Process,
     build_deployments,
     is_dev_path,
+    production_environment,
     resolve_script,
     script_candidates,
 )
@@ -29,7 +31,8 @@ from celery_lint.facts.types import DeployFacts, Invocation
 from celery_lint.source import split_lines
 
 __all__ = ["Deployment", "Process", "build_deployments", "invocations", "is_dev_path",
-           "read_deploy_facts", "resolve_script", "script_candidates", "worth_reading"]
+           "production_environment", "read_deploy_facts", "resolve_script", "script_candidates",
+           "settings_environment", "worth_reading"]
 
 
 def worth_reading(kind: str, text: str) -> bool:
@@ -54,7 +57,37 @@ def read_deploy_facts(path: str, kind: str, text: str) -> DeployFacts:
         facts = reader(path, text)
     except RecursionError:
         return DeployFacts(path, kind, warnings=("too deeply nested to read; skipped",))
+    environment = settings_environment(text)
+    if environment:
+        facts = replace(facts, environment=environment)
     return _on_first_lines(facts, text)
+
+
+# `DJANGO_SETTINGS_MODULE=x` (shell, Procfile, systemd, supervisord, a compose list, Dockerfile
+# ENV), `DJANGO_SETTINGS_MODULE: x` (a compose mapping), `ENV DJANGO_SETTINGS_MODULE x`, and a
+# Kubernetes `- name: DJANGO_SETTINGS_MODULE` followed by `value: x`; not in a comment
+_NAME = r"(?P<name>DJANGO_SETTINGS_MODULE|DJANGO_CONFIGURATION)"
+_VALUE = r"""["']?(?P<value>[A-Za-z_][\w.]*)["']?(?=[\s,;"']|$)"""
+_SETTINGS_VARIABLE = re.compile(
+    r"^(?![ \t]*[#;])(?:"
+    rf"""[^\n]*?(?<![$\w{{]){_NAME}[ \t]*[=:][ \t]*{_VALUE}"""
+    rf"|[ \t]*ENV[ \t]+{_NAME.replace('name', 'env_name')}[ \t]+"
+    rf"{_VALUE.replace('value', 'env_value')}"
+    rf"""|[ \t]*-?[ \t]*name:[ \t]*["']?{_NAME.replace('name', 'k8s_name')}["']?[ \t]*\n"""
+    rf"[ \t]*value:[ \t]*{_VALUE.replace('value', 'k8s_value')})",
+    re.MULTILINE)
+
+
+def settings_environment(text: str) -> tuple[tuple[str, str], ...]:
+    """The Django settings module and django-configurations class a deployment file names."""
+    if "DJANGO_" not in text:
+        return ()
+    found = []
+    for match in _SETTINGS_VARIABLE.finditer(text):
+        for prefix in ("", "env_", "k8s_"):
+            if match[f"{prefix}name"]:
+                found.append((match[f"{prefix}name"], match[f"{prefix}value"]))
+    return tuple(dict.fromkeys(found))
 
 
 def _on_first_lines(facts: DeployFacts, text: str) -> DeployFacts:

@@ -88,6 +88,17 @@ def is_dev_path(relative: str, patterns: tuple[str, ...] = ()) -> bool:
     return bool(words & DEV_WORDS)
 
 
+def production_environment(files: list[DeployFacts], dev_patterns: tuple[str, ...] = ()
+                           ) -> tuple[tuple[str, str], ...]:
+    """DJANGO_SETTINGS_MODULE and DJANGO_CONFIGURATION as the production deployment files set
+    them (a file named or configured as development, or that runs a development setup, does
+    not count)."""
+    found = [pair for facts in files if facts.environment and not facts.dev_hints
+             and not is_dev_path(_relative(facts.path, "."), dev_patterns)
+             for pair in facts.environment]
+    return tuple(dict.fromkeys(found))
+
+
 def build_deployments(files: list[DeployFacts], root: str, dev_patterns: tuple[str, ...] = ()
                       ) -> list[Deployment]:
     by_path = {f.path: f for f in files}
