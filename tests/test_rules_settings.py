@@ -435,6 +435,22 @@ def test_exec_of_an_override_file_does_not_hide_the_shipped_settings(tmp_path: P
         ("CEL201", "proj/tasks.py", 5), ("CEL303", SETTINGS, 1)]
 
 
+def test_hook_that_always_runs_leaves_both_silent(tmp_path: Path) -> None:
+    settings = "from proj.plugins import load\nINSTALLED_APPS = []\nload(globals())\n"
+    project = {**APP_ONLY, "proj/settings.py": settings, "proj/tasks.py": TASKS,
+               "proj/plugins.py": "def load(names):\n    pass\n"}
+    assert lint(tmp_path, project, select=("CEL201", "CEL301", "CEL303")) == []
+
+
+def test_loop_over_the_environment_leaves_the_names_it_reaches_unknown(tmp_path: Path) -> None:
+    settings = ("import os\nINSTALLED_APPS = []\nfor key in os.environ:\n"
+                "    if key.startswith('CELERY_TASK_'):\n        globals()[key] = os.environ[key]\n")
+    # task_acks_late and the limits may come from the environment; the prefetch multiplier not
+    assert flagged(tmp_path, settings, "CEL301") == []
+    assert flagged(tmp_path, settings, "CEL303") == []
+    assert flagged(tmp_path, settings, "CEL302") == [("CEL302", SETTINGS, 1)]
+
+
 def test_unguarded_import_of_a_missing_module_leaves_both_silent(tmp_path: Path) -> None:
     settings = "INSTALLED_APPS = []\nfrom .secrets import *\n"
     project = {**APP_ONLY, "proj/settings.py": settings, "proj/tasks.py": TASKS}

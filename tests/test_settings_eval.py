@@ -830,20 +830,44 @@ def test_settings_package_whose_init_star_imports_production(tmp_path: Path) -> 
     assert settings.configs[0].values["task_acks_late"].value is True
 
 
-def test_a_hook_handed_globals_may_override_any_name(tmp_path: Path) -> None:
+def test_a_hook_handed_globals_sets_the_names_before_it(tmp_path: Path) -> None:
     files = {**APP_ONLY, "proj/settings.py": """
         from proj.conf import load_into
 
         CELERY_TASK_ACKS_LATE = True
         load_into(globals())
+        CELERY_TASK_TIME_LIMIT = 300
     """, "proj/conf.py": "def load_into(names):\n    pass\n"}
     [config] = settings_of(tmp_path, files).configs
-    # the shipped value is judged; the hook may change it when the project runs
-    assert config.values["task_acks_late"].value is True
     assert config.gaps == ()
+    # the hook always runs: what it can reach is unknown, what is assigned after it is not
+    assert config.values["task_acks_late"].value == Unknown(
+        "set when the project runs by `load_into(...)`, handed `globals()` (line 4 of "
+        "proj.settings)")
+    assert config.values["task_time_limit"].value == 300
+    assert isinstance(config.values["task_soft_time_limit"].value, Unknown)  # not shipped
     assert config.source is not None
     [override] = config.source.overridden("CELERY_TASK_ACKS_LATE")
-    assert (override.how, override.line) == ("`load_into(...)`, handed `globals()`", 4)
+    assert (override.how, override.line, override.optional) == (
+        "`load_into(...)`, handed `globals()`", 4, False)
+
+
+def test_a_hook_in_an_if_may_change_the_shipped_settings(tmp_path: Path) -> None:
+    files = {**APP_ONLY, "proj/settings.py": """
+        import os
+        from proj.conf import load_into
+
+        CELERY_TASK_ACKS_LATE = True
+        if os.environ.get("PLUGINS"):
+            load_into(globals())
+    """, "proj/conf.py": "def load_into(names):\n    pass\n"}
+    [config] = settings_of(tmp_path, files).configs
+    # it may not run: the shipped settings are judged, the audit says what it may change
+    assert config.values["task_acks_late"].value is True
+    assert "task_soft_time_limit" not in config.values
+    assert config.source is not None
+    [override] = config.source.overridden("CELERY_TASK_ACKS_LATE")
+    assert override.optional
 
 
 def test_globals_inside_a_function_is_not_a_module_level_change(tmp_path: Path) -> None:
@@ -951,6 +975,7 @@ def test_loop_over_a_known_list_appends_each_item(tmp_path: Path) -> None:
 def test_loop_over_the_environment_with_a_prefix_reaches_only_that_prefix(tmp_path: Path) -> None:
     files = {**APP_ONLY, "proj/settings.py": """
         import os
+        DEBUG = False
         CELERY_TASK_ACKS_LATE = True
         for key, value in os.environ.items():
             if key.startswith("CELERY_"):
@@ -958,13 +983,16 @@ def test_loop_over_the_environment_with_a_prefix_reaches_only_that_prefix(tmp_pa
     """}
     [config] = settings_of(tmp_path, files).configs
     assert config.complete
-    assert config.values["task_acks_late"].value is True  # the shipped value is judged
+    # the environment may set any CELERY_ name: each is unknown; other names are not
+    assert isinstance(config.values["task_acks_late"].value, Unknown)
+    assert isinstance(config.values["task_time_limit"].value, Unknown)
     assert config.source is not None
     [override] = config.source.overridden("CELERY_TASK_ACKS_LATE")
     assert override.prefixes == ("CELERY_",)
     assert override.how == ("`globals()[key]` with a key known only at run time in a loop over "
                             "`os.environ.items()`")
     assert config.source.overridden("DEBUG") == []
+    assert django_values(tmp_path, files)["DEBUG"] is False
 
 
 def test_loop_over_the_environment_without_a_prefix_reaches_every_name(tmp_path: Path) -> None:
@@ -1107,9 +1135,9 @@ def test_settings_class_load_of_a_class_celery_lint_cannot_read(tmp_path: Path) 
         Settings.load_settings(__name__)
     """}
     [config] = settings_of(tmp_path, files).configs
-    assert config.complete and config.values["task_acks_late"].value is True
+    assert config.complete and isinstance(config.values["task_acks_late"].value, Unknown)
     assert [o.how for o in config.source.overrides] == [  # type: ignore[union-attr]
-        "`Settings.load_settings(__name__)` loads settings from a class celery-lint cannot read"]
+        "`Settings.load_settings(__name__)`, a class celery-lint cannot read"]
 
 
 def test_logger_of_the_module_is_not_a_settings_load(tmp_path: Path) -> None:

@@ -65,18 +65,27 @@ class Override:
     may add, an `exec()` of a file, a loop over the environment, a hook handed `globals()`.
 
     It reaches the names that start with one of `prefixes` ("" for any name), except those
-    assigned after it (`shadowed`). The shipped settings are judged as they are; the audit says
-    which rows such a write may change.
+    assigned after it (`shadowed`). An `optional` one (a `try` import of a module the project
+    does not have, a write inside an `if` or `try`) may not happen: the shipped settings are
+    judged, and the audit says which rows it may change. One that always runs (a loop over the
+    environment, a hook handed `globals()`) sets the names it reaches: they are unknown.
     """
 
     how: str
     path: str
+    module: str
     line: int
     prefixes: tuple[str, ...] = ("",)
     shadowed: frozenset[str] = frozenset()
+    optional: bool = False
 
     def reaches(self, name: str) -> bool:
         return name not in self.shadowed and name.startswith(self.prefixes)
+
+    @property
+    def sets(self) -> str:
+        """What a name it reaches holds, for the audit."""
+        return f"set when the project runs by {self.how} (line {self.line} of {self.module})"
 
     @property
     def key(self) -> tuple[str, int, str]:
@@ -181,6 +190,7 @@ class SettingsEvaluator:
         self.copied = copied or {}
         self._done: dict[str, Namespace] = {}
         self._project_packages = {m.split(".")[0] for m in files}
+        self._maybe = 0  # depth of blocks that may not run (an undecided `if`, a `try`)
 
     def resolve(self, module: str) -> str:
         """The project module Python imports as `module` where the project runs."""
@@ -199,7 +209,11 @@ class SettingsEvaluator:
         namespace = Namespace(module, facts.path, chain=[module])
         if facts.syntax_error is not None:
             namespace.gaps.append(_unparsable(module, facts))
-        self._run(facts, facts.settings_ops, namespace, _active | {module})
+        maybe, self._maybe = self._maybe, 0  # a module runs whole, wherever it is imported
+        try:
+            self._run(facts, facts.settings_ops, namespace, _active | {module})
+        finally:
+            self._maybe = maybe
         self._done[module] = namespace
         return namespace
 
@@ -260,7 +274,8 @@ class SettingsEvaluator:
                 # audit says what a deployment's own module may change
                 namespace.add_overrides([Override(
                     f"the optional `from {module} import *`: {module} is not in the project, "
-                    "a deployment may add it", facts.path, op.line)])
+                    "a deployment may add it", facts.path, facts.module, op.line,
+                    optional=True)])
             # a missing local/dev override (`try: from .local import *`) is not production's
             elif module.split(".")[0] in self._project_packages and module not in active \
                     and not is_dev_module(module, self.dev_patterns):
@@ -268,7 +283,8 @@ class SettingsEvaluator:
             return
         namespace.entries.update(other.entries)
         namespace.shadow(other.entries)
-        namespace.add_overrides(other.overrides)
+        namespace.add_overrides(other.overrides if not self._maybe else
+                                [replace(o, optional=True) for o in other.overrides])
         namespace.names.update(other.names)
         namespace.classes.update(other.classes)
         namespace.gaps += [g for g in other.gaps if g not in namespace.gaps]
@@ -298,7 +314,8 @@ class SettingsEvaluator:
                     namespace.assign(SettingEntry(name, value, facts.path, facts.module,
                                                   op.line, 1))
                 return
-        namespace.add_overrides([Override(op.how, facts.path, op.line, op.prefixes)])
+        namespace.add_overrides([Override(op.how, facts.path, facts.module, op.line, op.prefixes,
+                                          optional=self._maybe > 0)])
 
     # -- settings classes ---------------------------------------------------------------------
     def _settings_class(self, facts: FileFacts, op: SettingsClass, namespace: Namespace,
@@ -370,8 +387,8 @@ class SettingsEvaluator:
         cls = self._find_class(facts, op.name, namespace, active)
         if cls is None:
             namespace.add_overrides([Override(
-                f"`{op.call}` loads settings from a class celery-lint cannot read", facts.path,
-                op.line)])
+                f"`{op.call}`, a class celery-lint cannot read", facts.path, facts.module,
+                op.line, optional=self._maybe > 0)])
             return
         for entry in self.class_settings(cls, namespace).values():
             namespace.assign(entry)
@@ -385,10 +402,14 @@ class SettingsEvaluator:
                 self._run(facts, op.body if test else op.orelse, namespace, active)
                 return
         before, overrides_before = dict(namespace.entries), list(namespace.overrides)
-        self._run(facts, op.body, namespace, active)
-        after_body, overrides_body = namespace.entries, namespace.overrides
-        namespace.entries, namespace.overrides = dict(before), list(overrides_before)
-        self._run(facts, op.orelse, namespace, active)
+        self._maybe += 1
+        try:
+            self._run(facts, op.body, namespace, active)
+            after_body, overrides_body = namespace.entries, namespace.overrides
+            namespace.entries, namespace.overrides = dict(before), list(overrides_before)
+            self._run(facts, op.orelse, namespace, active)
+        finally:
+            self._maybe -= 1
         after_else = namespace.entries
         # a write in one branch may happen; a name assigned in only one branch may still be
         # reached by an earlier one
@@ -414,6 +435,20 @@ class SettingsEvaluator:
                 body.value if body is not None else None,
                 other.value if other is not None else None, condition, changed.value))
         namespace.entries = merged
+
+
+def settled(namespace: Namespace) -> Namespace:
+    """`namespace` as the project runs it: a name that a write which always runs can reach (a
+    loop over the environment, a hook handed `globals()`) is unknown."""
+    sources = [o for o in namespace.overrides if not o.optional]
+    if not sources:
+        return namespace
+    entries = {}
+    for name, entry in namespace.entries.items():
+        reaching = next((o for o in sources if o.reaches(name)), None)
+        entries[name] = entry if reaching is None else replace(entry,
+                                                               value=Unknown(reaching.sets))
+    return replace(namespace, entries=entries)
 
 
 def _either_overrides(one: list[Override], other: list[Override]) -> list[Override]:
@@ -790,6 +825,8 @@ def _config(files: Mapping[str, FileFacts], app: CeleryApp, source: Namespace | 
             namespace: str | None, is_django: bool, path: str | None = None) -> CeleryConfig:
     values: dict[str, ConfiguredValue] = {}
     mixed: dict[str, str] = {}
+    if source is not None:
+        source = settled(source)
     if source is not None and not is_django and not namespace:
         mixed = mixed_keys(frozenset(source.entries))
     if source is not None:
@@ -809,6 +846,16 @@ def _config(files: Mapping[str, FileFacts], app: CeleryApp, source: Namespace | 
         for setting, (_, entry) in found.items():
             values[setting] = ConfiguredValue(setting, entry.value, entry.path, entry.line,
                                               entry.column, entry.name, entry.module)
+        # a setting the shipped settings leave out, which a write that always runs may set
+        sources = [o for o in source.overrides if not o.optional]
+        for setting, setting_keys in _lookup(namespace).items() if sources else ():
+            for key in setting_keys:
+                reaching = next((o for o in sources if o.reaches(key)), None)
+                if setting not in values and reaching is not None and (
+                        key.isupper() or not is_django):
+                    values[setting] = ConfiguredValue(
+                        setting, Unknown(reaching.sets), reaching.path, reaching.line, 1, key,
+                        reaching.module)
     app_module = app.qualname.rpartition(".")[0]
     app_path = files[app_module].path
     for assignment in app.conf:  # app.conf and Celery(broker=...) win over the config object
@@ -926,7 +973,7 @@ def _with_classes(modules: list[str], configurations: list[str], evaluator: Sett
 
 def _literal_debug(namespace: Namespace | None) -> SettingEntry | None:
     """Where a configuration sets `DEBUG = True` itself, not from the environment: development."""
-    entry = namespace.entries.get("DEBUG") if namespace is not None else None
+    entry = settled(namespace).entries.get("DEBUG") if namespace is not None else None
     return entry if entry is not None and entry.value is True else None
 
 
