@@ -452,6 +452,24 @@ def test_cel206_one_prefork_worker_beside_a_threads_one(tmp_path: Path) -> None:
     assert tasks(tmp_path, "CEL206", LOOP_TASK.format(options=""), project) == [("CEL206", 9)]
 
 
+def test_cel206_soft_limit_a_hook_may_set_is_not_a_soft_limit(tmp_path: Path) -> None:
+    # the settings hand globals() to a hook: it may set a soft limit, the settings set none
+    hooked = {**CELERY_APP, "proj/plugins.py": "def load(names):\n    pass\n",
+              "proj/settings.py": "from proj.plugins import load\nload(globals())\n"}
+    source = """
+        from celery import shared_task
+
+
+        @shared_task
+        def rebuild_index(shop_id):
+            try:
+                rebuild(shop_id)
+            except Exception:
+                return False
+    """
+    assert tasks(tmp_path, "CEL206", source, hooked) == []
+
+
 def test_cel206_soft_limit_after_a_specific_handler(tmp_path: Path) -> None:
     source = """
         from celery import shared_task

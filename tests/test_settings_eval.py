@@ -11,7 +11,7 @@ from helpers import CELERY_APP, write_project
 
 from celery_lint.config import Config
 from celery_lint.facts.evaluate import Qualify, evaluate, evaluate_source
-from celery_lint.facts.settings import SettingsModel, describe, qualifier
+from celery_lint.facts.settings import SettingsModel, describe, qualifier, uncertain
 from celery_lint.facts.types import FromEnv, Unknown, Value
 from celery_lint.runner import load_project
 
@@ -841,11 +841,14 @@ def test_a_hook_handed_globals_sets_the_names_before_it(tmp_path: Path) -> None:
     [config] = settings_of(tmp_path, files).configs
     assert config.gaps == ()
     # the hook always runs: what it can reach is unknown, what is assigned after it is not
-    assert config.values["task_acks_late"].value == Unknown(
-        "set when the project runs by `load_into(...)`, handed `globals()` (line 4 of "
-        "proj.settings)")
+    hook = "`load_into(...)`, handed `globals()` (line 4 of proj.settings)"
+    assert config.values["task_acks_late"].value == FromEnv("run time", None, True, True, hook)
+    assert describe(config.values["task_acks_late"].value) == (
+        f"may be set when the project runs by {hook} (shipped: True)")
     assert config.values["task_time_limit"].value == 300
-    assert isinstance(config.values["task_soft_time_limit"].value, Unknown)  # not shipped
+    # not shipped: the hook may set it, and does not when it does not
+    assert config.values["task_soft_time_limit"].value == FromEnv("run time", None, None, True,
+                                                                  hook)
     assert config.source is not None
     [override] = config.source.overridden("CELERY_TASK_ACKS_LATE")
     assert (override.how, override.line, override.optional) == (
@@ -984,8 +987,8 @@ def test_loop_over_the_environment_with_a_prefix_reaches_only_that_prefix(tmp_pa
     [config] = settings_of(tmp_path, files).configs
     assert config.complete
     # the environment may set any CELERY_ name: each is unknown; other names are not
-    assert isinstance(config.values["task_acks_late"].value, Unknown)
-    assert isinstance(config.values["task_time_limit"].value, Unknown)
+    assert uncertain(config.values["task_acks_late"].value)
+    assert uncertain(config.values["task_time_limit"].value)
     assert config.source is not None
     [override] = config.source.overridden("CELERY_TASK_ACKS_LATE")
     assert override.prefixes == ("CELERY_",)
@@ -1135,7 +1138,7 @@ def test_settings_class_load_of_a_class_celery_lint_cannot_read(tmp_path: Path) 
         Settings.load_settings(__name__)
     """}
     [config] = settings_of(tmp_path, files).configs
-    assert config.complete and isinstance(config.values["task_acks_late"].value, Unknown)
+    assert config.complete and uncertain(config.values["task_acks_late"].value)
     assert [o.how for o in config.source.overrides] == [  # type: ignore[union-attr]
         "`Settings.load_settings(__name__)`, a class celery-lint cannot read"]
 

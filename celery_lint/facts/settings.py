@@ -82,10 +82,11 @@ class Override:
     def reaches(self, name: str) -> bool:
         return name not in self.shadowed and name.startswith(self.prefixes)
 
-    @property
-    def sets(self) -> str:
-        """What a name it reaches holds, for the audit."""
-        return f"set when the project runs by {self.how} (line {self.line} of {self.module})"
+    def sets(self, shipped: Value) -> FromEnv:
+        """The value of a name it reaches: decided when the project runs, the shipped one
+        (None: not set) unless the write changes it."""
+        return FromEnv("run time", None, shipped, True,
+                       f"{self.how} (line {self.line} of {self.module})")
 
     @property
     def key(self) -> tuple[str, int, str]:
@@ -446,8 +447,8 @@ def settled(namespace: Namespace) -> Namespace:
     entries = {}
     for name, entry in namespace.entries.items():
         reaching = next((o for o in sources if o.reaches(name)), None)
-        entries[name] = entry if reaching is None else replace(entry,
-                                                               value=Unknown(reaching.sets))
+        entries[name] = entry if reaching is None else replace(
+            entry, value=reaching.sets(entry.value))
     return replace(namespace, entries=entries)
 
 
@@ -518,6 +519,9 @@ def describe(value: Value) -> str:
     """A value as the audit shows it."""
     if isinstance(value, Unknown):
         return value.text
+    if isinstance(value, FromEnv) and value.origin == "run time":
+        shipped = "not set" if value.default is None else describe(value.default)
+        return f"may be set when the project runs by {value.text} (shipped: {shipped})"
     if isinstance(value, FromEnv):
         where = f"${value.variable}" if value.origin == "environment" and value.variable else \
             value.variable or value.text
@@ -854,7 +858,7 @@ def _config(files: Mapping[str, FileFacts], app: CeleryApp, source: Namespace | 
                 if setting not in values and reaching is not None and (
                         key.isupper() or not is_django):
                     values[setting] = ConfiguredValue(
-                        setting, Unknown(reaching.sets), reaching.path, reaching.line, 1, key,
+                        setting, reaching.sets(None), reaching.path, reaching.line, 1, key,
                         reaching.module)
     app_module = app.qualname.rpartition(".")[0]
     app_path = files[app_module].path

@@ -24,7 +24,7 @@ class FromEnv:
     code casts it), `has_default` is False when an unset variable is an error.
     """
 
-    origin: str  # "environment" or "config file"
+    origin: str  # "environment", "config file", or "run time" (a write the module makes then)
     variable: str | None
     default: Value
     has_default: bool
