@@ -415,6 +415,18 @@ def test_json_says_which_rows_a_write_may_change(in_tmp: Path) -> None:
     assert not changed & {"CEL302", "CEL309", "CEL314", "CEL404"}
 
 
+def test_setting_a_hook_may_set_is_unknown_not_passed(in_tmp: Path) -> None:
+    settings = "from proj.plugins import load\nINSTALLED_APPS = []\nload(globals())\n"
+    _, items = audit_json(in_tmp, {**APP_ONLY, "proj/settings.py": settings,
+                                   "proj/plugins.py": "def load(names):\n    pass\n"})
+    rows = by_code(items)
+    # not shipped, so neither passed nor failed: the hook decides when the project runs
+    for code in ("CEL301", "CEL303", "CEL305", "CEL311", "CEL314"):
+        assert rows[code]["status"] == "unknown", rows[code]
+        assert "may be set when the project runs by `load(...)`, handed `globals()` (line 3 of " \
+            "proj.settings) (shipped: not set)" in str(rows[code]["value"]), rows[code]
+
+
 def test_write_that_reaches_no_celery_setting_changes_no_row(in_tmp: Path) -> None:
     settings = ("import os\nINSTALLED_APPS = []\n"
                 "for key, value in os.environ.items():\n"

@@ -495,6 +495,11 @@ def _either(one: Value, other: Value, condition: str, shown: Value) -> Value:
     return Unknown(f"{describe(shown)} ({condition})")
 
 
+def set_at_run_time_only(value: Value) -> bool:
+    """A setting the shipped settings leave out, which a write when the project runs may set."""
+    return isinstance(value, FromEnv) and value.origin == "run time" and value.default is None
+
+
 def uncertain(value: Value) -> bool:
     """A value no rule may fail on: unknown, or read from the environment."""
     return isinstance(value, (Unknown, FromEnv))

@@ -33,6 +33,7 @@ from celery_lint.facts.settings import (
     mixed_keys,
     preferred_key,
     readable_keys,
+    set_at_run_time_only,
     uncertain,
 )
 from celery_lint.facts.types import SettingAssignment, Value
@@ -243,9 +244,12 @@ def prefetch(audit: Audit) -> Row:
 
 def queues(audit: Audit) -> Row:
     item = "separate queues per priority"
+    maybe = None
     for setting in ("task_routes", "task_queues"):
         found = audit.config.get(setting)
-        if found is not None and found.value not in (None, (), {}):
+        if found is not None and set_at_run_time_only(found.value):
+            maybe = found
+        elif found is not None and found.value not in (None, (), {}):
             return _row(audit, item, SINGLE_QUEUE, found, PASS)
     routed = sorted({str(t.options["queue"]) for t in audit.index.tasks.values()
                      if "queue" in t.options})
@@ -257,6 +261,8 @@ def queues(audit: Audit) -> Row:
     if not audit.config.complete:
         return Row(item, SINGLE_QUEUE.code, UNKNOWN, "not set", None,
                    f"may be set where celery-lint cannot see: {audit.gaps()}")
+    if maybe is not None:
+        return _row(audit, item, SINGLE_QUEUE, maybe, UNKNOWN)
     return Row(item, SINGLE_QUEUE.code, FAIL, "not set", f"{audit.config.path}:1", message,
                [audit.missing(SINGLE_QUEUE, message)])
 
@@ -588,6 +594,8 @@ def reject_on_worker_lost(audit: Audit) -> Row:
 def connection_retry(audit: Audit) -> Row:
     item = "broker connection retry on startup"
     found = audit.config.get("broker_connection_retry_on_startup")
+    if found is not None and set_at_run_time_only(found.value):
+        return _row(audit, item, RETRY_ON_STARTUP, found, UNKNOWN)
     if found is not None:
         return _row(audit, item, RETRY_ON_STARTUP, found, PASS)
     key = audit.key("broker_connection_retry_on_startup")
