@@ -204,7 +204,7 @@ def test_celeryconfig_audit_rows() -> None:
 
 # -- `celery-lint audit` on the command line -----------------------------------------------------
 
-JSON_KEYS = {"item", "code", "status", "value", "where", "detail", "settings_module"}
+JSON_KEYS = {"item", "code", "status", "value", "where", "detail", "settings_module", "may_change"}
 
 
 @pytest.mark.parametrize(("name", "exit_code"), [("clean", 0), ("shop", 1), ("celeryconfig", 1)])
