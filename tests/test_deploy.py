@@ -848,9 +848,101 @@ def test_script_run_by_a_relative_path(tmp_path: Path) -> None:
     }, "CEL401") == [("CEL401", "scripts/worker.sh", 2)]
 
 
-def test_script_no_deployment_runs_is_not_a_process(tmp_path: Path) -> None:
+def test_script_no_deployment_runs_is_a_process_of_its_own(tmp_path: Path) -> None:
+    # what runs it (a compose file in another repository, a platform's settings) is not here
     assert check(tmp_path, {"scripts/worker.sh": "#!/bin/sh\ncelery -A proj worker -B\n"},
+                 "CEL401") == [("CEL401", "scripts/worker.sh", 2)]
+
+
+@pytest.mark.parametrize("path", ["scripts/dev/worker.sh", "scripts/worker-local.sh",
+                                  "tests/run_worker.sh", "bin/dev_celery.sh"])
+def test_development_script_no_deployment_runs_is_not_a_process(tmp_path: Path,
+                                                                path: str) -> None:
+    assert check(tmp_path, {path: "#!/bin/sh\ncelery -A proj worker -B\n"}, "CEL401") == []
+
+
+def test_script_run_by_a_development_compose_file_is_not_production(tmp_path: Path) -> None:
+    assert check(tmp_path, {
+        "scripts/worker.sh": "#!/bin/sh\ncelery -A proj worker -B\n",
+        "docker-compose.local.yml": """
+            services:
+              worker:
+                command: ["sh", "./scripts/worker.sh"]
+        """,
+    }, "CEL401") == []
+
+
+def test_script_without_celery_is_not_a_process(tmp_path: Path) -> None:
+    assert check(tmp_path, {"scripts/web.sh": "#!/bin/sh\n# no celery here\ngunicorn proj.wsgi\n"},
                  "CEL401") == []
+
+
+WAITED_SCRIPTS = {
+    "Dockerfile": """
+        FROM python:3.12
+        COPY compose/start-worker.sh compose/start-web.sh /usr/local/bin/
+        COPY wait-for-it.sh /wait-for-it.sh
+    """,
+    "compose/start-worker.sh": """
+        #!/bin/sh
+        exec celery -A proj worker -B
+    """,
+    "compose/start-web.sh": """
+        #!/bin/sh
+        exec gunicorn proj.wsgi  # celery is not started here
+    """,
+    "wait-for-it.sh": "#!/bin/sh\nexec \"$@\"\n",
+}
+
+
+def test_wait_for_it_runs_a_script_copied_into_a_folder(tmp_path: Path) -> None:
+    files = {**WAITED_SCRIPTS, "docker-compose.yml": """
+        services:
+          worker:
+            build: .
+            command: /wait-for-it.sh db:5432 -- /usr/local/bin/start-worker.sh
+            restart: always
+    """}
+    processes = project_processes(tmp_path, files)
+    [worker] = processes["docker-compose.yml"]
+    assert shown(tmp_path, [worker]) == [("worker", "worker", "compose/start-worker.sh", 2)]
+    assert check(tmp_path, files, "CEL401") == [("CEL401", "compose/start-worker.sh", 2)]
+
+
+def test_script_copied_into_a_folder_on_the_path_runs_by_its_name(tmp_path: Path) -> None:
+    files = {**WAITED_SCRIPTS, "docker-compose.yml": """
+        services:
+          worker:
+            build: .
+            command: ["/wait-for-it.sh", "db:5432", "--", "start-worker.sh"]
+            restart: always
+    """}
+    assert check(tmp_path, files, "CEL401") == [("CEL401", "compose/start-worker.sh", 2)]
+
+
+def test_wait_for_it_running_another_script_is_not_the_worker(tmp_path: Path) -> None:
+    files = {**WAITED_SCRIPTS, "docker-compose.yml": """
+        services:
+          web:
+            build: .
+            command: /wait-for-it.sh db:5432 -- /usr/local/bin/start-web.sh
+            restart: always
+    """}
+    # the worker script is run by nothing here: a process of its own, reported once
+    assert check(tmp_path, files, "CEL401") == [("CEL401", "compose/start-worker.sh", 2)]
+    assert list(project_processes(tmp_path, files)) == ["compose/start-worker.sh"]
+
+
+def test_entrypoint_given_a_script_in_cmd_runs_it(tmp_path: Path) -> None:
+    files = {**WAITED_SCRIPTS, "Dockerfile": """
+        FROM python:3.12
+        COPY compose/start-worker.sh /start-worker
+        ENTRYPOINT ["/wait-for-it.sh", "db:5432", "--", "/entrypoint"]
+        CMD ["/start-worker"]
+    """, "entrypoint": "#!/bin/sh\nexec \"$@\"\n"}
+    processes = project_processes(tmp_path, files)
+    assert {name: shown(tmp_path, found) for name, found in processes.items()} == {
+        "Dockerfile": [("worker", "ENTRYPOINT + CMD", "compose/start-worker.sh", 2)]}
 
 
 # -- Celery command lines -----------------------------------------------------------------------
@@ -888,6 +980,38 @@ def test_script_no_deployment_runs_is_not_a_process(tmp_path: Path) -> None:
 ])
 def test_celery_command_line(command: str, expected: tuple[object, ...]) -> None:
     assert parsed(command) == expected
+
+
+@pytest.mark.parametrize(("command", "found", "scripts"), [
+    ("/wait-for-it.sh db:5432 -- /start-worker", [], ["/start-worker"]),
+    ("./wait-for-it.sh db:5432 -t 60 -- celery -A proj beat", ["beat"], []),
+    ("dockerize -wait tcp://db:5432 -timeout 30s celery -A proj worker", ["worker"], []),
+    ("dockerize -wait=tcp://db:5432 -poll celery -A proj worker", ["worker"], []),
+    ("gosu app celery -A proj beat", ["beat"], []),
+    ("su-exec app:app celery -A proj worker", ["worker"], []),
+    ("tini -- celery -A proj worker", ["worker"], []),
+    ("tini -s -- gosu app celery -A proj worker", ["worker"], []),
+    ("dumb-init celery -A proj worker", ["worker"], []),
+    ("exec gosu app /start-beat", [], ["/start-beat"]),
+    # near misses: a wrapper that runs something else, a wait that runs nothing after it
+    ("/wait-for-it.sh db:5432 -- /start-web", [], ["/start-web"]),
+    ("gosu app gunicorn proj.wsgi", [], []),
+    ("/wait-for-it.sh db:5432", [], []),
+])
+def test_wrappers_before_the_command(command: str, found: list[str], scripts: list[str]) -> None:
+    invoked, run = invocations(command, 1, 1)
+    assert ([i.command for i in invoked], run) == (found, scripts)
+
+
+@pytest.mark.parametrize(("command", "limits"), [
+    ("celery -A proj worker --time-limit=300", ("300", None)),
+    ("celery -A proj worker --time-limit 300 --soft-time-limit=240", ("300", "240")),
+    ("celery multi start w1 -A proj --time-limit=300", ("300", None)),
+    ("celery -A proj worker -l info", (None, None)),
+])
+def test_worker_time_limits_as_written(command: str, limits: tuple[str | None, ...]) -> None:
+    [found], _ = invocations(command, 1, 1)
+    assert (found.time_limit, found.soft_time_limit) == limits
 
 
 def test_celery_exclude_queues() -> None:

@@ -68,6 +68,17 @@ def test_cel201_task_with_hard_limit(tmp_path: Path) -> None:
     assert project_tasks(tmp_path, "CEL201", NO_LIMITS, source) == []
 
 
+def test_cel201_limit_on_the_production_worker_command_line(tmp_path: Path) -> None:
+    project = {**NO_LIMITS, "Procfile": "worker: celery -A proj worker --time-limit=300\n"}
+    assert project_tasks(tmp_path, "CEL201", project, PLAIN_TASK) == []
+
+
+def test_cel201_limit_on_a_development_worker_only(tmp_path: Path) -> None:
+    project = {**NO_LIMITS, "Procfile": "worker: celery -A proj worker\n",
+               "Procfile.dev": "worker: celery -A proj worker --soft-time-limit=300\n"}
+    assert project_tasks(tmp_path, "CEL201", project, PLAIN_TASK) == [("CEL201", 5)]
+
+
 def test_cel201_global_hard_limit_in_settings(tmp_path: Path) -> None:
     settings = {**CELERY_APP, "proj/settings.py": "CELERY_TASK_TIME_LIMIT = 300\n"}
     assert project_tasks(tmp_path, "CEL201", settings, PLAIN_TASK) == []

@@ -8,7 +8,11 @@ from pathlib import Path
 
 import pytest
 from celery import Celery
-from helpers import CELERY_APP, lint, run_project
+from helpers import CELERY_APP, lint, run_project, write_project
+
+from celery_lint.config import Config
+from celery_lint.rules.settings import audits, time_limit
+from celery_lint.runner import load_project
 
 # The app of helpers.CELERY_APP (proj.settings, namespace CELERY), without its settings.
 APP_ONLY = {k: v for k, v in CELERY_APP.items() if k != "proj/settings.py"}
@@ -312,6 +316,34 @@ def test_cel303_hard_limit_only(tmp_path: Path) -> None:
 def test_cel303_from_the_environment(tmp_path: Path) -> None:
     settings = "import os\nCELERY_TASK_TIME_LIMIT = os.environ.get('LIMIT')\n"
     assert flagged(tmp_path, settings, "CEL303") == []
+
+
+@pytest.mark.parametrize("option", ["--time-limit=600", "--soft-time-limit 540",
+                                    "--time-limit=$TASK_TIME_LIMIT"])
+def test_cel303_limit_on_the_production_worker_command_line(tmp_path: Path, option: str) -> None:
+    project = {**APP_ONLY, "proj/settings.py": "X = 1\n",
+               "Procfile": f"worker: celery -A proj worker {option}\n"}
+    assert lint(tmp_path, project, select=("CEL303",)) == []
+
+
+@pytest.mark.parametrize(("path", "command"), [
+    ("Procfile.dev", "worker: celery -A proj worker --time-limit=600\n"),  # development only
+    ("Procfile", "worker: celery -A proj worker --time-limit=0\n"),  # no limit
+    ("Procfile", "beat: celery -A proj beat\nweb: gunicorn proj.wsgi --timeout 600\n"),
+])
+def test_cel303_limit_not_on_a_production_worker(tmp_path: Path, path: str, command: str) -> None:
+    project = {**APP_ONLY, "proj/settings.py": "X = 1\n", path: command}
+    assert lint(tmp_path, project, select=("CEL303",)) == [("CEL303", SETTINGS, 1)]
+
+
+def test_cel303_audit_row_names_the_worker_limit(tmp_path: Path) -> None:
+    write_project(tmp_path, {**APP_ONLY, "proj/settings.py": "X = 1\n",
+                             "scripts/start-worker.sh": "#!/bin/sh\n"
+                                                        "exec celery -A proj worker --time-limit=600\n"})
+    [audit] = audits(load_project([tmp_path], Config(root=tmp_path)).index)
+    row = time_limit(audit)
+    assert (row.status, row.value, row.where) == (
+        "pass", "worker --time-limit=600", str(tmp_path / "scripts/start-worker.sh") + ":2")
 
 
 def test_cel303_by_app_conf_update(tmp_path: Path) -> None:

@@ -256,6 +256,7 @@ class Invocation:
     dynamic: bool = False  # an argument comes from a variable ($QUEUES): its value is unknown
     pool: str | None = None  # worker -P/--pool, as written; None when not given
     soft_time_limit: str | None = None  # worker --soft-time-limit, as written
+    time_limit: str | None = None  # worker --time-limit, as written
 
 
 @dataclass(frozen=True)

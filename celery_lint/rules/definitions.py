@@ -19,6 +19,7 @@ from celery_lint.analysis.task_options import (
     task_class,
 )
 from celery_lint.analysis.values import ORM_KINDS, Kind, source_of
+from celery_lint.analysis.workers import limited_worker
 from celery_lint.codes import rule_for
 from celery_lint.diagnostics import Applicability, Edit, Fix, Location
 from celery_lint.facts.requirements import Version, version_text
@@ -62,6 +63,8 @@ class MissingTimeLimit(Rule):
         config = self.context.index.celery_config
         if task is None or config is None or config.has_time_limit:
             return
+        if limited_worker(self.context.index) is not None:
+            return  # the worker's --time-limit is the global one
         if {"soft_time_limit", "time_limit", "base"} & set(task.options):
             return
         self.report(node, f"Task `{task.function}` has no time limit, and the project sets no "

@@ -8,6 +8,7 @@ import libcst as cst
 
 from celery_lint.analysis.values import Kind, dotted_name, source_of
 from celery_lint.analysis.walk import children
+from celery_lint.analysis.workers import is_cli_limit, production_workers
 from celery_lint.codes import rule_for
 from celery_lint.facts.effects import BUILTIN_CALLS
 from celery_lint.facts.types import FromEnv, TaskDefinition, Unknown, Value
@@ -80,27 +81,18 @@ def _is_limit(value: Value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
 
 
-def _cli_limit(text: str) -> bool:
-    """A `--soft-time-limit` as written: a positive number, or a variable (taken as set)."""
-    try:
-        return float(text) > 0
-    except ValueError:
-        return "$" in text
-
-
 def _has_soft_limit(task: TaskDefinition, index: ProjectIndex) -> bool:
     """Whether a soft time limit can stop the task: one is set (on the task, in the settings or
     on a production worker's command line) and the production workers, when known, run a pool
     that enforces it."""
     config = index.celery_config
-    workers = [p.invocation for d in index.deployments if d.production for p in d.processes
-               if p.kind == "worker"]
+    workers = [p.invocation for p in production_workers(index)]
     if "soft_time_limit" in task.options:
         limited = _is_limit(task.options["soft_time_limit"])
     else:
         setting = config.get("task_soft_time_limit") if config is not None else None
         limited = (setting is not None and _is_limit(setting.value)) or any(
-            w.soft_time_limit is not None and _cli_limit(w.soft_time_limit) for w in workers)
+            is_cli_limit(w.soft_time_limit) for w in workers)
     if not limited or not workers:
         return limited
     setting = config.get("worker_pool") if config is not None else None

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
+from celery_lint.analysis.workers import limited_worker
 from celery_lint.codes import RuleInfo, rule_for
 from celery_lint.diagnostics import (
     END_OF_FILE,
@@ -278,6 +279,13 @@ def time_limit(audit: Audit) -> Row:
         return Row(item, NO_TIME_LIMIT.code, PASS, shown, where)
     if any(uncertain(f.value) for f in present):
         return Row(item, NO_TIME_LIMIT.code, UNKNOWN, shown, where)
+    worker = limited_worker(audit.index)
+    if worker is not None:
+        limits = [f"--{flag}={value}" for flag, value in (
+            ("soft-time-limit", worker.invocation.soft_time_limit),
+            ("time-limit", worker.invocation.time_limit)) if value is not None]
+        return Row(item, NO_TIME_LIMIT.code, PASS, "worker " + " ".join(limits),
+                   f"{worker.path}:{worker.line}")
     soft_key = audit.key("task_soft_time_limit")
     message = (f"Neither `{soft_key}` nor `{audit.key('task_time_limit')}` is set: a task that "
                "hangs holds its worker forever; set a soft limit the task can catch and a hard "

@@ -17,6 +17,10 @@ SHELL_OPERATORS = {"&&", "||", ";", "&", "|", ";;", "(", ")", "\n"}
 MONITOR_COMMANDS = {"flower", "events"}
 MONITOR_IMAGES = ("flower", "celery-exporter", "celery_exporter")
 MAX_COMMAND_WORDS = 1000
+# programs that run the command after their own arguments: a user switch, an init, a wait
+SWITCH_USER = {"gosu", "su-exec", "chpst"}  # then the user, then the command
+UNTIL_DASHES = {"tini", "dumb-init", "wait-for-it", "wait-for-it.sh", "wait-for", "wait-for.sh"}
+DOCKERIZE_FLAGS = {"-poll", "-no-overwrite", "-stdout", "-stderr", "-version"}  # take no value
 
 
 def invocations(command: str | list[str], line: int, column: int,
@@ -68,10 +72,46 @@ def _segments(words: list[str]) -> list[list[str]]:
     return [s for s in segments if s]
 
 
+def _unwrapped(words: list[str]) -> list[str]:
+    """`words` without the wrappers that run the rest: `exec`, `gosu app`, `su-exec app`,
+    `tini --`, `dumb-init`, `dockerize -wait tcp://db:5432`, `/wait-for-it.sh db:5432 --`.
+    A wait without `--` runs nothing after it (empty)."""
+    for _ in range(8):  # wrappers nest (`tini -- gosu app celery ...`); a few at most
+        if not words:
+            return words
+        base = words[0].rsplit("/", 1)[-1]
+        if base == "exec":
+            words = words[1:]
+        elif base in SWITCH_USER:
+            words = words[2:]
+        elif base in UNTIL_DASHES:
+            if "--" in words:
+                words = words[words.index("--") + 1:]
+            elif base.startswith("wait"):
+                return []
+            else:  # `tini -s celery ...`: its own flags, then the command
+                rest = words[1:]
+                while rest and rest[0].startswith("-"):
+                    rest = rest[1:]
+                words = rest
+        elif base == "dockerize":
+            index = 1
+            while index < len(words) and words[index].startswith("-"):
+                flag = words[index]
+                index += 1 if "=" in flag or flag in DOCKERIZE_FLAGS else 2
+            words = words[index:]
+        else:
+            return words
+    return words
+
+
 def _segment(words: list[str], text: str, line: int, column: int, found: list[Invocation],
              scripts: list[str]) -> None:
+    words = _unwrapped(words)
     if words and _looks_like_script(words[0]):
         scripts.append(words[0])  # an entrypoint script, maybe given the celery command
+        if len(words) > 1 and _looks_like_script(words[1]):
+            scripts.append(words[1])  # the command it runs (`exec "$@"`), a script too
     elif len(words) > 1 and words[0].rsplit("/", 1)[-1] in SHELLS | {"exec"} \
             and _looks_like_script(words[1]):
         scripts.append(words[1])
@@ -139,12 +179,13 @@ def _celery(argv: list[str], text: str, line: int, column: int) -> Invocation:
                           events="-E" in words or "--task-events" in words, text=text, line=line,
                           column=column, dynamic=True,
                           pool=_value_after(words, ("-P", "--pool")),
-                          soft_time_limit=_value_after(words, ("--soft-time-limit",)))
+                          soft_time_limit=_value_after(words, ("--soft-time-limit",)),
+                          time_limit=_value_after(words, ("--time-limit",)))
     return Invocation(
         name, app, _split(sub.get("queues")), _split(sub.get("exclude_queues")) or (),
         embedded_beat=bool(sub.get("beat")), events=bool(sub.get("task_events")), text=text,
         line=line, column=column, dynamic=dynamic, pool=_text(sub.get("pool")),
-        soft_time_limit=_text(sub.get("soft_time_limit")))
+        soft_time_limit=_text(sub.get("soft_time_limit")), time_limit=_text(sub.get("time_limit")))
 
 
 def _subcommand_at(group: Any, argv: list[str], commands: dict[str, Any]) -> int:

@@ -17,6 +17,7 @@ from celery_lint.facts.types import DeployFacts, Invocation, ProcessDef
 
 DEV_WORDS = frozenset({"dev", "develop", "development", "local", "test", "tests", "testing", "ci",
                        "debug"})
+PATH_FOLDERS = frozenset({"/usr/local/bin", "/usr/bin", "/bin", "/usr/local/sbin"})
 OVERRIDE = re.compile(r"^(?P<base>(docker-)?compose)\.override\.ya?ml$", re.IGNORECASE)
 
 
@@ -135,6 +136,15 @@ def build_deployments(files: list[DeployFacts], root: str, dev_patterns: tuple[s
         for definition, path in items:
             definition = _extended(definition, path, by_path)
             deployments[group].processes += _processes(definition, path, shell, copies, root)
+    run = {p.path for d in deployments.values() for p in d.processes}
+    for path, facts in shell.items():
+        relative = _relative(path, root)
+        if path not in run and facts.processes and not is_dev_path(relative, dev_patterns):
+            # a script that starts Celery is how the project runs it, even when what runs the
+            # script (a compose file, a platform's settings) lives outside the repository
+            deployments[path] = Deployment(relative, "shell", True, [
+                _make(invocation, definition, path, path)
+                for definition in facts.processes for invocation in definition.invocations])
     return [d for d in deployments.values() if d.processes]
 
 
@@ -246,13 +256,30 @@ def script_candidates(script: str, path: str, copies: list[tuple[str, str, str]]
                       root: str) -> list[str]:
     candidates = []
     for source, destination, dockerfile in copies:
-        if destination.rstrip("/") == script.rstrip("/") or (
-                destination.endswith("/") and script.startswith(destination)):
-            relative = source if not destination.endswith("/") else os.path.join(
-                source, script[len(destination):])
+        at = script
+        if "/" not in script and destination.rstrip("/") in PATH_FOLDERS:
+            at = destination.rstrip("/") + "/" + script  # run by name from the PATH
+        for relative in _copied_as(at, source, destination):
             for base in (root, os.path.dirname(dockerfile)):
                 candidates.append(os.path.normpath(os.path.join(base, relative)))
     if not script.startswith("/"):
         for base in (os.path.dirname(path), root):
             candidates.append(os.path.normpath(os.path.join(base, script)))
     return candidates
+
+
+def _copied_as(script: str, source: str, destination: str) -> list[str]:
+    """The sources a COPY may have put at `script`: the source itself when copied to that name,
+    and into a folder (`COPY a.sh b.sh /usr/local/bin/`), the file of that name or the file
+    under a copied folder."""
+    if destination.rstrip("/") == script.rstrip("/"):
+        return [source]
+    if destination.rstrip("/") in PATH_FOLDERS:
+        destination = destination.rstrip("/") + "/"  # a folder, with or without its slash
+    if not destination.endswith("/") or not script.startswith(destination):
+        return []
+    rest = script[len(destination):]
+    found = [os.path.join(source, rest)]  # the source is a folder
+    if rest == source.rstrip("/").rsplit("/", 1)[-1]:
+        found.append(source)  # the source is a file, copied into the folder
+    return found
