@@ -40,7 +40,7 @@ class Config:
     ignore: tuple[str, ...] = ()
     extend_select: tuple[str, ...] = ()
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    exclude: tuple[str, ...] = ()
+    exclude: tuple[str, ...] | None = None  # replaces the default excludes; None: keep them
     extend_exclude: tuple[str, ...] = ()
     settings_module: str | None = None
     dev_settings: tuple[str, ...] = DEFAULT_DEV_SETTINGS

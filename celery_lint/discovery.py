@@ -14,11 +14,15 @@ import pathspec
 
 from celery_lint.config import Config
 
+# `exclude` replaces these and `extend-exclude` adds to them, as in ruff. Besides the usual
+# noise, documentation, examples and tool folders: code there is shown or checked, not run, so
+# its compose files are no deployment and its tasks are not the project's.
 DEFAULT_EXCLUDES = (
     ".git", ".hg", ".svn", ".bzr", ".venv", "venv", ".env", "env", "virtualenv", ".tox", ".nox",
     "node_modules", "build", "dist", "__pycache__", ".mypy_cache", ".pytest_cache",
     ".ruff_cache", ".eggs", "*.egg-info", "site-packages", "__pypackages__", ".direnv",
     "_build", "buck-out", ".cache", "htmlcov", ".celery_lint_cache",
+    "docs", "examples", ".semgrep",
 )
 
 
@@ -116,7 +120,8 @@ def _valid_pattern(line: str, file: str, warnings: list[DiscoveryWarning]) -> bo
 class _Ignorer:
     def __init__(self, config: Config) -> None:
         self.root = str(config.root.absolute())
-        patterns = list(DEFAULT_EXCLUDES) + list(config.exclude or ()) + list(config.extend_exclude)
+        excludes = DEFAULT_EXCLUDES if config.exclude is None else config.exclude
+        patterns = [*excludes, *config.extend_exclude]
         # plain names (`node_modules`, `build/`) are matched as a name, the rest as patterns; a
         # walk never enters an excluded folder, so the name of the file or folder is enough
         self.names = {p.rstrip("/") for p in patterns if _PLAIN.fullmatch(p)}

@@ -877,6 +877,18 @@ def test_script_without_celery_is_not_a_process(tmp_path: Path) -> None:
                  "CEL401") == []
 
 
+@pytest.mark.parametrize(("path", "found"), [
+    ("docs/docker-compose.yml", []),
+    ("examples/docker-compose.yml", []),
+    ("proj/examples/start-worker.sh", []),
+    ("deploy/docker-compose.yml", [("CEL401", "deploy/docker-compose.yml", 4)]),
+])
+def test_documentation_and_examples_are_not_deployments(tmp_path: Path, path: str,
+                                                        found: list[tuple[str, str, int]]) -> None:
+    text = EMBEDDED_COMPOSE if path.endswith(".yml") else "#!/bin/sh\ncelery -A proj worker -B\n"
+    assert check(tmp_path, {path: text}, "CEL401") == found
+
+
 WAITED_SCRIPTS = {
     "Dockerfile": """
         FROM python:3.12

@@ -109,6 +109,40 @@ def test_default_excluded_folder_is_skipped(tmp_path: Path, folder: str) -> None
     assert triples(tmp_path, run_on(tmp_path)) == []
 
 
+@pytest.mark.parametrize("folder", ["docs", "examples", ".semgrep", "jobs/examples"])
+def test_documentation_examples_and_tool_folders_are_skipped(tmp_path: Path, folder: str) -> None:
+    # code shown or checked there is not the project's running code
+    write_project(tmp_path, {"manage.py": "", f"{folder}/pkg/tasks.py": BOUND}, packages=False)
+    assert triples(tmp_path, run_on(tmp_path)) == []
+
+
+def test_explicit_file_under_docs_is_checked(tmp_path: Path) -> None:
+    write_project(tmp_path, {"manage.py": "", "docs/pkg/tasks.py": BOUND}, packages=False)
+    result = run_on(tmp_path, tmp_path / "docs" / "pkg" / "tasks.py")
+    assert triples(tmp_path, result) == [("CEL205", "docs/pkg/tasks.py", 4)]
+
+
+def test_explicit_folder_under_docs_is_checked(tmp_path: Path) -> None:
+    write_project(tmp_path, {"manage.py": "", "docs/pkg/tasks.py": BOUND}, packages=False)
+    result = run_on(tmp_path, tmp_path / "docs")
+    assert triples(tmp_path, result) == [("CEL205", "docs/pkg/tasks.py", 4)]
+
+
+def test_configured_exclude_replaces_the_default_excludes(tmp_path: Path) -> None:
+    files = {"manage.py": "", "legacy/tasks.py": BOUND, "docs/pkg/tasks.py": BOUND}
+    write_project(tmp_path, files, packages=False)
+    assert triples(tmp_path, run_on(tmp_path, exclude=("legacy",))) == [
+        ("CEL205", "docs/pkg/tasks.py", 4)]
+
+
+def test_extend_exclude_keeps_the_default_excludes(tmp_path: Path) -> None:
+    files = {"manage.py": "", "legacy/tasks.py": BOUND, "docs/pkg/tasks.py": BOUND,
+             "jobs/tasks.py": BOUND}
+    write_project(tmp_path, files, packages=False)
+    assert triples(tmp_path, run_on(tmp_path, extend_exclude=("legacy",))) == [
+        ("CEL205", "jobs/tasks.py", 4)]
+
+
 def test_not_excluded_folder_is_checked(tmp_path: Path) -> None:
     write_project(tmp_path, {"manage.py": "", "jobs/pkg/tasks.py": BOUND}, packages=False)
     assert triples(tmp_path, run_on(tmp_path)) == [("CEL205", "jobs/pkg/tasks.py", 4)]
