@@ -942,7 +942,7 @@ def test_wait_for_it_running_another_script_is_not_the_worker(tmp_path: Path) ->
     """}
     # the worker script is run by nothing here: a process of its own, reported once
     assert check(tmp_path, files, "CEL401") == [("CEL401", "compose/start-worker.sh", 2)]
-    assert list(project_processes(tmp_path, files)) == ["compose/start-worker.sh"]
+    assert list(project_processes(tmp_path, files)) == ["the shell scripts in compose/"]
 
 
 def test_entrypoint_given_a_script_in_cmd_runs_it(tmp_path: Path) -> None:
@@ -1339,6 +1339,22 @@ def test_cel403_message_names_every_deployment_that_lacks_it(in_tmp: Path) -> No
     }, "CEL403")
     assert message.startswith("Queue `emails` (`queue=` of `shared_task(...)`) is consumed by no "
                               "worker in Procfile, docker-compose.yml:")
+
+
+def test_cel403_scripts_of_a_folder_no_file_runs_are_one_deployment(tmp_path: Path) -> None:
+    settings = BROKER + "CELERY_TASK_ROUTES = {'shop.tasks.*': {'queue': 'shop'}, 'a.b': 'bulk'}\n"
+    files = {SETTINGS: settings,
+             "bin/start-worker.sh": "#!/bin/sh\nexec celery -A proj worker -Q shop\n",
+             "bin/start-bulk-worker.sh": "#!/bin/sh\nexec celery -A proj worker -Q bulk\n"}
+    assert check(tmp_path / "both", files, "CEL403") == []
+    # near miss: the bulk worker's script is for development only
+    files["bin/start-bulk-worker-dev.sh"] = files.pop("bin/start-bulk-worker.sh")
+    assert check(tmp_path / "dev", files, "CEL403") == [("CEL403", SETTINGS, 2)]
+
+
+def test_script_that_only_asks_the_workers_is_not_a_process(tmp_path: Path) -> None:
+    files = {"bin/healthcheck.sh": "#!/bin/sh\ncelery -A proj inspect ping -d celery@$HOSTNAME\n"}
+    assert project_processes(tmp_path, files) == {}
 
 
 def test_cel403_task_routes_value_unconsumed(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from celery_lint.facts.types import DeployFacts, Invocation, ProcessDef
 
 DEV_WORDS = frozenset({"dev", "develop", "development", "local", "test", "tests", "testing", "ci",
                        "debug"})
+STARTED = frozenset({"worker", "beat", "flower", "events", "exporter"})  # not `inspect ping`
 PATH_FOLDERS = frozenset({"/usr/local/bin", "/usr/bin", "/bin", "/usr/local/sbin"})
 OVERRIDE = re.compile(r"^(?P<base>(docker-)?compose)\.override\.ya?ml$", re.IGNORECASE)
 
@@ -137,14 +138,20 @@ def build_deployments(files: list[DeployFacts], root: str, dev_patterns: tuple[s
             definition = _extended(definition, path, by_path)
             deployments[group].processes += _processes(definition, path, shell, copies, root)
     run = {p.path for d in deployments.values() for p in d.processes}
-    for path, facts in shell.items():
+    for path, facts in sorted(shell.items()):
         relative = _relative(path, root)
-        if path not in run and facts.processes and not is_dev_path(relative, dev_patterns):
-            # a script that starts Celery is how the project runs it, even when what runs the
-            # script (a compose file, a platform's settings) lives outside the repository
-            deployments[path] = Deployment(relative, "shell", True, [
-                _make(invocation, definition, path, path)
-                for definition in facts.processes for invocation in definition.invocations])
+        if path in run or is_dev_path(relative, dev_patterns):
+            continue
+        # a script that starts a worker or beat is how the project runs it, even when what runs
+        # the script (a compose file, a platform's settings) lives in another repository; the
+        # scripts of a folder are one deployment, as a folder of systemd units is
+        group = os.path.join(os.path.dirname(path), "<shell>")
+        folder = relative.rpartition("/")[0] or "."
+        deployment = deployments.setdefault(
+            group, Deployment(f"the shell scripts in {folder}/", "shell", True, []))
+        deployment.processes += [
+            _make(invocation, definition, path, path) for definition in facts.processes
+            for invocation in definition.invocations if invocation.command in STARTED]
     return [d for d in deployments.values() if d.processes]
 
 
