@@ -686,7 +686,7 @@ def test_cel504_is_unsafe(tmp_path: Path) -> None:
     assert [row for code, _, row in remaining(tmp_path, outcome)] == [4, 5, 9]
 
 
-# -- CEL301, CEL302, CEL303: the missing settings appended (unsafe) -----------------------------
+# -- CEL301, CEL302, CEL303: the missing settings added beside the others (unsafe) -------------
 
 BROKER_ONLY = 'CELERY_BROKER_URL = "redis://localhost:6379/0"  # the local Redis\n'
 
@@ -696,18 +696,19 @@ BROKER_ONLY = 'CELERY_BROKER_URL = "redis://localhost:6379/0"  # the local Redis
     ("CEL302", "CELERY_WORKER_PREFETCH_MULTIPLIER = 1\n"),
     ("CEL303", "CELERY_TASK_SOFT_TIME_LIMIT = 300\nCELERY_TASK_TIME_LIMIT = 360\n"),
 ])
-def test_checklist_appends_the_missing_setting(tmp_path: Path, code: str, appended: str) -> None:
+def test_checklist_adds_the_missing_setting(tmp_path: Path, code: str, appended: str) -> None:
     outcome = check_fixed(tmp_path, {**APP, "proj/settings.py": BROKER_ONLY}, "proj/settings.py",
-                          BROKER_ONLY + "\n" + appended, unsafe=True, select=(code,))
+                          BROKER_ONLY + appended, unsafe=True, select=(code,))
     assert applied(tmp_path, outcome) == {"proj/settings.py": {code: 1}}
     assert remaining(tmp_path, outcome) == []
 
 
-def test_checklist_appends_each_missing_setting_in_its_own_pass(tmp_path: Path) -> None:
+def test_checklist_adds_each_missing_setting_in_its_own_pass(tmp_path: Path) -> None:
+    # each pass writes after the last Celery setting, which the previous pass added
     outcome = check_fixed(tmp_path, {**APP, "proj/settings.py": BROKER_ONLY}, "proj/settings.py",
-                          BROKER_ONLY + "\nCELERY_TASK_ACKS_LATE = True\n"
-                          "\nCELERY_WORKER_PREFETCH_MULTIPLIER = 1\n"
-                          "\nCELERY_TASK_SOFT_TIME_LIMIT = 300\nCELERY_TASK_TIME_LIMIT = 360\n",
+                          BROKER_ONLY + "CELERY_TASK_ACKS_LATE = True\n"
+                          "CELERY_WORKER_PREFETCH_MULTIPLIER = 1\n"
+                          "CELERY_TASK_SOFT_TIME_LIMIT = 300\nCELERY_TASK_TIME_LIMIT = 360\n",
                           unsafe=True, select=CHECKLIST)
     assert applied(tmp_path, outcome) == {
         "proj/settings.py": {"CEL301": 1, "CEL302": 1, "CEL303": 1}}
@@ -722,11 +723,8 @@ def test_checklist_writes_celery_s_names_without_a_namespace(tmp_path: Path) -> 
     """, "proj/celeryconfig.py": 'broker_url = "redis://localhost:6379/0"\n'}
     check_fixed(tmp_path, files, "proj/celeryconfig.py", """
         broker_url = "redis://localhost:6379/0"
-
         task_acks_late = True
-
         worker_prefetch_multiplier = 1
-
         task_soft_time_limit = 300
         task_time_limit = 360
     """, unsafe=True, select=CHECKLIST)
@@ -745,7 +743,7 @@ def test_checklist_appends_to_the_production_module_not_its_base(tmp_path: Path)
     files = {**app, "proj/settings/base.py": BROKER_ONLY,
              "proj/settings/production.py": production}
     check_fixed(tmp_path, files, "proj/settings/production.py",
-                production + "\nCELERY_TASK_ACKS_LATE = True\n", unsafe=True, select=("CEL301",))
+                production + "CELERY_TASK_ACKS_LATE = True\n", unsafe=True, select=("CEL301",))
     assert read(tmp_path / "proj/settings/base.py") == BROKER_ONLY
 
 
@@ -767,8 +765,146 @@ def test_checklist_no_fix_for_limits_that_are_not_positive(tmp_path: Path) -> No
 def test_checklist_django_settings_without_a_namespace(tmp_path: Path) -> None:
     settings = 'BROKER_URL = "redis://localhost:6379/0"\n'
     check_fixed(tmp_path, {**APP_WITHOUT_NAMESPACE, "proj/settings.py": settings},
-                "proj/settings.py", settings + "\nCELERY_ACKS_LATE = True\n",
+                "proj/settings.py", settings + "CELERY_ACKS_LATE = True\n",
                 unsafe=True, select=("CEL301",))
+
+
+def checklist_placed(tmp_path: Path, before: str, after: str) -> None:
+    """CEL301's setting added to the production settings `before`: they read `after` exactly."""
+    check_fixed(tmp_path, {**APP, "proj/settings.py": dedent(before)}, "proj/settings.py", after,
+                unsafe=True, select=("CEL301",))
+
+
+def test_checklist_adds_after_the_last_celery_setting_not_at_the_end(tmp_path: Path) -> None:
+    checklist_placed(tmp_path, """
+        DEBUG = False
+        CELERY_BROKER_URL = "redis://localhost:6379/0"
+        CELERY_BEAT_SCHEDULE = {
+            "nightly": {"task": "proj.tasks.nightly", "schedule": 86400},
+        }
+
+        LOGGING = {"version": 1}
+    """, """
+        DEBUG = False
+        CELERY_BROKER_URL = "redis://localhost:6379/0"
+        CELERY_BEAT_SCHEDULE = {
+            "nightly": {"task": "proj.tasks.nightly", "schedule": 86400},
+        }
+        CELERY_TASK_ACKS_LATE = True
+
+        LOGGING = {"version": 1}
+    """)
+
+
+def test_checklist_adds_above_a_trailing_block_that_exits(tmp_path: Path) -> None:
+    checklist_placed(tmp_path, """
+        import sys
+
+        DEBUG = False
+        TIME_ZONE = "UTC"
+
+        if "check-only" in sys.argv:
+            print("settings loaded")
+            sys.exit(0)
+    """, """
+        import sys
+
+        DEBUG = False
+        TIME_ZONE = "UTC"
+        CELERY_TASK_ACKS_LATE = True
+
+        if "check-only" in sys.argv:
+            print("settings loaded")
+            sys.exit(0)
+    """)
+
+
+PRODUCTION_APP = {**APP, "proj/celery.py": APP["proj/celery.py"].replace(
+    '"proj.settings"', '"proj.settings.production"')}
+
+
+def test_checklist_adds_above_a_main_guard(tmp_path: Path) -> None:
+    production = dedent("""
+        from .base import *  # noqa: F403
+
+        DEBUG = False
+
+        # run as a script: show the broker
+        if __name__ == "__main__":
+            print(CELERY_BROKER_URL)  # noqa: F405
+    """)
+    check_fixed(tmp_path, {**PRODUCTION_APP, "proj/settings/base.py": BROKER_ONLY,
+                           "proj/settings/production.py": production},
+                "proj/settings/production.py", production.replace(
+                    "DEBUG = False\n", "DEBUG = False\nCELERY_TASK_ACKS_LATE = True\n"),
+                unsafe=True, select=("CEL301",))
+
+
+def test_checklist_adds_above_a_forbidding_comment_with_no_setting_above_it(
+        tmp_path: Path) -> None:
+    production = dedent("""
+        from .base import *  # noqa: F403
+
+        # The deploy script owns this file: no settings below this line.
+        DEBUG = False
+    """)
+    check_fixed(tmp_path, {**PRODUCTION_APP, "proj/settings/base.py": BROKER_ONLY,
+                           "proj/settings/production.py": production},
+                "proj/settings/production.py", production.replace(
+                    "\n# The", "\nCELERY_TASK_ACKS_LATE = True\n\n# The"),
+                unsafe=True, select=("CEL301",))
+
+
+def test_checklist_passes_a_check_that_raises_in_the_middle_of_the_settings(
+        tmp_path: Path) -> None:
+    # near miss: the `if` ends in a raise but settings follow it, so it is not the module's end
+    checklist_placed(tmp_path, """
+        import os
+
+        SECRET_KEY = os.environ.get("SECRET_KEY", "")
+        if not SECRET_KEY:
+            raise RuntimeError("SECRET_KEY is required")
+        CELERY_BROKER_URL = "redis://localhost:6379/0"
+    """, """
+        import os
+
+        SECRET_KEY = os.environ.get("SECRET_KEY", "")
+        if not SECRET_KEY:
+            raise RuntimeError("SECRET_KEY is required")
+        CELERY_BROKER_URL = "redis://localhost:6379/0"
+        CELERY_TASK_ACKS_LATE = True
+    """)
+
+
+def test_checklist_stays_above_a_comment_that_forbids_adding_below_it(tmp_path: Path) -> None:
+    checklist_placed(tmp_path, """
+        DEBUG = False
+
+        # Written by the deploy script: do not add anything below this line.
+        ALLOWED_HOSTS = ["shop.example.com"]
+    """, """
+        DEBUG = False
+        CELERY_TASK_ACKS_LATE = True
+
+        # Written by the deploy script: do not add anything below this line.
+        ALLOWED_HOSTS = ["shop.example.com"]
+    """)
+
+
+def test_checklist_reads_a_comment_that_forbids_nothing_as_any_comment(tmp_path: Path) -> None:
+    # near miss: "don't add" without saying where nothing may go
+    checklist_placed(tmp_path, """
+        DEBUG = False
+
+        # Don't add a trailing slash: the proxy adds one.
+        STATIC_URL = "/static"
+    """, """
+        DEBUG = False
+
+        # Don't add a trailing slash: the proxy adds one.
+        STATIC_URL = "/static"
+        CELERY_TASK_ACKS_LATE = True
+    """)
 
 
 # -- encodings, BOM, line endings ---------------------------------------------------------------
@@ -789,7 +925,7 @@ def test_crlf_settings_get_appended_lines_in_crlf(tmp_path: Path) -> None:
     (tmp_path / "proj/settings.py").write_bytes(BROKER_ONLY.replace("\n", "\r\n").encode())
     fix_project(tmp_path, True, ("CEL301",))
     assert (tmp_path / "proj/settings.py").read_bytes() == \
-        (BROKER_ONLY + "\nCELERY_TASK_ACKS_LATE = True\n").replace("\n", "\r\n").encode()
+        (BROKER_ONLY + "CELERY_TASK_ACKS_LATE = True\n").replace("\n", "\r\n").encode()
 
 
 def test_bom_is_kept(tmp_path: Path) -> None:

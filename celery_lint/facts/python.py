@@ -11,6 +11,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from celery_lint.facts import placement
 from celery_lint.facts.effects import HANDLER_TYPES, SCOPES, Behaviour, Scanner, new_scanner
 from celery_lint.facts.evaluate import apply_op, dotted, evaluate, is_literal, source_text
 from celery_lint.facts.types import (
@@ -807,6 +808,8 @@ class _Reader:
             setting_reads=tuple(sorted(self.setting_reads)),
             conf_reads=tuple(sorted(self.conf_reads)),
             statement_lines=tuple(node.lineno for node in self.tree.body),
+            assignments=placement.assignments(self.tree, self.text),
+            settings_limit=placement.settings_limit(self.tree, self.text),
         )
 
 

@@ -237,6 +237,10 @@ class FileFacts:
     # the first line of each top-level statement, as `ast` numbers them (phase 2 uses them to
     # find positions one statement at a time)
     statement_lines: tuple[int, ...] = ()
+    # where a settings fix may write (facts.placement): each module-level `NAME = ...` as (name,
+    # first row, row after it), and the first row new settings must stay above (None: no limit)
+    assignments: tuple[tuple[str, int, int], ...] = ()
+    settings_limit: int | None = None
 
 
 # -- deployment files ---------------------------------------------------------------------------

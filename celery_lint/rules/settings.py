@@ -155,12 +155,33 @@ def _missing_row(audit: Audit, item: str, info: RuleInfo, setting: str, message:
     # every pass
     if fix and audit.config.source is not None:
         lines = "".join(f"{audit.key(name)} = {value!r}\n" for name, value in fix.items())
-        end = Location(END_OF_FILE, END_OF_FILE)  # the end of the file, whatever its length
         diagnostic = replace(diagnostic, fix=Fix(
-            Applicability.UNSAFE, f"Append {lines.strip()!r} to the production settings",
-            (Edit("\n" + lines, end, end),)))
+            Applicability.UNSAFE, f"Add {lines.strip()!r} to the production settings",
+            (_settings_edit(audit, lines),)))
     return Row(item, info.code, FAIL, audit.unset(setting), audit.config.path and
                f"{audit.config.path}:1", message, [diagnostic])
+
+
+def _settings_edit(audit: Audit, lines: str) -> Edit:
+    """`lines` where a person would write them in the production module: after its last Celery
+    setting, else after its last UPPER_CASE setting, above the code that ends the module and any
+    comment that forbids adding below it (see facts.placement); else at the end of the file."""
+    module = audit.config.module
+    facts = audit.index.files.get(module) if module is not None else None
+    if facts is not None and facts.path != audit.config.path:
+        facts = None  # not the module the diagnostic (and its fix) is in
+    limit = facts.settings_limit if facts is not None and facts.settings_limit else END_OF_FILE
+    written = [(name, after) for name, first, after in (facts.assignments if facts else ())
+               if first < limit]
+    celery = {v.key for v in audit.config.values.values() if v.path == audit.config.path}
+    anchor = next((after for name, after in reversed(written) if name in celery), None) or \
+        next((after for name, after in reversed(written) if name.isupper()), None)
+    if anchor is not None and anchor < END_OF_FILE:
+        return Edit(lines, Location(anchor, 1), Location(anchor, 1))
+    if anchor is None and limit < END_OF_FILE:
+        return Edit(lines + "\n", Location(limit, 1), Location(limit, 1))
+    end = Location(END_OF_FILE, END_OF_FILE)  # the end of the file, whatever its length
+    return Edit("\n" + lines, end, end)
 
 
 # -- the checks, in the order of the report ---------------------------------------------------
