@@ -75,22 +75,29 @@ def apply_edits(text: str, edits: list[Edit], newline: str) -> str:
     return text
 
 
+# Fixes that only insert a line of their own (a setting each, by name), at a point no other fix
+# edits: several at one point go together, in the order of their codes.
+OWN_LINES = frozenset({"CEL301", "CEL302", "CEL303"})
+
+
 def choose(diagnostics: list[Diagnostic], text: str) -> list[Diagnostic]:
     """The fixes of one file that can be applied together: no two touch the same range.
 
     Two insertions at one point conflict (each may add the same import), except appends to the
-    end of the file, which are independent lines (the settings fixes).
+    end of the file and the settings fixes (`OWN_LINES`), which write independent lines.
     """
     starts = line_starts(text)
-    taken: list[tuple[int, int]] = []
+    taken: list[tuple[int, int, bool]] = []
     chosen = []
     for diagnostic in sorted(diagnostics, key=lambda d: d.sort_key):
         assert diagnostic.fix is not None
         spans = [(text_offset(starts, text, e.location), text_offset(starts, text, e.end_location))
                  for e in diagnostic.fix.edits if e.location.row < END_OF_FILE]
-        if any(a < y and x < b or (a == b == x == y) for a, b in spans for x, y in taken):
+        own = diagnostic.code in OWN_LINES
+        if any(a < y and x < b or (a == b == x == y and not (own and mine))
+               for a, b in spans for x, y, mine in taken):
             continue  # overlaps an earlier fix: the next pass sees it again
-        taken += spans
+        taken += [(a, b, own) for a, b in spans]
         chosen.append(diagnostic)
     return chosen
 

@@ -703,8 +703,7 @@ def test_checklist_adds_the_missing_setting(tmp_path: Path, code: str, appended:
     assert remaining(tmp_path, outcome) == []
 
 
-def test_checklist_adds_each_missing_setting_in_its_own_pass(tmp_path: Path) -> None:
-    # each pass writes after the last Celery setting, which the previous pass added
+def test_checklist_adds_each_missing_setting_once(tmp_path: Path) -> None:
     outcome = check_fixed(tmp_path, {**APP, "proj/settings.py": BROKER_ONLY}, "proj/settings.py",
                           BROKER_ONLY + "CELERY_TASK_ACKS_LATE = True\n"
                           "CELERY_WORKER_PREFETCH_MULTIPLIER = 1\n"
@@ -730,9 +729,10 @@ def test_checklist_writes_celery_s_names_without_a_namespace(tmp_path: Path) -> 
     """, unsafe=True, select=CHECKLIST)
 
 
-def test_checklist_appends_to_a_file_without_a_final_newline(tmp_path: Path) -> None:
+def test_checklist_adds_to_a_file_without_a_final_newline(tmp_path: Path) -> None:
+    # on a line of its own after the last setting; the file still ends without a line break
     check_fixed(tmp_path, {**APP, "proj/settings.py": BROKER_ONLY.rstrip("\n")},
-                "proj/settings.py", BROKER_ONLY + "CELERY_TASK_ACKS_LATE = True\n",
+                "proj/settings.py", BROKER_ONLY + "CELERY_TASK_ACKS_LATE = True",
                 unsafe=True, select=("CEL301",))
 
 
@@ -1023,9 +1023,16 @@ def test_choose_defers_an_overlapping_fix() -> None:
 
 
 def test_choose_defers_a_second_insertion_at_the_same_place() -> None:
-    first = fixable("CEL301", edit("\nA = 1\n", 2, 1, 2, 1))
-    second = fixable("CEL302", edit("\nB = 1\n", 2, 1, 2, 1))
+    first = fixable("CEL103", edit("import functools\n", 2, 1, 2, 1))
+    second = fixable("CEL999", edit("import functools\n", 2, 1, 2, 1))
     assert choose([second, first], "X = 1\n") == [first]
+
+
+def test_choose_takes_settings_added_at_one_point_together() -> None:
+    first = fixable("CEL301", edit("\nA = 1", 1, 6, 1, 6))
+    second = fixable("CEL302", edit("\nB = 1", 1, 6, 1, 6))
+    import_there = fixable("CEL999", edit("import os\n", 1, 6, 1, 6))
+    assert choose([import_there, second, first], "X = 1\n") == [first, second]
 
 
 def counting_runs(monkeypatch: pytest.MonkeyPatch,
@@ -1042,13 +1049,16 @@ def counting_runs(monkeypatch: pytest.MonkeyPatch,
     return runs
 
 
-def test_appends_to_the_end_of_a_file_apply_in_one_pass(tmp_path: Path,
+def test_settings_added_at_one_point_apply_in_one_pass(tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     write_project(tmp_path, {**APP, "proj/settings.py": BROKER_ONLY})
     runs = counting_runs(monkeypatch)
     outcome = fix_project(tmp_path, True, CHECKLIST)
     assert outcome.count == 3
-    assert len(runs) == 2  # the three settings appended together, then a clean pass
+    assert len(runs) == 2  # the three settings added together, then a clean pass
+    assert read(tmp_path / "proj/settings.py") == BROKER_ONLY + "CELERY_TASK_ACKS_LATE = True\n" \
+        "CELERY_WORKER_PREFETCH_MULTIPLIER = 1\n" \
+        "CELERY_TASK_SOFT_TIME_LIMIT = 300\nCELERY_TASK_TIME_LIMIT = 360\n"
 
 
 def test_fix_loop_stops_after_max_passes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,7 +7,6 @@ import textwrap
 
 import pytest
 
-from celery_lint.diagnostics import END_OF_FILE
 from celery_lint.facts.placement import assignments, settings_limit
 
 
@@ -42,11 +41,7 @@ def test_no_end_of_the_settings(source: str) -> None:
     assert limit(source) is None
 
 
-def test_assignments_give_the_row_after_each() -> None:
-    text = "A = 1\nB = {\n    'x': 1,\n}\nC: int = 3\nD: int\nx.y = 4\n"
-    assert assignments(ast.parse(text), text) == (("A", 1, 2), ("B", 2, 5), ("C", 5, 6))
-
-
-def test_an_assignment_ending_the_text_without_a_line_break_appends() -> None:
-    text = "A = 1\nB = 2"
-    assert assignments(ast.parse(text), text) == (("A", 1, 2), ("B", 2, END_OF_FILE))
+def test_assignments_give_the_end_of_each() -> None:
+    text = "A = 1\nB = {\n    'x': 1,\n}  # the x\nC: int = 3\nD: int\nx.y = 4\n"
+    assert assignments(ast.parse(text), text) == (("A", 1, 1, 5), ("B", 2, 4, 10),
+                                                  ("C", 5, 5, 10))

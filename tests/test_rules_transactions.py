@@ -1164,11 +1164,12 @@ def test_fix_delay_without_a_pin_sends_it_from_on_commit(tmp_path):
                 process_order.delay(order.pk, note="rush")  # tell the warehouse
     """
     assert fixed(tmp_path, source) == dedent("""
+        import functools
+
         from shop.models import Order
         from shop.tasks import process_order
-        from django.db.transaction import atomic
-        import functools
         from django.db import transaction
+        from django.db.transaction import atomic
 
 
         def place_order():
@@ -1196,11 +1197,12 @@ def test_fix_apply_async_without_a_pin_keeps_its_comments(tmp_path):
             )
     """
     assert fixed(tmp_path, source) == dedent("""
+        import functools
+
         from django.db import models, transaction
 
         from shop.models import Order
         from shop.tasks import process_order
-        import functools
 
 
         @transaction.atomic
@@ -1306,11 +1308,12 @@ def test_fix_adds_the_imports_once_for_two_calls(tmp_path):
                 process_order.apply_async(args=[pk], countdown=5)
     """
     assert fixed(tmp_path, source) == dedent("""
+        import functools
+
         from shop.models import Order
         from shop.tasks import process_order
-        from django.db.transaction import atomic
-        import functools
         from django.db import transaction
+        from django.db.transaction import atomic
 
 
         def place_order(pk):
@@ -1396,12 +1399,13 @@ def test_fix_of_a_canvas_and_send_task(tmp_path):
             app.send_task("shop.tasks.process_order", args=[pk])
     """
     assert fixed(tmp_path, source, PINNED) == dedent("""
+        import functools
+
         from django.db import transaction
 
         from proj.celery import app
         from shop.models import Order
         from shop.tasks import process_order
-        import functools
 
 
         @transaction.atomic
@@ -1430,11 +1434,12 @@ def test_fix_in_a_block_on_another_database_passes_using(tmp_path):
                 process_order.delay(pk)
     """
     assert fixed(tmp_path, source, PINNED) == dedent("""
+        import functools
+
         from django.db import transaction
 
         from shop.models import Order
         from shop.tasks import process_order
-        import functools
 
 
         def place_order(pk, alias):
@@ -1506,3 +1511,57 @@ def test_fix_title_says_what_it_does(tmp_path, files, title):
     [diagnostic] = run_project(tmp_path, project, select=("CEL103",)).diagnostics
     assert diagnostic.fix is not None
     assert (diagnostic.fix.applicability, diagnostic.fix.message) == (Applicability.UNSAFE, title)
+
+
+# the imports the fix adds go where isort and ruff's `I` rules put them
+PLACE_ORDER = '''
+
+@atomic
+def place_order(pk):
+    Order.objects.filter(pk=pk).update(status="placed")
+    process_order.delay(pk)
+'''
+PLACE_ORDER_FIXED = PLACE_ORDER.replace("process_order.delay(pk)",
+                                        "transaction.on_commit(functools.partial(process_order.delay, pk))")
+
+
+@pytest.mark.parametrize(("imports", "expected"), [
+    # each in its sorted place in its section: standard library, third party, first party
+    (('"""Orders."""\nimport json\nimport os\n\nfrom django.db.models import F\n'
+     "from django.db.transaction import atomic\n\nfrom shop.models import Order\n"
+     "from shop.tasks import process_order\n"),
+     ('"""Orders."""\nimport functools\nimport json\nimport os\n\n'
+     "from django.db import transaction\nfrom django.db.models import F\n"
+     "from django.db.transaction import atomic\n\nfrom shop.models import Order\n"
+     "from shop.tasks import process_order\n")),
+    # a section that is not sorted: after its last import
+    (("import os\nimport json\n\nfrom django.db.transaction import atomic\n"
+     "from celery import shared_task\n\nfrom shop.models import Order\n"
+     "from shop.tasks import process_order\n"),
+     ("import os\nimport json\nimport functools\n\nfrom django.db.transaction import atomic\n"
+     "from celery import shared_task\nfrom django.db import transaction\n\n"
+     "from shop.models import Order\nfrom shop.tasks import process_order\n")),
+    # beside the imports from the same module; `import x` lines come before `from x import`
+    (("from functools import wraps\n\nfrom django.db.transaction import atomic\n\n"
+     "from shop.models import Order\nfrom shop.tasks import process_order\n"),
+     ("import functools\nfrom functools import wraps\n\nfrom django.db import transaction\n"
+     "from django.db.transaction import atomic\n\nfrom shop.models import Order\n"
+     "from shop.tasks import process_order\n")),
+    # after the docstring and `from __future__`, as a section of its own
+    (('"""Orders.\n\nimport nothing here\n"""\nfrom __future__ import annotations\n\n'
+     "from django.db.transaction import atomic\n\nfrom shop.models import Order\n"
+     "from shop.tasks import process_order\n"),
+     ('"""Orders.\n\nimport nothing here\n"""\nfrom __future__ import annotations\n\n'
+     "import functools\n\nfrom django.db import transaction\n"
+     "from django.db.transaction import atomic\n\nfrom shop.models import Order\n"
+     "from shop.tasks import process_order\n")),
+    # the first section: above the comment that heads the block, below the file's header
+    (("# Copyright the shop\n\n# Django\nfrom django.db.transaction import atomic\n\n"
+     "from shop.models import Order\nfrom shop.tasks import process_order\n"),
+     ("# Copyright the shop\n\nimport functools\n\n# Django\nfrom django.db import transaction\n"
+     "from django.db.transaction import atomic\n\n"
+     "from shop.models import Order\nfrom shop.tasks import process_order\n")),
+])
+def test_fix_puts_each_import_in_its_section(tmp_path, imports, expected):
+    assert fixed(tmp_path, imports + PLACE_ORDER) == expected + PLACE_ORDER_FIXED
+    assert refix(tmp_path) == (0, [])

@@ -1,4 +1,4 @@
-"""Where a fix may write new settings into a module: the facts the settings fixes place them by.
+"""Where a fix writes new lines: settings beside the module's others, imports in their section.
 
 A person adds a setting beside the module's other settings, above code that ends the module
 (`sys.exit()`, `raise SystemExit`, an `if` block that ends in one, `if __name__ == "__main__":`)
@@ -15,10 +15,11 @@ from __future__ import annotations
 import ast
 import io
 import re
+import sys
 import tokenize
 
-from celery_lint.diagnostics import END_OF_FILE
 from celery_lint.facts.evaluate import dotted
+from celery_lint.source import split_lines
 
 FORBIDDING = re.compile(
     r"\b(?:do\s+not|don'?t|never)\s+add\b.*\b(?:below|after|beneath|under)\b"
@@ -48,12 +49,11 @@ def _main_guard(statement: ast.stmt) -> bool:
         and test.left.id == "__name__"
 
 
-def assignments(tree: ast.Module, text: str) -> tuple[tuple[str, int, int], ...]:
-    """Each module-level `NAME = ...` (or `NAME: T = ...`): the name, its first row, and the row
-    after its last, where a line written after it begins (END_OF_FILE when it ends the text
-    without a line break)."""
-    rows = len(text.splitlines())
-    open_end = not text.endswith(("\n", "\r"))
+def assignments(tree: ast.Module, text: str) -> tuple[tuple[str, int, int, int], ...]:
+    """Each module-level `NAME = ...` (or `NAME: T = ...`): the name, its first row, its last row
+    and that row's length in characters (a line written after it starts with a line break at
+    the end of that row, after any comment there)."""
+    rows = split_lines(text)
     found = []
     for statement in tree.body:
         targets = statement.targets if isinstance(statement, ast.Assign) else \
@@ -61,8 +61,8 @@ def assignments(tree: ast.Module, text: str) -> tuple[tuple[str, int, int], ...]
         for target in targets:
             if isinstance(target, ast.Name):
                 end = statement.end_lineno or statement.lineno
-                after = END_OF_FILE if open_end and end >= rows else end + 1
-                found.append((target.id, statement.lineno, after))
+                length = len(rows[end - 1]) if end <= len(rows) else 0
+                found.append((target.id, statement.lineno, end, length))
     return tuple(found)
 
 
@@ -81,7 +81,7 @@ def settings_limit(tree: ast.Module, text: str) -> int | None:
     assignment follows it, so it is the module's closing code; one in the middle of the settings
     (`if not SECRET_KEY: raise ...`) is passed on the way to the settings below it.
     """
-    rows = text.splitlines()
+    rows = split_lines(text)
     limit = None
     last_assignment = max((s.lineno for s in tree.body
                            if isinstance(s, (ast.Assign, ast.AnnAssign))), default=0)
@@ -111,3 +111,95 @@ def _forbidding_comments(text: str) -> list[int]:
     except (tokenize.TokenError, SyntaxError):
         return []
     return found
+
+
+# -- imports: where isort and ruff's `I` rules would put a new one ----------------------------
+FUTURE, STANDARD_LIBRARY, THIRD_PARTY, FIRST_PARTY, LOCAL = range(5)
+
+
+def section(module: str, level: int, first_party: frozenset[str]) -> int:
+    """The isort section of an import of `module` (`level` dots before it)."""
+    top = module.split(".")[0]
+    if level:
+        return LOCAL
+    if top == "__future__":
+        return FUTURE
+    if top in first_party:
+        return FIRST_PARTY
+    return STANDARD_LIBRARY if top in sys.stdlib_module_names else THIRD_PARTY
+
+
+def _key(statement: ast.Import | ast.ImportFrom) -> tuple[bool, str, str]:
+    """isort's and ruff's default order in a section: `import x` lines, then `from x import`
+    lines, each by module name, case-insensitively."""
+    module = statement.names[0].name if isinstance(statement, ast.Import) else \
+        "." * statement.level + (statement.module or "")
+    return isinstance(statement, ast.ImportFrom), module.lower(), module
+
+
+def import_rows(text: str, lines: list[str], first_party: frozenset[str]
+                ) -> list[tuple[int, str]] | None:
+    """Where each of `lines` (`import x` or `from x import y`) goes, as (row, text to write at
+    the start of that row), or None when the module has no leading block of imports to join (or
+    it ends the text without a line break).
+
+    The leading block is the run of module-level imports after the docstring, up to the first
+    other statement. A line joins its section, at its sorted place when the section is sorted
+    (else after its last import); a section the module lacks is written after the section before
+    it, or above the block's first import, as a group of its own.
+    """
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    body = list(tree.body)
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        body = body[1:]  # the docstring
+    block: list[ast.Import | ast.ImportFrom] = []
+    for statement in body:
+        if not isinstance(statement, (ast.Import, ast.ImportFrom)):
+            break
+        block.append(statement)
+    if not block:
+        return None
+    rows = split_lines(text)
+    last_row = block[-1].end_lineno or block[-1].lineno
+    if last_row >= len(rows) and not text.endswith(("\n", "\r")):
+        return None  # the imports end the text: no line after them to write on
+    sections: dict[int, list[ast.Import | ast.ImportFrom]] = {}
+    for statement in block:
+        module = statement.names[0].name if isinstance(statement, ast.Import) else \
+            statement.module or ""
+        level = statement.level if isinstance(statement, ast.ImportFrom) else 0
+        sections.setdefault(section(module, level, first_party), []).append(statement)
+    found = []
+    for line in lines:
+        new = ast.parse(line).body[0]
+        assert isinstance(new, (ast.Import, ast.ImportFrom))
+        module = new.names[0].name if isinstance(new, ast.Import) else new.module or ""
+        found.append(_import_row(sections, section(module, 0, first_party), _key(new), line,
+                                 rows))
+    return found
+
+
+def _after(statement: ast.stmt) -> int:
+    return (statement.end_lineno or statement.lineno) + 1
+
+
+def _import_row(sections: dict[int, list[ast.Import | ast.ImportFrom]], place: int,
+                key: tuple[bool, str, str], line: str, rows: list[str]) -> tuple[int, str]:
+    own = sections.get(place)
+    if own:
+        keys = [_key(s) for s in own]
+        if keys == sorted(keys):
+            later = next((s for s, k in zip(own, keys) if k > key), None)
+            if later is not None:  # right above it, below a comment that heads the section
+                return later.lineno, line + "\n"
+        return _after(own[-1]), line + "\n"
+    before = [s for p, statements in sections.items() if p < place for s in statements]
+    if before:
+        return _after(max(before, key=_after)), "\n" + line + "\n"
+    first = min(s.lineno for statements in sections.values() for s in statements)
+    above = _leading_comments(rows, first)  # above the comment that heads the first section,
+    return (above if above > 1 else first), line + "\n\n"  # not above the file's header

@@ -238,8 +238,9 @@ class FileFacts:
     # find positions one statement at a time)
     statement_lines: tuple[int, ...] = ()
     # where a settings fix may write (facts.placement): each module-level `NAME = ...` as (name,
-    # first row, row after it), and the first row new settings must stay above (None: no limit)
-    assignments: tuple[tuple[str, int, int], ...] = ()
+    # first row, last row, that row's length), and the first row new settings must stay above
+    # (None: no limit)
+    assignments: tuple[tuple[str, int, int, int], ...] = ()
     settings_limit: int | None = None
 
 

@@ -171,14 +171,15 @@ def _settings_edit(audit: Audit, lines: str) -> Edit:
     if facts is not None and facts.path != audit.config.path:
         facts = None  # not the module the diagnostic (and its fix) is in
     limit = facts.settings_limit if facts is not None and facts.settings_limit else END_OF_FILE
-    written = [(name, after) for name, first, after in (facts.assignments if facts else ())
-               if first < limit]
+    written = [(name, (row, length)) for name, first, row, length in
+               (facts.assignments if facts else ()) if first < limit]
     celery = {v.key for v in audit.config.values.values() if v.path == audit.config.path}
-    anchor = next((after for name, after in reversed(written) if name in celery), None) or \
-        next((after for name, after in reversed(written) if name.isupper()), None)
-    if anchor is not None and anchor < END_OF_FILE:
-        return Edit(lines, Location(anchor, 1), Location(anchor, 1))
-    if anchor is None and limit < END_OF_FILE:
+    anchor = next((end for name, end in reversed(written) if name in celery), None) or \
+        next((end for name, end in reversed(written) if name.isupper()), None)
+    if anchor is not None:  # at the end of its last row, after any comment there
+        at = Location(anchor[0], anchor[1] + 1)
+        return Edit("\n" + lines.rstrip("\n"), at, at)
+    if limit < END_OF_FILE:
         return Edit(lines + "\n", Location(limit, 1), Location(limit, 1))
     end = Location(END_OF_FILE, END_OF_FILE)  # the end of the file, whatever its length
     return Edit("\n" + lines, end, end)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -16,6 +15,7 @@ from celery_lint.analysis.values import Binder, dotted_name, source_of
 from celery_lint.analysis.writes import database_write
 from celery_lint.codes import rule_for
 from celery_lint.diagnostics import Applicability, Edit, Fix, Location
+from celery_lint.facts.placement import import_rows
 from celery_lint.facts.types import TaskDefinition
 from celery_lint.index import ProjectIndex
 from celery_lint.rules.base import Rule
@@ -26,7 +26,6 @@ METHOD_DECORATOR = "django.utils.decorators.method_decorator"
 ENQUEUE_METHODS = frozenset({"delay", "apply_async", "send_task"})
 ON_COMMIT_METHODS = (5, 4)  # the Celery that gives Django tasks `delay_on_commit()`
 DJANGO_TASK = "celery.contrib.django.task.DjangoTask"
-LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 def atomic_requests(index: ProjectIndex) -> bool:
@@ -308,8 +307,8 @@ class EnqueueInTransaction(Rule):
                 self.context.insert_after(node, closing)]
 
     def _import_edits(self, node: cst.Call, missing: list[str]) -> list[Edit] | None:
-        """`missing` imports on new lines after the module's last top-level import, `transaction`
-        added to a `from django.db import ...` there is; None when there is nowhere to put them."""
+        """`missing` imports where isort would put them (facts.placement), `transaction` added to
+        a `from django.db import ...` there is; None when there is nowhere to put them."""
         if not missing:
             return []
         edits = []
@@ -317,18 +316,15 @@ class EnqueueInTransaction(Rule):
         if joined is not None and missing[-1] == "from django.db import transaction":
             missing = missing[:-1]
             edits.append(self.context.insert_after(joined, ", transaction"))
-        last = _last_import(self.context.module)
-        if last is None:
+        if not missing:
+            return edits
+        rows = import_rows(self.context.source.text, missing, self.context.index.top_packages)
+        if rows is None:
             return None
-        row = self.context.range_of(last).end.line + 1
-        if len(LINE_BREAK.findall(self.context.source.text)) < row - 1:
-            return None  # the imports end the file: no line after them to write on
-        if self.binder.function_at(node) is None and row > self.context.range_of(node).start.line:
+        if self.binder.function_at(node) is None and \
+                max(row for row, _ in rows) > self.context.range_of(node).start.line:
             return None  # code that runs on import, above the imports it would need
-        if missing:
-            at = Location(row, 1)
-            edits.append(Edit("".join(f"{line}\n" for line in missing), at, at))
-        return edits
+        return edits + [Edit(text, Location(row, 1), Location(row, 1)) for row, text in rows]
 
 
 def first_write(calls: Calls, target: cst.Call, binder: Binder) -> cst.Call | None:
@@ -365,13 +361,6 @@ def _name_for(scope: Scope, imports: dict[str, str], name: str, qualname: str) -
         if {q.name for q in scope.get_qualified_names_for(candidate)} == {qualname}:
             return candidate
     return None if scope.get_qualified_names_for(name) else ""
-
-
-def _last_import(module: cst.Module) -> cst.SimpleStatementLine | None:
-    imports = [statement for statement in module.body
-               if isinstance(statement, cst.SimpleStatementLine)
-               and any(isinstance(small, (cst.Import, cst.ImportFrom)) for small in statement.body)]
-    return imports[-1] if imports else None
 
 
 def _django_db_import(module: cst.Module) -> cst.CSTNode | None:
