@@ -17,6 +17,7 @@ import io
 import re
 import sys
 import tokenize
+from functools import cache
 
 from celery_lint.facts.evaluate import dotted
 from celery_lint.source import split_lines
@@ -49,18 +50,28 @@ def _main_guard(statement: ast.stmt) -> bool:
         and test.left.id == "__name__"
 
 
+@cache
+def _celery_keys() -> frozenset[str]:
+    from celery.app.defaults import SETTING_KEYS  # imported once, when first needed
+
+    return frozenset(SETTING_KEYS)
+
+
 def assignments(tree: ast.Module, text: str) -> tuple[tuple[str, int, int, int], ...]:
-    """Each module-level `NAME = ...` (or `NAME: T = ...`): the name, its first row, its last row
+    """Each module-level `NAME = ...` (or `NAME: T = ...`) of a setting (an UPPER_CASE name or one
+    of Celery's lowercase setting names): the name, its first row, its last row
     and that row's length in characters (a line written after it starts with a line break at
     the end of that row, after any comment there)."""
-    rows = split_lines(text)
+    rows: list[str] | None = None
     found = []
     for statement in tree.body:
         targets = statement.targets if isinstance(statement, ast.Assign) else \
             [statement.target] if isinstance(statement, ast.AnnAssign) and statement.value else []
         for target in targets:
-            if isinstance(target, ast.Name):
+            if isinstance(target, ast.Name) and (target.id.isupper() or
+                                                 target.id in _celery_keys()):
                 end = statement.end_lineno or statement.lineno
+                rows = split_lines(text) if rows is None else rows
                 length = len(rows[end - 1]) if end <= len(rows) else 0
                 found.append((target.id, statement.lineno, end, length))
     return tuple(found)
@@ -81,7 +92,6 @@ def settings_limit(tree: ast.Module, text: str) -> int | None:
     assignment follows it, so it is the module's closing code; one in the middle of the settings
     (`if not SECRET_KEY: raise ...`) is passed on the way to the settings below it.
     """
-    rows = split_lines(text)
     limit = None
     last_assignment = max((s.lineno for s in tree.body
                            if isinstance(s, (ast.Assign, ast.AnnAssign))), default=0)
@@ -90,10 +100,10 @@ def settings_limit(tree: ast.Module, text: str) -> int | None:
             _ends_in_exit(statement.body) or _ends_in_exit(statement.orelse)
             or _main_guard(statement)) and statement.lineno > last_assignment
         if closing:
-            limit = _leading_comments(rows, statement.lineno)
+            limit = _leading_comments(split_lines(text), statement.lineno)
             break
     for row in _forbidding_comments(text)[:1]:
-        row = _leading_comments(rows, row)
+        row = _leading_comments(split_lines(text), row)
         if limit is None or row < limit:
             limit = row
     return limit
@@ -102,6 +112,8 @@ def settings_limit(tree: ast.Module, text: str) -> int | None:
 def _forbidding_comments(text: str) -> list[int]:
     """The rows of module-level comments (alone on their line, not indented) that forbid adding
     anything below them."""
+    if not FORBIDDING.search(text):
+        return []  # most modules: no need to tokenize them
     found = []
     try:
         for token in tokenize.generate_tokens(io.StringIO(text).readline):

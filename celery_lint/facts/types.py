@@ -237,7 +237,7 @@ class FileFacts:
     # the first line of each top-level statement, as `ast` numbers them (phase 2 uses them to
     # find positions one statement at a time)
     statement_lines: tuple[int, ...] = ()
-    # where a settings fix may write (facts.placement): each module-level `NAME = ...` as (name,
+    # where a settings fix may write (facts.placement): each module-level setting `NAME = ...` as (name,
     # first row, last row, that row's length), and the first row new settings must stay above
     # (None: no limit)
     assignments: tuple[tuple[str, int, int, int], ...] = ()
