@@ -796,6 +796,24 @@ def test_checklist_adds_after_the_last_celery_setting_not_at_the_end(tmp_path: P
     """)
 
 
+def test_checklist_adds_after_a_celery_looking_name_celery_does_not_read(tmp_path: Path) -> None:
+    # CELERY_SEND_TASK_ERROR_EMAILS is gone from Celery, but it still ends the Celery block
+    checklist_placed(tmp_path, """
+        CELERY_BROKER_URL = "redis://localhost:6379/0"
+        CELERY_SEND_TASK_ERROR_EMAILS = False
+
+        # -- notifications --
+        EMAIL_HOST = "localhost"
+    """, """
+        CELERY_BROKER_URL = "redis://localhost:6379/0"
+        CELERY_SEND_TASK_ERROR_EMAILS = False
+        CELERY_TASK_ACKS_LATE = True
+
+        # -- notifications --
+        EMAIL_HOST = "localhost"
+    """)
+
+
 def test_checklist_adds_above_a_trailing_block_that_exits(tmp_path: Path) -> None:
     checklist_placed(tmp_path, """
         import sys

@@ -164,7 +164,7 @@ def _missing_row(audit: Audit, item: str, info: RuleInfo, setting: str, message:
 
 def _settings_edit(audit: Audit, lines: str) -> Edit:
     """`lines` where a person would write them in the production module: after its last Celery
-    setting, else after its last UPPER_CASE setting, above the code that ends the module and any
+    setting (one Celery reads, or in Django's settings a Celery-looking name), else after its last UPPER_CASE setting, above the code that ends the module and any
     comment that forbids adding below it (see facts.placement); else at the end of the file."""
     module = audit.config.module
     facts = audit.index.files.get(module) if module is not None else None
@@ -174,7 +174,8 @@ def _settings_edit(audit: Audit, lines: str) -> Edit:
     written = [(name, (row, length)) for name, first, row, length in
                (facts.assignments if facts else ()) if first < limit]
     celery = {v.key for v in audit.config.values.values() if v.path == audit.config.path}
-    anchor = next((end for name, end in reversed(written) if name in celery), None) or \
+    anchor = next((end for name, end in reversed(written) if name in celery or (
+        audit.config.django is not None and name.startswith(CELERY_LOOKING))), None) or \
         next((end for name, end in reversed(written) if name.isupper()), None)
     if anchor is not None:  # at the end of its last row, after any comment there
         at = Location(anchor[0], anchor[1] + 1)
