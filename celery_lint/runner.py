@@ -22,7 +22,7 @@ from celery_lint.facts.python import read_python_facts
 from celery_lint.facts.requirements import minimum_version
 from celery_lint.facts.types import DeployFacts, FileFacts
 from celery_lint.index import ProjectIndex, build_index
-from celery_lint.modules import module_name, package_of
+from celery_lint.modules import clear_caches, module_name
 from celery_lint.rules.engine import SYNTAX_ERROR, UNUSED_NOQA
 from celery_lint.source import NoqaDirective, SourceError, SourceFile
 
@@ -177,7 +177,7 @@ def load_project(paths: list[Path], config: Config, stdin: tuple[Path, str] | No
 
     `overrides` replaces files' contents with sources in memory (the fix loop's edited files).
     """
-    package_of.cache_clear()  # folders may have gained or lost an __init__.py
+    clear_caches()  # folders may have gained or lost an __init__.py
     result = RunResult()
     found, warnings = discover(paths, config)
     result.warnings += [f"{display_path(Path(w.path))}: {w.message}" for w in warnings]

@@ -362,12 +362,13 @@ def test_results_are_kept_per_installed_celery(tmp_path: Path,
 def test_the_next_run_sees_a_folder_become_a_package(tmp_path: Path) -> None:
     """A file's module name, and so what its imports resolve to, depends on the __init__.py
     files around it, not only on its content: cached facts with another module name are read
-    again. (Found by the corpus tests' author.)"""
+    again. (Found by the corpus tests' author.) Here `apps/shop` is first a namespace package
+    `apps.shop`, then the package `shop` (a project that puts `apps/` on sys.path)."""
     files = {
-        "shop/models.py": "from django.db import models\n\n\n"
-                          "class Order(models.Model):\n    status = models.CharField()\n",
-        "shop/tasks.py": "from celery import shared_task\n\n\n"
-                         "@shared_task\ndef process_order(order_id):\n    pass\n",
+        "apps/shop/models.py": "from django.db import models\n\n\n"
+                               "class Order(models.Model):\n    status = models.CharField()\n",
+        "apps/shop/tasks.py": "from celery import shared_task\n\n\n"
+                              "@shared_task\ndef process_order(order_id):\n    pass\n",
         "services.py": "from shop.models import Order\nfrom shop.tasks import process_order\n\n\n"
                        "def run():\n    order = Order.objects.get(pk=1)\n"
                        "    process_order.delay(order)\n",
@@ -375,7 +376,7 @@ def test_the_next_run_sees_a_folder_become_a_package(tmp_path: Path) -> None:
     write_project(tmp_path, files, packages=False)
     (tmp_path / "manage.py").write_text("")
     assert "CEL101" not in cli("check", "--output-format", "concise", ".", cwd=tmp_path).stdout
-    (tmp_path / "shop" / "__init__.py").write_text("")
+    (tmp_path / "apps" / "shop" / "__init__.py").write_text("")
     warm = cli("check", "--output-format", "concise", ".", cwd=tmp_path).stdout
     assert "CEL101" in warm
     assert warm == cli("check", "--no-cache", "--output-format", "concise", ".",
