@@ -9,6 +9,7 @@ from functools import cached_property
 
 from celery_lint.config import Config
 from celery_lint.facts.deploy import Deployment, build_deployments, production_environment
+from celery_lint.facts.python import CELERY_CLASS, SHARED_TASK
 from celery_lint.facts.requirements import Version, minimum_version
 from celery_lint.facts.settings import (
     CeleryConfig,
@@ -64,31 +65,77 @@ class ProjectIndex:
     def is_module(self, name: str) -> bool:
         return name in self.files
 
+    @cached_property
+    def _defined(self) -> dict[str, frozenset[str]]:
+        return {module: frozenset(facts.defined) for module, facts in self.files.items()}
+
     def resolve(self, qualname: str) -> str:
-        """Follow re-exports: `proj.celery_app` → `proj.celery.app` when proj imports it."""
+        """Follow re-exports as Python does: `proj.celery_app` → `proj.celery.app` when proj
+        imports it. `a.b.c` is what module `a.b` binds to `c` (by import, or by its own
+        definition), and the submodule `a.b.c` only when `a.b` binds no `c`."""
         for _ in range(_MAX_ALIAS_STEPS):
             module, _, attr = qualname.rpartition(".")
             facts = self.files.get(module)
-            if facts is None or attr not in facts.imports:
-                # maybe a submodule attribute: a.b.c.d with a.b a module
-                head = module.rpartition(".")[0]
-                outer = self.files.get(head)
-                if outer is not None and attr and module.rsplit(".", 1)[-1] in outer.imports:
-                    target = outer.imports[module.rsplit(".", 1)[-1]]
-                    if target != module:
-                        qualname = f"{target}.{attr}"
-                        continue
-                return qualname
-            target = facts.imports[attr]
-            if target == qualname:
-                return qualname
-            qualname = target
+            if facts is not None and attr in facts.imports:
+                target = facts.imports[attr]
+                if target == qualname:
+                    return qualname
+                qualname = target
+                continue
+            if facts is not None and attr in self._defined[module]:
+                return qualname  # the module's own `attr`
+            # `a.b.c.d` where module `a.b.c` does not bind `d`: `a.b.c` may be a name package
+            # `a.b` imports (which wins over a submodule `c`)
+            head, _, name = module.rpartition(".")
+            outer = self.files.get(head)
+            if outer is not None and attr and name in outer.imports:
+                target = outer.imports[name]
+                if target != module:
+                    qualname = f"{target}.{attr}"
+                    continue
+            return qualname
         return qualname
 
     # -- tasks -----------------------------------------------------------------------------
     @cached_property
     def apps(self) -> tuple[CeleryApp, ...]:
-        return tuple(app for facts in self.files.values() for app in facts.apps)
+        """Every Celery app of the project: those a file makes for sure (an app a module uses as
+        one is upgraded to its factory or subclass when the project has it), and the candidates
+        (`app = make()`) whose maker turns out to be a Celery subclass or a factory."""
+        found = []
+        for facts in self.files.values():
+            for app in facts.apps:
+                found.append(self._made_by_maker(app) or app if app.how == "used" and app.maker
+                             else app)
+            for candidate in facts.app_candidates:
+                app = self._made_by_maker(candidate)
+                if app is not None:
+                    found.append(app)
+        return tuple(found)
+
+    @cached_property
+    def factories(self) -> dict[str, CeleryApp]:
+        """The project's functions that build and return a Celery app, by qualified name."""
+        return {f.qualname: f for facts in self.files.values() for f in facts.factories}
+
+    def _made_by_maker(self, app: CeleryApp) -> CeleryApp | None:
+        """`app` as its maker makes it, when that is a factory function or a Celery subclass of
+        the project; None otherwise."""
+        maker = self.resolve(app.maker or "")
+        factory = self.factories.get(maker)
+        if factory is not None and (factory.how or self.is_celery_class(factory.maker or "")):
+            return replace(app, how="factory", maker=maker, factory=factory)
+        if self.is_celery_class(maker):
+            return replace(app, how="subclass", maker=maker)
+        return None
+
+    def is_celery_class(self, qualname: str) -> bool:
+        """Whether `qualname` is Celery or a project class that derives from it."""
+        resolved = self.resolve(qualname)
+        if resolved in CELERY_CLASS:
+            return True
+        return any(self.resolve(base) in CELERY_CLASS
+                   for cls in self.ancestors(resolved) for base in cls.bases)
 
     @cached_property
     def tasks(self) -> dict[str, TaskDefinition]:
@@ -99,9 +146,19 @@ class ProjectIndex:
             for task in facts.tasks:
                 found[task.qualname] = task
             for task in facts.candidate_tasks:
-                if self.resolve(task.decorator) in app_names:
+                decorator = self.resolve(task.decorator)
+                if decorator in app_names:
                     found[task.qualname] = task
+                elif decorator in SHARED_TASK:  # `@project_task`, bound to `shared_task`
+                    found[task.qualname] = replace(task, decorator="shared_task")
+                elif decorator.endswith(".task") and self.resolve(decorator[:-5]) in app_names:
+                    found[task.qualname] = replace(task, decorator=self.resolve(decorator[:-5]))
         return found
+
+    @cached_property
+    def task_modules(self) -> frozenset[str]:
+        """The modules that define tasks (`from . import tasks`, then `tasks.send(...)`)."""
+        return frozenset(task.module for task in self.tasks.values())
 
     def rewrites_arguments(self, task: TaskDefinition) -> bool:
         """Whether the task's `base=` class defines `__call__`, and so may change its arguments."""

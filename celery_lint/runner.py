@@ -501,9 +501,10 @@ def needs_rules(source: SourceFile, facts: FileFacts, index: ProjectIndex) -> bo
         return True
     if any(word in source.text for word in PHASE2_WORDS):
         return True
-    tasks = index.tasks
-    return any(target in tasks or index.resolve(target) in tasks
-               for target in facts.imports.values())
+    # a task, or a module that defines tasks (`from . import tasks`, then `tasks.send(...)`)
+    tasks, modules = index.tasks, index.task_modules
+    return any(target in tasks or target in modules or index.resolve(target) in tasks
+               or index.resolve(target) in modules for target in facts.imports.values())
 
 
 def _visit(source: SourceFile, facts: FileFacts, index: ProjectIndex, config: Config,

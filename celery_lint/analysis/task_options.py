@@ -194,19 +194,22 @@ def task_class(index: ProjectIndex, task: TaskDefinition) -> TaskClass | None:
 
 def app_task_class(index: ProjectIndex, app: CeleryApp) -> str | None:
     """The qualified name of the class `app` makes tasks from: "" for Celery's own, None when it
-    cannot be read (an app from a factory function, a `task_cls` that is not a plain name)."""
+    cannot be read (an app whose maker is not in the project, a `task_cls` that is not a plain
+    name)."""
     if app.task_cls is not None:
         return index.resolve(app.task_cls) or None
-    if app.factory is None:
+    if app.factory is not None:  # the app as the factory function builds it
+        return app_task_class(index, app.factory)
+    if app.maker is None:
         return ""
-    if not app.factory:
+    if not app.maker:
         return None
-    factory = index.resolve(app.factory)
-    if factory not in index.classes:
-        return "" if factory in ("celery.Celery", "celery.app.Celery", "celery.app.base.Celery") \
+    maker = index.resolve(app.maker)
+    if maker not in index.classes:
+        return "" if maker in ("celery.Celery", "celery.app.Celery", "celery.app.base.Celery") \
             else None
     roots = set()
-    for cls in index.ancestors(factory):  # a subclass of Celery may set `task_cls`
+    for cls in index.ancestors(maker):  # a subclass of Celery may set `task_cls`
         for name, value in cls.attributes:
             if name == "task_cls":
                 return value.replace(":", ".") if isinstance(value, str) else None

@@ -6,6 +6,7 @@ import ast
 import bisect
 import copy
 import dataclasses
+import sys
 from collections.abc import Iterator, Mapping
 from functools import cached_property
 from pathlib import Path
@@ -63,6 +64,9 @@ CONSTRUCTOR_SETTINGS = {"broker": "broker_url", "backend": "result_backend"}
 DELETE_SIGNALS = {"django.db.models.signals.pre_delete": "pre_delete",
                   "django.db.models.signals.post_delete": "post_delete"}
 RECEIVER_DECORATORS = frozenset({"django.dispatch.receiver", "django.dispatch.dispatcher.receiver"})
+# makers of module-level objects that are never a Celery app: not worth a candidate
+NOT_APP_MAKERS = frozenset(sys.stdlib_module_names) | {"django"}
+APP_WORDS = ("Celery", "config_from_object", "autodiscover_tasks")
 
 
 class _Reader:
@@ -95,6 +99,17 @@ class _Reader:
         self.django_settings_module: str | None = None
         self.django_configuration: str | None = None
         self._optional_imports = 0  # depth of blocks whose failed imports are caught
+        # `name = make(...)` whose maker only the index can judge, until the module uses the
+        # name as an app (apps are local names for `qualify`; these are not)
+        self.candidates: dict[str, CeleryApp] = {}
+        # module-level functions that build and return a Celery app, and classes, by name
+        self.factories: dict[str, CeleryApp] = {}
+        self.local_classes: dict[str, ClassFact] = {}
+        # top-level functions by where they are: a local `app` in a factory is not the
+        # module's `app`
+        self._top_functions: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
+        # only a file that says one of these can build a Celery app in a function
+        self._may_build_apps = any(word in text for word in APP_WORDS)
         self.module_names = {
             target.id for node in tree.body if isinstance(node, (ast.Assign, ast.AnnAssign))
             for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
@@ -447,11 +462,17 @@ class _Reader:
             if isinstance(target, ast.Name):
                 self.built[target.id] = (self.qualify(node.value.func) or "") \
                     if isinstance(node.value, ast.Call) else ""
-        if isinstance(node.value, ast.Call) and self.qualify(node.value.func) in CELERY_CLASS:
-            for target in targets:
-                if isinstance(target, ast.Name):
-                    self._celery_app(target.id, node.value)
-            return
+        if isinstance(node, ast.Assign) and len(targets) == 1 and isinstance(targets[0], ast.Name) \
+                and isinstance(node.value, (ast.Name, ast.Attribute)):
+            self._task_alias(targets[0].id, node.value)
+        if isinstance(node.value, ast.Call) and not isinstance(node, ast.AugAssign):
+            made = self._made_app(node.value)
+            names = [t.id for t in targets if isinstance(t, ast.Name) and not t.id.isupper()]
+            if made is not None and names:
+                for name in names:
+                    self._celery_app(name, node.value, *made)
+                if made[0]:
+                    return  # a Celery app for sure: no setting
         for target in targets:
             if isinstance(target, ast.Name):
                 ops.append(self._setting(target, node))
@@ -509,15 +530,74 @@ class _Reader:
             return
         ops.append(self._record(name, value_node, func.value, func.attr))
 
-    def _celery_app(self, variable: str, call: ast.Call) -> None:
-        conf = tuple(SettingAssignment(CONSTRUCTOR_SETTINGS[k.arg],
+    def _task_alias(self, name: str, value: ast.Name | ast.Attribute) -> None:
+        """`project_task = shared_task` (or `= app.task`): the name holds the task decorator, as
+        if it were imported under that name."""
+        qualified = self.qualify(value)
+        if qualified is not None and _is_task_alias(qualified) \
+                and (qualified in SHARED_TASK or qualified.endswith(".task")):
+            self.imports[name] = qualified
+
+    def _made_app(self, call: ast.Call) -> tuple[str, str | None, CeleryApp | None] | None:
+        """How `name = call` makes a Celery app: (how, maker, factory); `how` is "" when only the
+        index can tell (a class or function of another module): the name is a candidate. None
+        when the call makes no app."""
+        maker = self.qualify(call.func)
+        if maker is None:
+            return None
+        if maker in CELERY_CLASS:
+            return "direct", None, None
+        module, _, name = maker.rpartition(".")
+        if module == self.module and name in self.factories:
+            factory = self.factories[name]
+            return ("factory" if factory.how else ""), maker, factory
+        if module == self.module and name in self.local_classes:
+            return ("subclass" if self._is_celery_class(name) else ""), maker, None
+        local = (dotted(call.func) or "").split(".")[0]
+        if module == self.module or local not in self.imports \
+                or maker.split(".")[0] in NOT_APP_MAKERS:
+            return None  # a local function that builds no app, or not the project's code
+        return "", maker, None
+
+    def _is_celery_class(self, name: str, depth: int = 0) -> bool:
+        """Whether the class `name` of this module derives from Celery (as far as this module
+        tells: a base imported from elsewhere is the index's question)."""
+        cls = self.local_classes.get(name)
+        if cls is None or depth > 8:
+            return False
+        for base in cls.bases:
+            if base in CELERY_CLASS:
+                return True
+            module, _, local = base.rpartition(".")
+            if module == self.module and self._is_celery_class(local, depth + 1):
+                return True
+        return False
+
+    def _celery_app(self, variable: str, call: ast.Call, how: str = "direct",
+                    maker: str | None = None, factory: CeleryApp | None = None) -> None:
+        app = CeleryApp(f"{self.module}.{variable}", call.lineno,
+                        conf=self._constructor_conf(call), task_cls=self._task_cls(call),
+                        how=how, maker=maker, factory=factory)
+        self.apps.pop(variable, None)
+        self.candidates.pop(variable, None)
+        (self.apps if how else self.candidates)[variable] = app
+
+    def _task_cls(self, call: ast.Call) -> str | None:
+        """`Celery(task_cls=...)`: the class of the app's tasks."""
+        return next((self._class_name(k.value) for k in call.keywords if k.arg == "task_cls"),
+                    None)
+
+    def _app_table(self, name: str | None) -> dict[str, CeleryApp] | None:
+        """The table that holds the app or candidate `name`, if any does."""
+        return self.apps if name in self.apps else \
+            self.candidates if name in self.candidates else None
+
+    def _constructor_conf(self, call: ast.Call) -> tuple[SettingAssignment, ...]:
+        """`Celery(broker=..., backend=...)`: settings given to the constructor."""
+        return tuple(SettingAssignment(CONSTRUCTOR_SETTINGS[k.arg],
                                        evaluate(k.value, self.settings_values, self.qualify),
                                        k.value.lineno, self._column(k.value))
                      for k in call.keywords if k.arg in CONSTRUCTOR_SETTINGS)
-        task_cls = next((self._class_name(k.value) for k in call.keywords
-                         if k.arg == "task_cls"), None)
-        self.apps[variable] = CeleryApp(f"{self.module}.{variable}", call.lineno, conf=conf,
-                                        task_cls=task_cls)
 
     def _class_name(self, node: ast.expr) -> str:
         """A class as Celery takes it: an object, or a string `"module:Class"`; "" when it
@@ -528,17 +608,18 @@ class _Reader:
 
     def _conf_attribute(self, target: ast.Attribute, value: ast.expr) -> None:
         # app.conf.task_time_limit = 60
-        owner = target.value
-        if isinstance(owner, ast.Attribute) and owner.attr == "conf":
-            app = dotted(owner.value)
-            if app in self.apps:
-                self._add_conf(app, [SettingAssignment(
-                    target.attr, evaluate(value, self.settings_values, self.qualify), target.lineno,
-                    self._column(target))])
+        app = _conf_owner(target)
+        if app is not None and self._app_table(app) is not None:
+            self._add_conf(app, [self._conf_entry(target, value)])
+
+    def _conf_entry(self, target: ast.Attribute, value: ast.expr) -> SettingAssignment:
+        return SettingAssignment(target.attr, evaluate(value, self.settings_values, self.qualify),
+                                 target.lineno, self._column(target))
 
     def _add_conf(self, app: str, entries: list[SettingAssignment]) -> None:
-        current = self.apps[app]
-        self.apps[app] = dataclasses.replace(current, conf=current.conf + tuple(entries))
+        table = self._app_table(app)
+        assert table is not None
+        table[app] = dataclasses.replace(table[app], conf=table[app].conf + tuple(entries))
 
     def _call(self, node: ast.Call) -> None:
         func = node.func
@@ -547,15 +628,22 @@ class _Reader:
             if func.attr == "setdefault" and owner in ("os.environ", "environ"):
                 self._setdefault(node)
             elif func.attr in APP_METHODS and owner is not None and "." not in owner \
-                    and owner not in self.imports and owner in self.module_names:
-                # an app made by a factory (`app = make_celery()`) is known by how it is used
-                self.apps.setdefault(owner, CeleryApp(f"{self.module}.{owner}", node.lineno,
-                                                      factory=self.built.get(owner, "")))
+                    and owner not in self.imports and owner in self.module_names \
+                    and not self._shadowed(owner, node):
+                # an app whose maker is not in the project (`app = lib.make_celery()`) is
+                # known by how it is used
+                if owner in self.candidates:
+                    self.apps[owner] = dataclasses.replace(self.candidates.pop(owner), how="used")
+                elif owner not in self.apps:
+                    self.apps[owner] = CeleryApp(f"{self.module}.{owner}", node.lineno,
+                                                 how="used", maker=self.built.get(owner, ""))
                 if func.attr == "config_from_object":
                     self._config_from_object(owner, node)
             elif func.attr == "update" and isinstance(func.value, ast.Attribute) \
-                    and func.value.attr == "conf" and dotted(func.value.value) in self.apps:
-                self._conf_update(dotted(func.value.value) or "", node)
+                    and func.value.attr == "conf" \
+                    and self._app_table(dotted(func.value.value)) is not None \
+                    and not self._shadowed(dotted(func.value.value) or "", node):
+                self._add_conf(dotted(func.value.value) or "", self._conf_entries(node))
             elif func.attr == "connect" and self.qualify(func.value) in DELETE_SIGNALS:
                 self._connected(node, func.value)
         if node.keywords:
@@ -640,10 +728,25 @@ class _Reader:
             elif node.args[0].value == "DJANGO_CONFIGURATION":
                 self.django_configuration = node.args[1].value
 
+    def _shadowed(self, name: str, node: ast.AST) -> bool:
+        """Whether `name` at `node` is a local variable of the function around it."""
+        position = (node.lineno, node.col_offset)  # type: ignore[attr-defined]
+        return any((f.lineno, f.col_offset) <= position
+                   <= (f.end_lineno or f.lineno, f.end_col_offset or 0)
+                   and name in _assigned_names(f) for f in self._top_functions)
+
     def _config_from_object(self, app: str, node: ast.Call) -> None:
+        found = self._config_object(node)
+        if found is not None:
+            current = self.apps[app]
+            self.apps[app] = dataclasses.replace(
+                current, config_objects=current.config_objects + (found,))
+
+    def _config_object(self, node: ast.Call) -> tuple[str, str | None] | None:
+        """(object, namespace) of `app.config_from_object(object, namespace=...)`."""
         given = [k.value for k in node.keywords if k.arg == "obj"]
         if not node.args and not given:
-            return
+            return None
         target = node.args[0] if node.args else given[0]
         if isinstance(target, ast.Constant) and isinstance(target.value, str):
             obj = target.value
@@ -655,11 +758,10 @@ class _Reader:
         for keyword in node.keywords:
             if keyword.arg == "namespace" and isinstance(keyword.value, ast.Constant):
                 namespace = keyword.value.value if isinstance(keyword.value.value, str) else None
-        current = self.apps[app]
-        self.apps[app] = dataclasses.replace(
-            current, config_objects=current.config_objects + ((obj, namespace),))
+        return obj, namespace
 
-    def _conf_update(self, app: str, node: ast.Call) -> None:
+    def _conf_entries(self, node: ast.Call) -> list[SettingAssignment]:
+        """The settings `app.conf.update(...)` sets."""
         entries = [SettingAssignment(k.arg, evaluate(k.value, self.settings_values, self.qualify),
                                      k.value.lineno, self._column(k.value))
                    for k in node.keywords if k.arg]
@@ -669,7 +771,7 @@ class _Reader:
                     if isinstance(key, ast.Constant) and isinstance(key.value, str):
                         entries.append(SettingAssignment(key.value, evaluate(value, self.settings_values, self.qualify),
                                                          key.lineno, self._column(key)))
-        self._add_conf(app, entries)
+        return entries
 
     # -- definitions ---------------------------------------------------------------------
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, owner: str = "") -> None:
@@ -687,6 +789,73 @@ class _Reader:
         scanner.all_atomic = any(d.rsplit(".", 1)[-1] == "atomic" for d in decorators)
         self._add_scope(node, scanner)
         self._defined.append((node, qualname, params, decorators, is_task, scanner))
+        if not owner:
+            self._top_functions.append(node)
+            factory = self._factory(node, qualname) if self._may_build_apps else None
+            if factory is not None:
+                self.factories[node.name] = factory
+
+    def _factory(self, node: ast.FunctionDef | ast.AsyncFunctionDef,
+                 qualname: str) -> CeleryApp | None:
+        """The Celery app a function builds and returns (`app = Celery(...); ...; return app`),
+        with the configuration it gives it there; None when it returns no app."""
+        built: dict[str, ast.Call] = {}
+        returns: list[ast.expr] = []
+        uses: list[ast.AST] = []
+        for child in _own_nodes(node):
+            if isinstance(child, ast.Assign) and isinstance(child.value, ast.Call) \
+                    and len(child.targets) == 1 and isinstance(child.targets[0], ast.Name):
+                built[child.targets[0].id] = child.value
+            elif isinstance(child, ast.Return) and child.value is not None:
+                returns.append(child.value)
+            elif isinstance(child, (ast.Call, ast.Assign)):
+                uses.append(child)
+        for value in returns:
+            variable = value.id if isinstance(value, ast.Name) and value.id in built else None
+            call = built[variable] if variable else value
+            if isinstance(call, ast.Call):
+                return self._factory_app(qualname, call, variable, uses)
+        return None
+
+    def _factory_app(self, qualname: str, call: ast.Call, variable: str | None,
+                     uses: list[ast.AST]) -> CeleryApp | None:
+        """The app `call` makes in the factory `qualname`, configured by `uses` of `variable`."""
+        made = self.qualify(call.func)
+        if made is None:
+            return None
+        objects: list[tuple[str, str | None]] = []
+        conf = list(self._constructor_conf(call))
+        configured = False  # `config_from_object` or `autodiscover_tasks`: used as an app
+        for use in uses:
+            if isinstance(use, ast.Call) and isinstance(use.func, ast.Attribute):
+                owner = use.func.value
+                if isinstance(owner, ast.Name) and owner.id == variable \
+                        and use.func.attr in APP_METHODS:
+                    configured = True
+                    found = self._config_object(use) if use.func.attr == "config_from_object" \
+                        else None
+                    objects += [found] if found else []
+                elif use.func.attr == "update" and isinstance(owner, ast.Attribute) \
+                        and owner.attr == "conf" and dotted(owner.value) == variable:
+                    conf += self._conf_entries(use)
+            elif isinstance(use, ast.Assign):
+                for target in use.targets:
+                    if isinstance(target, ast.Attribute) and _conf_owner(target) == variable:
+                        conf.append(self._conf_entry(target, use.value))
+        module, _, name = made.rpartition(".")
+        local_class = module == self.module and name in self.local_classes
+        if made in CELERY_CLASS:
+            how, maker = "direct", None
+        elif local_class and self._is_celery_class(name):
+            how, maker = "subclass", made
+        elif configured or local_class:
+            # configured as an app, or a class of this module whose bases come from elsewhere
+            # ("": the index tells)
+            how, maker = ("used" if configured else ""), made
+        else:
+            return None
+        return CeleryApp(qualname, call.lineno, tuple(objects), tuple(conf),
+                         task_cls=self._task_cls(call), how=how, maker=maker)
 
     def _delete_receiver(self, qualname: str, decorators: list[ast.expr]) -> None:
         """`@receiver(post_delete, sender=Order)`, also with a list of signals."""
@@ -746,9 +915,15 @@ class _Reader:
             kind = "shared_task"
         elif qualified.endswith(".task") and isinstance(callee, ast.Attribute):
             kind = qualified[: -len(".task")]
+            if kind in self.candidates:  # `app = make()` above: the index judges `make`
+                kind = f"{self.module}.{kind}"
             is_candidate = kind not in {a.qualname for a in self.apps.values()}
             if kind in ("celery.current_app", "celery.app.current_app"):
                 is_candidate = False
+        elif _is_task_alias(qualified) and (dotted(callee) or "").split(".")[0] in self.imports:
+            # `@project_task`: a task decorator if another module binds it to `shared_task` or
+            # an app's `task` (the index tells)
+            kind, is_candidate = qualified, True
         else:
             return None
         options: dict[str, Value] = {}
@@ -768,7 +943,9 @@ class _Reader:
         return task
 
     def _class(self, node: ast.ClassDef) -> None:
-        bases = tuple(self.qualify(b) or source_text(b) for b in node.bases)
+        # `GenericAPIView[Export]`: the class derives from the subscripted one
+        bases = tuple(self.qualify(b) or source_text(b) for b in
+                      (b.value if isinstance(b, ast.Subscript) else b for b in node.bases))
         managers = []
         methods = tuple(s.name for s in node.body
                         if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)))
@@ -790,14 +967,19 @@ class _Reader:
             for target in (statement.targets if isinstance(statement, ast.Assign)
                            else [statement.target])
             if isinstance(target, ast.Name) and statement.value is not None)
-        self.classes.append(ClassFact(f"{self.module}.{node.name}", bases, tuple(managers),
-                                      methods, node.lineno, attributes))
+        fact = ClassFact(f"{self.module}.{node.name}", bases, tuple(managers), methods,
+                         node.lineno, attributes)
+        self.classes.append(fact)
+        self.local_classes[node.name] = fact
 
     def facts(self) -> FileFacts:
         return FileFacts(
             path=self.path, module=self.module, is_package=self.is_package, imports=self.imports,
             tasks=tuple(self.tasks), candidate_tasks=tuple(self.candidate_tasks),
-            apps=tuple(self.apps.values()), classes=tuple(self.classes),
+            apps=tuple(self.apps.values()), app_candidates=tuple(self.candidates.values()),
+            factories=tuple(self.factories.values()),
+            defined=tuple(sorted(self.module_names | self.local_definitions)),
+            classes=tuple(self.classes),
             functions=tuple(self.functions), routed=tuple(self.routed),
             settings_ops=tuple(self.settings_ops),
             django_settings_module=self.django_settings_module,
@@ -967,6 +1149,43 @@ class _Scope(Mapping[str, Value]):
 
     def __len__(self) -> int:
         return len(set(self.own) | set(self.module))
+
+
+def _is_task_alias(qualified: str) -> bool:
+    """Whether a decorator's name may be another name for a task decorator (`project_task`)."""
+    return "task" in qualified.rpartition(".")[2].lower()
+
+
+def _conf_owner(target: ast.Attribute) -> str | None:
+    """`app` of `app.conf.name` (an assignment target), else None."""
+    owner = target.value
+    if isinstance(owner, ast.Attribute) and owner.attr == "conf":
+        return dotted(owner.value)
+    return None
+
+
+def _own_nodes(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.AST]:
+    """The nodes of a function's body, without those of functions, classes and lambdas in it."""
+    found: list[ast.AST] = []
+    pending: list[ast.AST] = list(reversed(function.body))
+    while pending:  # in source order
+        node = pending.pop()
+        found.append(node)
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
+                                 ast.Lambda)):
+            pending += reversed(list(ast.iter_child_nodes(node)))
+    return found
+
+
+def _assigned_names(function: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
+    """The local variables a function assigns (not those it declares `global`)."""
+    stored, declared = set(), set()
+    for node in _own_nodes(function):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            stored.add(node.id)
+        elif isinstance(node, ast.Global):
+            declared.update(node.names)
+    return frozenset(stored - declared)
 
 
 def _callee(node: ast.expr) -> ast.expr:

@@ -724,6 +724,10 @@ class CeleryConfig:
         return False
 
 
+SHARED_TASKS_ONLY = ("no Celery app found: the project's `@shared_task` tasks run on an app "
+                     "configured elsewhere, whose settings are not known")
+
+
 @dataclass
 class SettingsModel:
     """How the project configures Celery: the app, its settings source, the production modules."""
@@ -748,10 +752,13 @@ def build_settings(files: Mapping[str, FileFacts], apps: tuple[CeleryApp, ...],
     evaluator = SettingsEvaluator(files, dev_patterns, _copied_modules(files, copies, root))
     app = _main_app(apps)
     if app is None:
+        if any(task.decorator == "shared_task" for facts in files.values()
+               for task in facts.tasks):
+            return SettingsModel(notes=(SHARED_TASKS_ONLY,))
         return SettingsModel(notes=("no Celery app found",))
     notes: list[str] = []
     source, namespace, module = "app", None, None
-    objects = [o for o in app.config_objects if o[0]]
+    objects = [o for o in app.configured_by if o[0]]
     if objects:
         obj, namespace = objects[-1]
         if obj in DJANGO_SETTINGS:
@@ -826,7 +833,8 @@ def _copied_modules(files: Mapping[str, FileFacts], copies: tuple[tuple[str, str
 def _main_app(apps: tuple[CeleryApp, ...]) -> CeleryApp | None:
     if not apps:
         return None
-    ranked = sorted(apps, key=lambda a: (not a.config_objects, not a.conf, a.qualname))
+    ranked = sorted(apps, key=lambda a: (not a.configured_by, not a.conf and not (
+        a.factory and a.factory.conf), a.qualname))
     return ranked[0]
 
 
@@ -865,13 +873,17 @@ def _config(files: Mapping[str, FileFacts], app: CeleryApp, source: Namespace | 
                     values[setting] = ConfiguredValue(
                         setting, reaching.sets(None), reaching.path, reaching.line, 1, key,
                         reaching.module)
-    app_module = app.qualname.rpartition(".")[0]
-    app_path = files[app_module].path
-    for assignment in app.conf:  # app.conf and Celery(broker=...) win over the config object
-        setting = setting_of(assignment.name, None)
-        if setting is not None:
-            values[setting] = ConfiguredValue(setting, assignment.value, app_path, assignment.line,
-                                              assignment.column, assignment.name, app_module)
+    # app.conf and Celery(broker=...) win over the config object; the factory's first
+    for owner in (app.factory, app):
+        if owner is None:
+            continue
+        owner_path = files[owner.module].path
+        for assignment in owner.conf:
+            setting = setting_of(assignment.name, None)
+            if setting is not None:
+                values[setting] = ConfiguredValue(setting, assignment.value, owner_path,
+                                                  assignment.line, assignment.column,
+                                                  assignment.name, owner.module)
     return CeleryConfig(
         values, module=source.module if source else None,
         path=source.path if source else path, namespace=namespace,
@@ -906,9 +918,11 @@ def _django_modules(files: Mapping[str, FileFacts], app: CeleryApp, configured: 
     """
     notes: list[str] = []
     dev_patterns = evaluator.dev_patterns
-    app_module = app.qualname.rpartition(".")[0]
     entry_points = [f for m, f in sorted(files.items()) if m.rsplit(".", 1)[-1] in ENTRY_POINTS]
-    starters = [f for f in (files.get(app_module), *entry_points) if f is not None]
+    # the app's module, its factory's, and the entry points
+    starters = [f for f in (files.get(app.module),
+                            files.get(app.factory.module) if app.factory else None,
+                            *entry_points) if f is not None]
     deployed = {name: [value for variable, value in environment if variable == name]
                 for name in ("DJANGO_SETTINGS_MODULE", "DJANGO_CONFIGURATION")}
     configurations = list(dict.fromkeys([*(f.django_configuration for f in starters

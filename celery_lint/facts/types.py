@@ -194,6 +194,9 @@ SettingsOp = (SettingAssignment | StarImport | NameImport | SettingsBranch | Run
 
 @dataclass(frozen=True)
 class CeleryApp:
+    """A Celery app bound to a module-level name, or (in `FileFacts.factories`) a function that
+    builds and returns one, its qualname the function's."""
+
     qualname: str  # module.variable
     line: int
     config_objects: tuple[tuple[str, str | None], ...] = ()  # (object string, namespace)
@@ -201,9 +204,25 @@ class CeleryApp:
     # the class of its tasks: `Celery(task_cls=...)` qualified ("" when it cannot be read), None
     # when not given
     task_cls: str | None = None
-    # what built the app when it is not `Celery(...)` itself: a subclass of Celery or a factory
-    # function, qualified ("" when it cannot be read)
-    factory: str | None = None
+    # how it is made: "direct" (`Celery(...)`), "subclass" (a project class deriving from
+    # Celery), "factory" (a project function that returns one), "used" (its maker is not in the
+    # project, but the module configures it as an app: `config_from_object`, `autodiscover_tasks`)
+    # "" for a candidate (`FileFacts.app_candidates`): an app if the index finds its maker is a
+    # Celery subclass or a factory
+    how: str = "direct"
+    # what is called to make it when that is not `Celery(...)` itself, qualified: a subclass of
+    # Celery or a factory function ("" when it cannot be read)
+    maker: str | None = None
+    factory: CeleryApp | None = None  # the app as its factory function builds it
+
+    @property
+    def configured_by(self) -> tuple[tuple[str, str | None], ...]:
+        """`config_from_object` calls, in the factory first, then on the module-level name."""
+        return (self.factory.config_objects if self.factory else ()) + self.config_objects
+
+    @property
+    def module(self) -> str:
+        return self.qualname.rpartition(".")[0]
 
 
 @dataclass(frozen=True)
@@ -215,6 +234,12 @@ class FileFacts:
     tasks: tuple[TaskDefinition, ...] = ()
     candidate_tasks: tuple[TaskDefinition, ...] = ()  # `@x.task` whose x may be a Celery app
     apps: tuple[CeleryApp, ...] = ()
+    # `name = maker(...)` at module level whose maker may build a Celery app (the index decides)
+    app_candidates: tuple[CeleryApp, ...] = ()
+    factories: tuple[CeleryApp, ...] = ()  # functions that build and return a Celery app
+    # names the module binds itself (def, class, assignment), not by import: `from pkg import x`
+    # is the package's `x` when its `__init__` binds it, else the submodule `pkg.x`
+    defined: tuple[str, ...] = ()
     classes: tuple[ClassFact, ...] = ()
     functions: tuple[FunctionFact, ...] = ()
     routed: tuple[str, ...] = ()  # qualified names of views routed in urls modules

@@ -778,13 +778,16 @@ def app_conf_unknown_settings(index: ProjectIndex) -> list[Diagnostic]:
     app = index.settings.app
     if app is None:
         return []
-    facts = index.files[app.qualname.rpartition(".")[0]]
     found = []
-    for entry in app.conf:
-        message = unknown_setting_message(entry.name, None, False)
-        if message is not None:
-            found.append(_diagnostic(UNKNOWN_SETTING, message, facts.path, entry.line,
-                                     entry.column, entry.column + len(entry.name)))
+    for owner in (app.factory, app):  # the factory's `conf`, then the module's
+        if owner is None:
+            continue
+        path = index.files[owner.module].path
+        for entry in owner.conf:
+            message = unknown_setting_message(entry.name, None, False)
+            if message is not None:
+                found.append(_diagnostic(UNKNOWN_SETTING, message, path, entry.line,
+                                         entry.column, entry.column + len(entry.name)))
     return found
 
 
