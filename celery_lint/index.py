@@ -42,6 +42,18 @@ MODEL_BASES = frozenset({
 })
 USER_MODEL = "django.contrib.auth.models.User"
 VIEW_SUFFIXES = ("View", "ViewSet", "APIView")
+# ModelAdmin methods Django calls while it answers a request, with the admin view that calls each
+# inside `transaction.atomic` (django/contrib/admin/options.py: `changeform_view` runs the add
+# and change forms in a transaction, `changelist_view` its list-editable saves, `delete_view` the
+# delete); None: called outside one (an action's `delete_queryset`)
+ADMIN_METHODS = {
+    "save_model": "changeform_view", "save_related": "changeform_view",
+    "save_formset": "changeform_view", "response_add": "changeform_view",
+    "response_change": "changeform_view", "delete_model": "delete_view",
+    "response_delete": "delete_view", "delete_queryset": None,
+}
+ADMIN_ACTION_DECORATORS = frozenset({"django.contrib.admin.action",
+                                     "django.contrib.admin.decorators.action"})
 _MAX_ALIAS_STEPS = 8
 
 
@@ -272,6 +284,46 @@ class ProjectIndex:
         return found
 
     @cached_property
+    def admin_classes(self) -> frozenset[str]:
+        """The project's ModelAdmin classes (Django's, or a third-party admin base's)."""
+        return frozenset(self._subclasses(_is_admin_base))
+
+    @cached_property
+    def admin_views(self) -> dict[str, str | None]:
+        """The functions and methods the Django admin runs in a request, by qualified name: a
+        ModelAdmin's save, delete and response methods and its actions (functions decorated
+        `@admin.action` or listed in `actions = [...]`, and methods named there). The value is
+        the admin view that runs it inside `transaction.atomic`, None when none does."""
+        found: dict[str, str | None] = {}
+        for qualname in self.admin_classes:
+            lineage = list(self.ancestors(qualname))  # its mixins and project bases too
+            overridden = {m for c in lineage for m in c.methods}
+            for cls in lineage:
+                for method in set(cls.methods) & set(ADMIN_METHODS):
+                    view = ADMIN_METHODS[method]
+                    # a project that replaces the admin view may not keep its transaction
+                    view = view if view not in overridden else None
+                    key = f"{cls.qualname}.{method}"
+                    found[key] = view if found.get(key, view) == view else None
+                for action in cls.actions:
+                    found.setdefault(self._action(action, lineage), None)
+        for function in self.functions.values():
+            if any(self.resolve(d) in ADMIN_ACTION_DECORATORS for d in function.decorators):
+                found.setdefault(function.qualname, None)
+        return found
+
+    def _action(self, action: str, lineage: list[ClassFact]) -> str:
+        """The function an `actions` entry names: a method the admin class may inherit."""
+        resolved = self.resolve(action)
+        if resolved in self.functions:
+            return resolved
+        name = action.rpartition(".")[2]
+        for cls in lineage:
+            if name in cls.methods:
+                return f"{cls.qualname}.{name}"
+        return resolved
+
+    @cached_property
     def function_views(self) -> frozenset[str]:
         routed = {self.resolve(r) for facts in self.files.values() for r in facts.routed}
         views = set()
@@ -328,6 +380,15 @@ def _is_model_base(qualname: str) -> bool:
         return True
     module, _, name = qualname.rpartition(".")
     return module.endswith("models") and name.endswith("Model") and "." in module
+
+
+def _is_admin_base(qualname: str) -> bool:
+    """Django's ModelAdmin, or an admin base class of another package (`VersionAdmin`,
+    `ImportExportModelAdmin`, `UserAdmin`); not an inline."""
+    module, _, name = qualname.rpartition(".")
+    if "Inline" in name:
+        return False
+    return name.endswith("ModelAdmin") or (name.endswith("Admin") and "admin" in module.split("."))
 
 
 def _is_views_module(module: str, patterns: tuple[str, ...]) -> bool:

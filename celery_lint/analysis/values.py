@@ -351,7 +351,8 @@ class Binder:
         task = self.index.task(qualname) if top_level and qualname else None
         class_qualname = self._class_stack[-1] if in_class else None
         is_view = (top_level and qualname in self.index.function_views) or (
-            class_qualname is not None and class_qualname in self.index.view_classes)
+            class_qualname is not None and class_qualname in self.index.view_classes) or (
+            qualname is not None and qualname in self.index.admin_views)
         context = FunctionContext(node, qualname, task, bool(is_view), class_qualname, enclosing)
         self.functions[node] = context
         self.scope_of[node] = context

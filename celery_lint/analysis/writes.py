@@ -29,13 +29,16 @@ NOT_DATABASE = frozenset({Kind.MODULE, Kind.SYMBOL, Kind.CLASS, Kind.FUNCTION, K
                           Kind.TASK_SELF, Kind.SET, Kind.FILE, Kind.ASYNC_RESULT, Kind.REQUEST,
                           Kind.LAMBDA, Kind.GENERATOR, Kind.ROWS, Kind.PAIR})
 CURSOR_METHODS = frozenset({"execute", "executemany"})
+# a ModelAdmin method handing the object to Django's own (`super().save_model(...)`) writes it
+ADMIN_WRITE_METHODS = frozenset({"save_model", "delete_model", "save_related", "save_formset"})
 SQL_WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|MERGE|TRUNCATE|UPSERT)\b", re.IGNORECASE)
 
 
 def database_write(call: cst.Call, binder: Binder) -> bool:
     """Whether `call` writes rows: `.save()`, `.create()`, `.delete()`, a QuerySet's `.update()`,
-    `bulk_*`, `get_or_create`/`update_or_create`, a form's or serializer's `.save()`, or a cursor
-    executing an INSERT, UPDATE or DELETE written in the call."""
+    `bulk_*`, `get_or_create`/`update_or_create`, a form's or serializer's `.save()`, a cursor
+    executing an INSERT, UPDATE or DELETE written in the call, or a ModelAdmin's
+    `super().save_model(...)` (and `delete_model`, `save_related`, `save_formset`)."""
     func = call.func
     if not isinstance(func, cst.Attribute):
         return False
@@ -45,6 +48,8 @@ def database_write(call: cst.Call, binder: Binder) -> bool:
             and SQL_WRITE.match(_leading_text(call.args[0].value)) is not None
     if method in WRITE_METHODS:
         return True
+    if method in ADMIN_WRITE_METHODS:
+        return _is_super(func.value)
     if method not in SAVE_METHODS | DELETE_METHODS | CREATE_METHODS | UPDATE_METHODS:
         return False
     kind = binder.infer(func.value).kind
@@ -64,6 +69,12 @@ def database_write(call: cst.Call, binder: Binder) -> bool:
         return True
     # `.update()`: a QuerySet's, or a serializer's; a dict's and a set's are far more common
     return kind in (Kind.QUERYSET, Kind.MANAGER, Kind.SERIALIZER) or _queryset_chain(func.value)
+
+
+def _is_super(node: cst.BaseExpression) -> bool:
+    """`super()` or `super(Class, self)`."""
+    return isinstance(node, cst.Call) and isinstance(node.func, cst.Name) \
+        and node.func.value == "super"
 
 
 def _queryset_chain(node: cst.BaseExpression) -> bool:

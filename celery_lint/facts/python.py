@@ -66,6 +66,7 @@ DELETE_SIGNALS = {"django.db.models.signals.pre_delete": "pre_delete",
 RECEIVER_DECORATORS = frozenset({"django.dispatch.receiver", "django.dispatch.dispatcher.receiver"})
 # makers of module-level objects that are never a Celery app: not worth a candidate
 NOT_APP_MAKERS = frozenset(sys.stdlib_module_names) | {"django"}
+ADMIN_ACTIONS = "actions"  # the ModelAdmin attribute that lists admin actions
 APP_WORDS = ("Celery", "config_from_object", "autodiscover_tasks")
 
 
@@ -968,9 +969,29 @@ class _Reader:
                            else [statement.target])
             if isinstance(target, ast.Name) and statement.value is not None)
         fact = ClassFact(f"{self.module}.{node.name}", bases, tuple(managers), methods,
-                         node.lineno, attributes)
+                         node.lineno, attributes, self._actions(node))
         self.classes.append(fact)
         self.local_classes[node.name] = fact
+
+    def _actions(self, node: ast.ClassDef) -> tuple[str, ...]:
+        """`actions = [publish, "archive"]` in a class body (a ModelAdmin's actions): functions by
+        qualified name, methods named by a string as `module.Class.name`."""
+        found: list[str] = []
+        for statement in node.body:
+            if not (isinstance(statement, ast.Assign) and any(
+                    isinstance(t, ast.Name) and t.id == ADMIN_ACTIONS for t in statement.targets)):
+                continue
+            for child in ast.walk(statement.value):
+                if not isinstance(child, (ast.List, ast.Tuple)):
+                    continue
+                for element in child.elts:
+                    if isinstance(element, ast.Constant) and isinstance(element.value, str):
+                        found.append(f"{self.module}.{node.name}.{element.value}")
+                    elif isinstance(element, (ast.Name, ast.Attribute)):
+                        qualified = self.qualify(element)
+                        if qualified:
+                            found.append(qualified)
+        return tuple(found)
 
     def facts(self) -> FileFacts:
         return FileFacts(

@@ -84,6 +84,9 @@ class ClassFact:
     # names assigned in the class body, with their values (`ignore_result = True`,
     # `task_cls = "proj.tasks:BaseTask"`): a task base class declares its options this way
     attributes: tuple[tuple[str, Value], ...] = ()
+    # an admin class's `actions = [...]`: qualified names of functions, `Class.method` of names
+    # given as strings
+    actions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

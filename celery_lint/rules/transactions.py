@@ -26,6 +26,16 @@ METHOD_DECORATOR = "django.utils.decorators.method_decorator"
 ENQUEUE_METHODS = frozenset({"delay", "apply_async", "send_task"})
 ON_COMMIT_METHODS = (5, 4)  # the Celery that gives Django tasks `delay_on_commit()`
 DJANGO_TASK = "celery.contrib.django.task.DjangoTask"
+# ModelAdmin methods Django calls after it wrote in its transaction (options.py: `save_model`
+# before `save_related`, which calls `save_formset`, and the responses; `delete_model` before
+# `response_delete`)
+ADMIN_WRITTEN = {
+    "save_related": "the admin saved the object (`save_model`)",
+    "save_formset": "the admin saved the object (`save_model`)",
+    "response_add": "the admin saved the object and its inlines (`save_model`, `save_related`)",
+    "response_change": "the admin saved the object and its inlines (`save_model`, `save_related`)",
+    "response_delete": "the admin deleted the object (`delete_model`)",
+}
 
 
 def atomic_requests(index: ProjectIndex) -> bool:
@@ -54,6 +64,7 @@ class Transaction:
     body: cst.BaseSuite
     block: cst.With | None = None  # its line is found only when a call is reported: positions cost
     reason: str = ""
+    written: str = ""  # a write made in the transaction before its code runs (the admin's)
 
 
 class EnqueueInTransaction(Rule):
@@ -123,6 +134,14 @@ class EnqueueInTransaction(Rule):
                 return Transaction(atomic, node.body, reason=f"in `@{_short(decorator.decorator)}` "
                                                              f"function `{node.name.value}`")
         function = self.binder.function_at(node)
+        admin_view = self.context.index.admin_views.get(function.qualname or "") \
+            if function is not None else None
+        if function is not None and admin_view is not None:
+            owner = (function.class_qualname or "").rpartition(".")[2]
+            return Transaction(None, node.body, reason=(
+                f"in `{owner}.{node.name.value}`, which the Django admin runs inside its own "
+                f"transaction (its `{admin_view}` wraps it in `transaction.atomic`)"),
+                written=ADMIN_WRITTEN.get(node.name.value, ""))
         if function is None or not function.is_view or not self.atomic_requests:
             return None
         if any(self._decorates_with(d.decorator, NON_ATOMIC_REQUESTS) for d in node.decorators):
@@ -171,19 +190,22 @@ class EnqueueInTransaction(Rule):
         overrides = ("apply_async", "delay") if call.method == "delay" else ("apply_async",)
         if task is not None and self.context.index.base_defines(task, *overrides):
             return  # a base class that overrides sending usually defers it to on_commit itself
-        write = first_write(self._calls(self._outermost().body), node, self.binder)
-        if write is None:
+        outermost = self._outermost()
+        write = first_write(self._calls(outermost.body), node, self.binder)
+        if write is None and not outermost.written:
             return  # nothing written yet: the task cannot miss what the transaction holds
         canvas = is_canvas(receiver, self.binder)
         where = transaction.reason
         if transaction.block is not None:
             line = self.context.range_of(transaction.block).start.line
             where = f"inside the `{_short(transaction.atomic)}` block opened on line {line}"
-        written = self.context.range_of(write).start.line
-        self.report(node, f"{_label(call, receiver)} {where}, after `{_short(write)}` on line "
-                          f"{written}: a worker can run the task before the transaction commits, "
-                          "and not see that write yet (or ever, on rollback); "
-                          f"{_advice(call, receiver, canvas)}",
+        if write is not None:
+            written = f"`{_short(write)}` on line {self.context.range_of(write).start.line}"
+        else:
+            written = outermost.written
+        self.report(node, f"{_label(call, receiver)} {where}, after {written}: a worker can run "
+                          "the task before the transaction commits, and not see that write yet "
+                          f"(or ever, on rollback); {_advice(call, receiver, canvas)}",
                     fix=self._fix(call, canvas, transaction))
 
     def _calls(self, body: cst.BaseSuite) -> Calls:
