@@ -9,7 +9,6 @@ written once at the end, atomically, in their own encoding, BOM and line endings
 
 from __future__ import annotations
 
-import ast
 import difflib
 import io
 import os
@@ -23,6 +22,7 @@ from pathlib import Path
 from celery_lint.cache import Cache
 from celery_lint.config import Config
 from celery_lint.diagnostics import END_OF_FILE, Applicability, Diagnostic, Edit, Location
+from celery_lint.facts.syntax import parse_python
 from celery_lint.runner import RunResult, run
 from celery_lint.source import SourceFile, split_lines
 
@@ -111,7 +111,7 @@ def parses(path: str, text: str) -> bool:
     if not path.endswith(".py"):
         return True
     try:
-        ast.parse(text)
+        parse_python(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     return True

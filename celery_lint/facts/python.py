@@ -15,6 +15,7 @@ from typing import Any
 from celery_lint.facts import placement
 from celery_lint.facts.effects import HANDLER_TYPES, SCOPES, Behaviour, Scanner, new_scanner
 from celery_lint.facts.evaluate import apply_op, dotted, evaluate, is_literal, source_text
+from celery_lint.facts.syntax import parse_python
 from celery_lint.facts.types import (
     CeleryApp,
     ClassFact,
@@ -1241,7 +1242,7 @@ def read_python_facts(path: Path, text: str) -> FileFacts:
     """Facts of one Python file; a file that does not parse yields only its syntax error."""
     module, is_package = module_name(path)
     try:
-        tree = ast.parse(text, filename=str(path))
+        tree = parse_python(text, str(path))
     except SyntaxError as exc:
         row = exc.lineno or 1
         column = exc.offset or 1
