@@ -20,6 +20,7 @@ from celery_lint.discovery import deploy_kind, discover, display_path, project_r
 from celery_lint.facts.deploy import read_deploy_facts, script_candidates, worth_reading
 from celery_lint.facts.python import read_python_facts
 from celery_lint.facts.requirements import minimum_version
+from celery_lint.facts.syntax import template_folder
 from celery_lint.facts.types import DeployFacts, FileFacts
 from celery_lint.index import ProjectIndex, build_index
 from celery_lint.modules import clear_caches, module_name
@@ -50,6 +51,8 @@ class RunResult:
     files_checked: int = 0
     internal_errors: int = 0
     sources: dict[str, SourceFile] = field(default_factory=dict)  # the checked files, by path
+    # files of cookiecutter or Jinja templates that are not Python: one warning per folder
+    templates: tuple[str, ...] = ()
 
     def extend(self, other: RunResult) -> None:
         """Add what `other` found (a file's outcome, say) to this result."""
@@ -58,6 +61,21 @@ class RunResult:
         self.files_checked += other.files_checked
         self.internal_errors += other.internal_errors
         self.sources.update(other.sources)
+        self.templates += other.templates
+
+    def warn_templates(self) -> None:
+        """One warning per template folder (the outermost, when they nest), in place of a
+        CEL001 for each of its files."""
+        folders = [template_folder(Path(path)) for path in self.templates]
+        known = set(folders)
+        counts: dict[Path, int] = {}
+        for folder in folders:
+            outer = next((f for f in reversed(folder.parents) if f in known), folder)
+            counts[outer] = counts.get(outer, 0) + 1
+        for folder, count in sorted(counts.items()):
+            files = "file" if count == 1 else "files"
+            self.warnings.append(f"{display_path(folder)}: a cookiecutter or Jinja template, not "
+                                 f"Python: {count} {files} that do not parse skipped")
 
 
 @dataclass
@@ -318,6 +336,7 @@ def run(paths: list[Path], config: Config, stdin: tuple[Path, str] | None = None
         _check_all(project, todo, fingerprint)
     if cache is not None:
         cache.save()
+    result.warn_templates()
     result.diagnostics.sort(key=lambda d: d.sort_key)
     return result
 
@@ -396,6 +415,7 @@ def recheck(project: Project, path: Path, text: str, config: Config) -> RunResul
     entry = updated.loaded.get(path.absolute())
     if entry is not None:
         _check_all(updated, [entry], b"")
+    result.warn_templates()
     result.diagnostics.sort(key=lambda d: d.sort_key)
     return result
 
@@ -408,6 +428,8 @@ def _check_entry(entry: _Loaded, index: ProjectIndex, config: Config, codes: fro
     if source is None:
         return outcome
     outcome.files_checked = 1
+    if entry.facts is not None and entry.facts.template:
+        outcome.templates = (source.path,)
     if entry.facts is None:
         # a deployment file: its diagnostics come from the project rules
         outcome.diagnostics = _finish(source, by_file.get(source.path, []), config, codes)
@@ -477,8 +499,9 @@ def check_file(source: SourceFile, facts: FileFacts, index: ProjectIndex, config
     """
     diagnostics: list[Diagnostic] = list(project or ())
     if facts.syntax_error is not None:
-        message, row, column = facts.syntax_error
-        diagnostics.append(_syntax_diagnostic(source.path, message, row, column))
+        if not facts.template:  # a template is not Python: the run warns once about its folder
+            message, row, column = facts.syntax_error
+            diagnostics.append(_syntax_diagnostic(source.path, message, row, column))
     elif needs_rules(source, facts, index):
         diagnostics += _visit(source, facts, index, config, codes)
     return _finish(source, diagnostics, config, codes, line_noqa)

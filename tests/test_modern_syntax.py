@@ -1,4 +1,4 @@
-"""Python newer than the interpreter running the linter (issue 15.1).
+"""Python newer than the interpreter running the linter (issue 15.1), and template folders (15.4).
 
 A project whose celery, settings, models, tasks and views modules use each construct of Python
 3.11 to 3.14 gives exactly the diagnostics of its twin written in older syntax, line for line, on
@@ -19,7 +19,7 @@ import pytest
 from helpers import CELERY_APP, MODELS, lint, run_project
 
 from celery_lint.facts.python import read_python_facts
-from celery_lint.facts.syntax import parse_python
+from celery_lint.facts.syntax import is_template, parse_python, template_folder
 
 pytestmark = pytest.mark.modern_syntax
 
@@ -271,3 +271,93 @@ def test_a_real_syntax_error_is_still_cel001(tmp_path: Path) -> None:
              "shop/broken.py": "x = 1\nif x\n    pass\n"}
     found = lint(tmp_path, files)
     assert [d for d in found if d[1] == "shop/broken.py"] == [("CEL001", "shop/broken.py", 2)]
+
+
+# -- templates --------------------------------------------------------------------------------
+
+COOKIECUTTER = {
+    "{{cookiecutter.project_slug}}/manage.py": "",
+    "{{cookiecutter.project_slug}}/{{cookiecutter.project_slug}}/tasks.py": """
+        from celery import shared_task
+        from {{cookiecutter.project_slug}}.models import Thing
+    """,
+    "{{cookiecutter.project_slug}}/config/settings.py": """
+        {% if cookiecutter.use_celery == "y" %}
+        CELERY_BROKER_URL = "redis://"
+        {% endif %}
+    """,
+}
+
+
+def test_cookiecutter_folder_is_one_warning_not_a_cel001_per_file(tmp_path: Path) -> None:
+    result = run_project(tmp_path, COOKIECUTTER)
+    assert [d.code for d in result.diagnostics if d.code == "CEL001"] == []
+    folder = tmp_path / "{{cookiecutter.project_slug}}"
+    assert [w for w in result.warnings if "template" in w] == [
+        f"{folder}: a cookiecutter or Jinja template, not Python: 2 files that do not parse skipped"]
+
+
+def test_jinja_tags_in_a_file_make_its_folder_a_template(tmp_path: Path) -> None:
+    files = {**CELERY_APP, "manage.py": "", "templates/project/celery.py": """
+        from celery import Celery
+        {% if beat %}
+        app = Celery("{{ name }}")
+        {% endif %}
+    """, "templates/project/app/tasks.py": """
+        from {{ name }}.models import Thing
+    """}
+    result = run_project(tmp_path, files)
+    assert [d.code for d in result.diagnostics if d.code == "CEL001"] == []
+    folder = tmp_path / "templates" / "project"
+    assert [w for w in result.warnings if "template" in w] == [
+        f"{folder}: a cookiecutter or Jinja template, not Python: 2 files that do not parse skipped"]
+
+
+def test_template_strings_in_python_are_linted_normally(tmp_path: Path) -> None:
+    # near misses: "{{" in a string literal of a file that parses, and a real syntax error in a
+    # file that also holds a Django template string
+    files = {**CELERY_APP, "manage.py": "", "shop/models.py": MODELS, "shop/tasks.py": """
+        from celery import shared_task
+
+        GREETING = "Hello {{ user.name }}, {% url 'home' %}"
+
+
+        @shared_task
+        def greet(user):
+            return GREETING
+    """, "shop/views.py": """
+        from shop.models import Order
+        from shop.tasks import greet
+
+        PAGE = "{% block content %}{{ order }}{% endblock %}"
+
+
+        def show(pk):
+            greet.delay(Order.objects.get(pk=pk))
+    """, "shop/broken.py": """
+        PAGE = "{{ order.pk }}"
+        def broken(:
+            pass
+    """}
+    result = run_project(tmp_path, files)
+    found = [(d.code, Path(d.path).name, d.location.row) for d in result.diagnostics]
+    assert ("CEL101", "views.py", 8) in found
+    assert ("CEL001", "broken.py", 2) in found
+    assert not [w for w in result.warnings if "template" in w]
+
+
+@pytest.mark.parametrize(("path", "text", "template"), [
+    ("/p/{{cookiecutter.slug}}/tasks.py", "def f(:\n", True),
+    ("/p/app/tasks.py", "{% if x %}\nimport a\n{% endif %}\n", True),
+    ("/p/app/tasks.py", "from {{ name }}.models import Thing\n", True),
+    ("/p/app/tasks.py", 'PAGE = "{{ x }}"\ndef f(:\n', False),
+    ("/p/app/tasks.py", 'PAGE = "{% url "a" %}\n', False),  # an unclosed string, not a tag
+    ("/p/app/tasks.py", "def f(:\n", False),
+])
+def test_is_template(path: str, text: str, template: bool) -> None:
+    assert is_template(Path(path), text) is template
+
+
+def test_template_folder_is_the_outermost_tagged_folder() -> None:
+    assert template_folder(Path("/p/{{a}}/x/{{b}}/t.py")) == Path("/p/{{a}}")
+    assert template_folder(Path("/p/app/t.py")) == Path("/p/app")

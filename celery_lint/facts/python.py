@@ -15,7 +15,7 @@ from typing import Any
 from celery_lint.facts import placement
 from celery_lint.facts.effects import HANDLER_TYPES, SCOPES, Behaviour, Scanner, new_scanner
 from celery_lint.facts.evaluate import apply_op, dotted, evaluate, is_literal, source_text
-from celery_lint.facts.syntax import parse_python
+from celery_lint.facts.syntax import is_template, parse_python
 from celery_lint.facts.types import (
     CeleryApp,
     ClassFact,
@@ -1247,7 +1247,8 @@ def read_python_facts(path: Path, text: str) -> FileFacts:
         row = exc.lineno or 1
         column = exc.offset or 1
         return FileFacts(str(path), module, is_package,
-                         syntax_error=(exc.msg or "invalid syntax", row, max(column, 1)))
+                         syntax_error=(exc.msg or "invalid syntax", row, max(column, 1)),
+                         template=is_template(path, text))
     except (ValueError, RecursionError, MemoryError) as exc:
         message = "too deeply nested to parse" if isinstance(exc, (RecursionError, MemoryError)) \
             else str(exc) or type(exc).__name__

@@ -18,6 +18,7 @@ import ast
 import io
 import re
 import tokenize
+from pathlib import Path
 from typing import Any
 
 from celery_lint.source import split_lines
@@ -33,6 +34,8 @@ MAX_BRACKETS = 200  # CPython's tokenizer refuses more
 MAX_CHAIN = 1000  # tokens of one statement in a row without a comma or semicolon
 MAX_PREFIX_TRIES = 20  # parses spent looking for the real error behind a newer construct
 _BLOCK_CONTINUATION = re.compile(r"(?:else|elif|except|finally|case)\b")
+# A cookiecutter or Jinja tag on one line: `{{ cookiecutter.name }}`, `{% if ... %}`, `{# ... #}`.
+_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}")
 
 
 def parse_python(text: str, filename: str = "<unknown>") -> ast.Module:
@@ -134,4 +137,35 @@ def _first_error(text: str, filename: str, error: SyntaxError, failure: Any) -> 
             return found
         break
     return error
+
+
+def is_template(path: Path, text: str) -> bool:
+    """Whether a file that does not parse is a cookiecutter or Jinja template rather than broken
+    Python: a tag in the name of its folder (or its own), or tags without which it parses (a
+    real syntax error stays one, also in a file with a Django template string)."""
+    if any(_TAG.search(part) for part in path.parts):
+        return True
+    if _TAG.search(text) is None:
+        return False
+    try:
+        parse_python(_TAG.sub(_untagged, text))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
+
+
+def _untagged(match: re.Match[str]) -> str:
+    """A tag's place kept: `{{ x }}` becomes a name (it stands for one, or for text in a string),
+    a statement or comment tag spaces; line breaks stay."""
+    fill = "_" if match.group().startswith("{{") else " "
+    return re.sub(r"[^\r\n]", fill, match.group())
+
+
+def template_folder(path: Path) -> Path:
+    """The folder a template file belongs to: the outermost one with a tag in its name, else
+    the file's own folder."""
+    for folder in reversed(path.parents):
+        if _TAG.search(folder.name):
+            return folder
+    return path.parent
 

@@ -262,6 +262,7 @@ class FileFacts:
     # (qualified name of the function as written, "pre_delete" or "post_delete")
     delete_receivers: tuple[tuple[str, str], ...] = ()
     syntax_error: tuple[str, int, int] | None = None  # message, row, column
+    template: bool = False  # the syntax error is a cookiecutter or Jinja template's: not Python
     # the first line of each top-level statement, as `ast` numbers them (phase 2 uses them to
     # find positions one statement at a time)
     statement_lines: tuple[int, ...] = ()
