@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from helpers import CELERY_APP, MODELS, lint, run_project
 
+from celery_lint.facts import syntax
 from celery_lint.facts.python import read_python_facts
 from celery_lint.facts.syntax import is_template, parse_python, template_folder
 
@@ -212,6 +213,8 @@ def test_real_error_keeps_pythons_message() -> None:
     "try:\n    pass\nexcept A, B:\n    pass\nafter = 1\n",
     "try:\n    pass\nexcept* A, B:\n    pass\nafter = 1\n",
     "def f(*args: *Ts) -> tuple[*Ts]:\n    return args\nafter = 1\n",
+    'é = "ñ"; x = f"{d["é"]}"\r\ntype X = int\r\nafter = 1\r\n',  # CR LF, not ASCII
+    '\x0cx = f"{d["k"]}"\n\x0ctype X = int\nafter = 1\n',  # form feeds libcst drops
 ])
 def test_each_construct_parses_with_every_statement_on_its_row(source: str) -> None:
     tree = parse_python(source)
@@ -240,6 +243,29 @@ def test_columns_are_kept() -> None:
     facts = read_python_facts(Path("/p/proj/settings.py"), text)
     assert [(op.name, op.line, op.column) for op in facts.settings_ops] == [  # type: ignore[union-attr]
         ("QUEUE", 2, 1), ("OTHER", 3, 1)]
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 14), reason="the interpreter reads t-strings")
+def test_libcst_reads_only_the_statements_the_interpreter_does_not(monkeypatch) -> None:
+    read = []
+    real = syntax._libcst
+
+    def spy(text: str):  # type: ignore[no-untyped-def]
+        read.append(text)
+        return real(text)
+
+    monkeypatch.setattr(syntax, "_libcst", spy)
+    source = ("import os\n\n\n@decorated\ndef first():\n    return 1\n\n\n"
+              "NAME = t'x'  # PEP 750\n\n\nclass Later:\n    pass\n")
+    tree = parse_python(source)
+    assert read == ["NAME = t'x'  # PEP 750\n\n\n"]
+    assert [node.lineno for node in tree.body] == [1, 5, 9, 12]
+
+
+def test_statement_rows_follow_the_tokenizer() -> None:
+    source = ('import os\n@a\n@b\ndef f():\n    """Text at\ncolumn 0."""\nx = (1,\n2)\n'
+              "try:\n    pass\nexcept A:\n    pass\nelse:\n    pass\n# a comment\ny = 1\n")
+    assert syntax._statement_rows(source) == [1, 2, 7, 9, 16]
 
 
 def test_code_the_interpreter_reads_never_meets_libcst() -> None:

@@ -25,15 +25,14 @@ parenthesis of `except(A, B)` and inside an f-string made triple-quoted).
 
 from __future__ import annotations
 
-import ast
 import re
 import sys
-import warnings
 from typing import Any
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from celery_lint.facts.syntax import reads
 from celery_lint.source import split_lines
 
 HOST = sys.version_info[:2]
@@ -44,15 +43,20 @@ _NEWLINE = re.compile(r"\r\n|\r|\n")
 Edit = tuple[int, int, str]  # start and end offsets in the text, replacement
 
 
-def backport(text: str, module: cst.Module) -> str:
-    """`text` (read by libcst as `module`) with the constructs this interpreter does not know
-    rewritten into older ones, keeping every line."""
+def backport(module: cst.Module) -> str:
+    """The code of `module` with the constructs this interpreter does not know rewritten into
+    older ones, keeping every line.
+
+    libcst's positions are those of its own code, which is the file's but for what it does not
+    keep: a form feed that starts a line (which Python ignores too), so that line's columns after
+    it are one less."""
+    code = module.code
     starts = [0]
-    for line in split_lines(text, keepends=True):
+    for line in split_lines(code, keepends=True):
         starts.append(starts[-1] + len(line))
-    finder = _Finder(text, starts)
+    finder = _Finder(code, starts)
     MetadataWrapper(module, unsafe_skip_copy=True).visit(finder)
-    return _apply(text, finder.edits)
+    return _apply(code, finder.edits)
 
 
 def _apply(text: str, edits: list[Edit]) -> str:
@@ -182,7 +186,7 @@ class _Finder(cst.CSTVisitor):
         original = self.text[start:end]
         for edits in candidates:
             older = _apply(original, [(s - start, e - start, r) for s, e, r in edits])
-            if not _reads(f"({older})"):
+            if not reads(f"({older})", "eval"):
                 continue
             if older != original:
                 self.edits.append((start, end, older))
@@ -233,18 +237,6 @@ class _Finder(cst.CSTVisitor):
         if multiline:
             edits += self._quoted(node, node.quote[0] * 3)
         return edits
-
-
-def _reads(expression: str) -> bool:
-    """Whether this interpreter reads `expression` (quietly: a candidate's escape sequences are
-    the file's own, warned about, if at all, when the file is read)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            ast.parse(expression, mode="eval")
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            return False
-    return True
 
 
 def _is_t_string(node: Any) -> bool:
