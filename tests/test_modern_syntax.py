@@ -13,6 +13,7 @@ import ast
 import subprocess
 import sys
 import textwrap
+import warnings
 from pathlib import Path
 
 import pytest
@@ -221,6 +222,14 @@ def test_each_construct_parses_with_every_statement_on_its_row(source: str) -> N
     last = tree.body[-1]
     assert isinstance(last, ast.Assign) and last.targets[0].id == "after"  # type: ignore[attr-defined]
     assert last.lineno == source.count("\n")
+
+
+def test_the_files_own_warnings_are_not_printed() -> None:
+    # a parse that misreads `rt"..."` as a name and a plain string warns about its escapes, and
+    # an invalid escape sequence is the file's business (3.12 and later warn about both)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        parse_python('pattern = rt"\\d+{x}"\nplain = "\\d"\n')
 
 
 def test_f_string_fields_keep_their_values() -> None:
