@@ -107,6 +107,14 @@ class ProjectCelery:
         the minors that read it)."""
         return _readable(self.minors, namespace)[1]
 
+    def lookup(self, namespace: str | None) -> dict[str, tuple[str, ...]]:
+        """For each setting, the keys some release of the project's Celery reads it from under
+        `namespace`, in the order Celery tries them."""
+        return _lookup(self.minors, namespace)
+
+    def keys_of(self, setting: str, namespace: str | None) -> tuple[str, ...]:
+        return self.lookup(namespace).get(setting, ())
+
     def key_order(self, namespace: str | None) -> dict[str, int]:
         """Each key's rank among its setting's keys: Celery reads the lowest rank present."""
         return _readable(self.minors, namespace)[2]
@@ -190,7 +198,9 @@ def _from_requirements(found: tuple[Requirement, ...]) -> ProjectCelery:
         rows.insert(0, MINORS[0])
     if newer and MINORS[-1] not in rows:
         rows.append(MINORS[-1])
-    return ProjectCelery(tuple(rows), stated, lowest=min(allowed), older=older, newer=newer)
+    # with the oldest release allowed (`celery<6`), there is no lower bound to speak of
+    lowest = None if candidates[0] in allowed else min(allowed)
+    return ProjectCelery(tuple(rows), stated, lowest=lowest, older=older, newer=newer)
 
 
 def _allows(requirement: Requirement, minor: Version) -> bool:
@@ -285,6 +295,15 @@ def _readable(minors: tuple[str, ...], namespace: str | None
     partly = {key: (setting_of[key], tuple(found)) for key, found in readers.items()
               if len(found) < len(minors)}
     return everywhere, partly, order
+
+
+@cache
+def _lookup(minors: tuple[str, ...], namespace: str | None) -> dict[str, tuple[str, ...]]:
+    everywhere, partly, order = _readable(minors, namespace)
+    found: dict[str, list[str]] = {}
+    for key, setting in [*everywhere.items(), *((k, s) for k, (s, _) in partly.items())]:
+        found.setdefault(setting, []).append(key)
+    return {setting: tuple(sorted(keys, key=order.__getitem__)) for setting, keys in found.items()}
 
 
 @cache

@@ -90,6 +90,27 @@ def evaluate(node: ast.AST, names: Mapping[str, Value] | None = None,
         return Unknown("<deeply nested expression>")
 
 
+def describe(value: Value) -> str:
+    """A value as the audit shows it."""
+    if isinstance(value, Unknown):
+        return value.text
+    if isinstance(value, FromEnv) and value.origin == "run time":
+        shipped = "not set" if value.default is None else describe(value.default)
+        return f"may be set when the project runs by {value.text} (shipped: {shipped})"
+    if isinstance(value, FromEnv):
+        where = f"${value.variable}" if value.origin == "environment" and value.variable else \
+            value.variable or value.text
+        source = "environment" if value.origin == "environment" else "config file"
+        if not value.has_default:
+            return f"from the {source} ({where}, no default)"
+        return f"from the {source} ({where}, default {describe(value.default)})"
+    if isinstance(value, tuple):
+        return "[" + ", ".join(describe(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k!r}: {describe(v)}" for k, v in value.items()) + "}"
+    return repr(value)
+
+
 def evaluate_source(text: str, names: Mapping[str, Value], qualify: Qualify | None = None) -> Value:
     try:
         node = ast.parse(text.strip(), mode="eval").body

@@ -132,23 +132,6 @@ def version_text(version: Version | None, package: str = "celery") -> str:
         return "(unknown version)"
 
 
-def minimum_version(root: Path, package: str) -> Version | None:
-    """The lowest version of `package` the dependency files of the project at `root` allow, when
-    every one of them has a lower bound (`celery<6` may be any old release)."""
-    found = requirements(root, package)
-    if not found:
-        return None
-    lows = [_lower_bound(r) for r in found]
-    if any(low is None for low in lows):
-        return None
-    return max(lows)  # type: ignore[type-var]
-
-
-def _lower_bound(requirement: Requirement) -> Version | None:
-    lows = [c.version for c in requirement.clauses if c.op not in ("<", "<=", "!=")]
-    return max(lows, key=_padded) if lows else None
-
-
 # -- lock files -----------------------------------------------------------------------------
 def _locked(folder: Path, root: Path, package: str) -> Iterator[Requirement]:
     for name in LOCK_FILES:
