@@ -268,7 +268,8 @@ class ProjectIndex:
             seen = [c.values.get(name) for c in configs]
             first = next(v for v in seen if v is not None)
             if any(v is None or v.value != first.value for v in seen):
-                first = replace(first, value=Unknown("differs between production modules"))
+                first = replace(first, value=Unknown(
+                    "a value that differs between production modules"))
             merged[name] = first
         unread = tuple(dict.fromkeys(item for c in configs for item in c.unread))
         return CeleryConfig(merged, namespace=configs[0].namespace, unread=unread,

@@ -137,11 +137,11 @@ def cast_value(value: Value, cast: str | None) -> Value:
         if cast in ("list", "tuple"):
             if isinstance(value, str):
                 return tuple(part.strip() for part in value.split(",") if part.strip())
-            return value if isinstance(value, tuple) else Unknown(repr(value))
+            return value if isinstance(value, tuple) else Unknown(f"{cast}({describe(value)})")
         if cast == "json" and isinstance(value, str):
             return _from_json(json.loads(value))
     except (ValueError, TypeError, OverflowError):
-        return Unknown(repr(value))
+        return Unknown(f"{cast}({describe(value)})")
     return value
 
 
@@ -456,7 +456,7 @@ def apply_op(current: Value, op: str, value: Value, key: Value = None) -> Value:
     if op == "=":
         return value
     if isinstance(current, FromEnv) or isinstance(value, FromEnv):
-        return Unknown(f"{op} on a value from the environment")
+        return Unknown(f"a value from the environment changed by `{op}`")
     if isinstance(current, Unknown):
         return current
     if isinstance(value, Unknown) and op not in ("append", "insert", "item"):
@@ -480,7 +480,7 @@ def apply_op(current: Value, op: str, value: Value, key: Value = None) -> Value:
     if op == "item" and isinstance(current, dict) and not isinstance(key, (Unknown, FromEnv,
                                                                            tuple, dict)):
         return {**current, key: value}  # type: ignore[dict-item]
-    return Unknown(f"{op} of {value!r}")
+    return Unknown(f"`{op}` of {describe(value)}")
 
 
 class _Failed:

@@ -45,7 +45,14 @@ from celery_lint.facts.settings import (
     unread_key,
     unread_note,
 )
-from celery_lint.facts.types import SettingAssignment, SettingsBranch, SettingsOp, Value
+from celery_lint.facts.types import (
+    FromEnv,
+    SettingAssignment,
+    SettingsBranch,
+    SettingsOp,
+    Unknown,
+    Value,
+)
 from celery_lint.index import ProjectIndex
 from celery_lint.rules.deploy import NO_MONITORING as NO_MONITOR
 from celery_lint.rules.deploy import (
@@ -143,7 +150,35 @@ def _diagnostic(info: RuleInfo, message: str, path: str, row: int, column: int,
 def _row(audit: Audit, item: str, info: RuleInfo, found: ConfiguredValue | None,
          status: str, detail: str = "", diagnostics: list[Diagnostic] | None = None) -> Row:
     value = describe(found.value) if found is not None else ""
+    if status == UNKNOWN and found is not None:
+        detail = f"{detail}: {why_unknown(found)}" if detail else why_unknown(found)
     return Row(item, info.code, status, value, audit.where(found), detail, diagnostics or [])
+
+
+def why_unknown(*found: ConfiguredValue | SettingEntry) -> str:
+    """What an unknown row says: which values are not known, and why."""
+    reasons = []
+    for entry in found:
+        key = entry.key if isinstance(entry, ConfiguredValue) else entry.name
+        value = entry.value
+        if isinstance(value, FromEnv):
+            reasons.append(f"`{key}` is read {describe(value)} when the process starts: only "
+                           "the deployment knows its value")
+        elif isinstance(value, Unknown):
+            reasons.append(f"`{key}` is {value.text}: celery-lint cannot tell its value without "
+                           "running the code")
+        elif uncertain_part(value):
+            reasons.append(f"part of `{key}` is not known: {describe(value)}")
+    return "; ".join(reasons)
+
+
+def uncertain_part(value: Value) -> bool:
+    """Whether a value, or an item of it, is unknown or from the environment."""
+    if isinstance(value, tuple):
+        return any(uncertain_part(v) for v in value)
+    if isinstance(value, dict):
+        return any(uncertain_part(v) for v in value.values())
+    return uncertain(value)
 
 
 def _missing_row(audit: Audit, item: str, info: RuleInfo, setting: str, message: str,
@@ -312,7 +347,8 @@ def time_limit(audit: Audit) -> Row:
     if any(_positive(f.value) for f in present):
         return Row(item, NO_TIME_LIMIT.code, PASS, shown, where)
     if any(uncertain(f.value) for f in present):
-        return Row(item, NO_TIME_LIMIT.code, UNKNOWN, shown, where)
+        return Row(item, NO_TIME_LIMIT.code, UNKNOWN, shown, where,
+                   why_unknown(*(f for f in present if uncertain(f.value))))
     worker = limited_worker(audit.index)
     if worker is not None:
         limits = [f"--{flag}={value}" for flag, value in (
@@ -397,8 +433,9 @@ def serializer(audit: Audit) -> Row:
     status = FAIL if diagnostics else UNKNOWN if unsure else PASS
     first = diagnostics[0] if diagnostics else None
     where = f"{first.path}:{first.location.row}" if first else None
+    detail = first.message if first else why_unknown(*unsure)
     return Row(item, INSECURE_SERIALIZER.code, status, "; ".join(shown) or "json (Celery's default)",
-               where, first.message if first else "", diagnostics)
+               where, detail, diagnostics)
 
 
 def _insecure(value: Value) -> set[str] | None:
@@ -463,8 +500,10 @@ def installed_apps(audit: Audit) -> Row:
                    "DatabaseScheduler")
     apps = django.entries.get("INSTALLED_APPS")
     if apps is None or not isinstance(apps.value, tuple):
+        detail = why_unknown(apps) if apps is not None and uncertain(apps.value) else \
+            "INSTALLED_APPS is not set in the production settings"
         return Row(item, MISSING_APP.code, UNKNOWN, describe(apps.value) if apps else "not set",
-                   audit.where(apps), "INSTALLED_APPS could not be evaluated")
+                   audit.where(apps), detail)
     diagnostics, unsure_apps = [], any(uncertain(a) for a in apps.value)
     for found, app in needs:
         installed = any(isinstance(a, str) and (a == app or a.startswith(app + "."))
@@ -490,8 +529,7 @@ def installed_apps(audit: Audit) -> Row:
               if f is not None and uncertain(f.value) and not installed(app)]
     missing_some = not all(installed(app) for _, app in needs)
     if unsure or (unsure_apps and missing_some):
-        detail = f"{unsure[0].key} is {describe(unsure[0].value)}" if unsure else \
-            "INSTALLED_APPS is only partly known"
+        detail = why_unknown(*unsure) if unsure else why_unknown(apps)
         return Row(item, MISSING_APP.code, UNKNOWN, ", ".join(a for _, a in needs),
                    audit.where(apps), detail)
     return Row(item, MISSING_APP.code, PASS, ", ".join(a for _, a in needs), audit.where(apps))
@@ -581,13 +619,13 @@ def timezone(audit: Audit) -> Row:
     diagnostics = []
     celery_zone = audit.config.get("timezone")
     django_zone = django.entries.get("TIME_ZONE")
-    unsure = False
+    unsure: list[ConfiguredValue | SettingEntry] = []
     shown = []
     if celery_zone is not None and django_zone is not None and celery_zone.key != "TIME_ZONE":
         shown.append(f"{celery_zone.key} = {describe(celery_zone.value)}, "
                      f"TIME_ZONE = {describe(django_zone.value)}")
         if uncertain(celery_zone.value) or uncertain(django_zone.value):
-            unsure = True
+            unsure += [f for f in (celery_zone, django_zone) if uncertain(f.value)]
         elif celery_zone.value != django_zone.value:
             message = (f"`{celery_zone.key}` is {describe(celery_zone.value)} but Django's "
                        f"TIME_ZONE is {describe(django_zone.value)}: crontab schedules and ETAs "
@@ -598,7 +636,7 @@ def timezone(audit: Audit) -> Row:
     if utc is not None and use_tz is not None:
         shown.append(f"{utc.key} = {describe(utc.value)}, USE_TZ = {describe(use_tz.value)}")
         if uncertain(utc.value) or uncertain(use_tz.value):
-            unsure = True
+            unsure += [f for f in (utc, use_tz) if uncertain(f.value)]
         elif bool(utc.value) != bool(use_tz.value):
             message = (f"`{utc.key}` is {describe(utc.value)} but USE_TZ is "
                        f"{describe(use_tz.value)}: Celery and Django disagree on whether times "
@@ -609,7 +647,7 @@ def timezone(audit: Audit) -> Row:
         return Row(item, TIMEZONE.code, FAIL, "; ".join(shown),
                    f"{first.path}:{first.location.row}", first.message, diagnostics)
     if unsure:
-        return Row(item, TIMEZONE.code, UNKNOWN, "; ".join(shown))
+        return Row(item, TIMEZONE.code, UNKNOWN, "; ".join(shown), detail=why_unknown(*unsure))
     return Row(item, TIMEZONE.code, PASS, "; ".join(shown) or "Celery uses Django's TIME_ZONE")
 
 
@@ -618,7 +656,8 @@ def reject_on_worker_lost(audit: Audit) -> Row:
     acks = audit.config.get("task_acks_late")
     if acks is None or uncertain(acks.value) or not acks.value:
         if acks is not None and uncertain(acks.value):
-            return _row(audit, item, REJECT_ON_LOST, acks, UNKNOWN, "acks late is not known")
+            return _row(audit, item, REJECT_ON_LOST, acks, UNKNOWN,
+                        "whether acks late is on is not known")
         return Row(item, REJECT_ON_LOST.code, NOT_APPLICABLE, "", detail="acks late is off")
     key = audit.key("task_reject_on_worker_lost")
     message = (f"`{acks.key}` is on but `{key}` is not: when a worker process dies mid-task "
