@@ -114,7 +114,7 @@ def render_table(report: Report, style=lambda text, **_: text) -> str:  # type: 
             (", no namespace" if settings.source == "django" else "")
         lines.append(f"Celery app {settings.app.qualname} ({_shown(report.app_path)}:"
                      f"{settings.app.line}) reads {how}{namespace}")
-        lines.append(f"judged by {report.celery}")
+    lines.append(f"judged by {report.celery}")
     for note in settings.notes:
         lines.append(f"note: {note}")
     for warning in report.warnings:

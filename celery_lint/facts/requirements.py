@@ -88,7 +88,6 @@ class Requirement:
     text: str  # as written: `celery[redis]>=5.4,<6`, `celery 5.6.3` (a lock file)
     path: str  # the file, relative to the project's root
     clauses: tuple[Clause, ...]  # every one must hold
-    locked: bool = False  # from a lock file: the version installed
 
     def allows(self, version: Version) -> bool:
         return all(clause.allows(version) for clause in self.clauses)
@@ -145,7 +144,7 @@ def _locked(folder: Path, root: Path, package: str) -> Iterator[Requirement]:
             parsed = _version(version)
             if parsed:
                 yield Requirement(f"{package} {version}", _relative(path, root),
-                                  (Clause("==", parsed),), locked=True)
+                                  (Clause("==", parsed),))
 
 
 def _toml_lock(text: str, package: str) -> Iterator[str]:
