@@ -185,12 +185,15 @@ def _from_requirements(found: tuple[Requirement, ...]) -> ProjectCelery:
     """Every minor release that all requirements allow; when they contradict each other (files
     for different environments), every minor one of them allows."""
     candidates = [*_OLDER, *(_version(m) for m in MINORS), *_NEWER]
-    allowed = [c for c in candidates if all(_allows(r, c) for r in found)]
-    if not allowed:
-        allowed = [c for c in candidates if any(_allows(r, c) for r in found)]
+    samples = {c: _samples(c, found) for c in candidates}
+    allowed = {c: [v for v in samples[c] if all(r.allows(v) for r in found)] for c in candidates}
+    if not any(allowed.values()):
+        allowed = {c: [v for v in samples[c] if any(r.allows(v) for r in found)]
+                   for c in candidates}
+    allowed = {c: versions for c, versions in allowed.items() if versions}
     stated = tuple(dict.fromkeys(r.shown for r in found))
     if not allowed:  # nothing a Celery release could be: say so, judge by the newest
-        return ProjectCelery((MINORS[-1],), stated, lowest=None)
+        return ProjectCelery((MINORS[-1],), stated)
     rows = [m for m in MINORS if _version(m) in allowed]
     older = any(c in allowed for c in _OLDER)
     newer = any(c in allowed for c in _NEWER)
@@ -199,18 +202,19 @@ def _from_requirements(found: tuple[Requirement, ...]) -> ProjectCelery:
     if newer and MINORS[-1] not in rows:
         rows.append(MINORS[-1])
     # with the oldest release allowed (`celery<6`), there is no lower bound to speak of
-    lowest = None if candidates[0] in allowed else min(allowed)
+    lowest = None if candidates[0] in allowed else min(allowed[min(allowed)])
     return ProjectCelery(tuple(rows), stated, lowest=lowest, older=older, newer=newer)
 
 
-def _allows(requirement: Requirement, minor: Version) -> bool:
-    """Whether some release of `minor` (5.6.0, 5.6.3, 5.6.999…) meets `requirement`."""
-    samples = {(*minor, patch) for patch in _SAMPLE_PATCHES}
-    for clause in requirement.clauses:
+def _samples(minor: Version, found: tuple[Requirement, ...]) -> list[Version]:
+    """Releases of `minor` to try the requirements on: `5.6` itself, its first and a late patch,
+    and the patches next to each one a requirement names (`==5.6.3`: 5.6.2, 5.6.3, 5.6.4)."""
+    samples = {minor, *((*minor, patch) for patch in _SAMPLE_PATCHES)}
+    for clause in (c for r in found for c in r.clauses):
         if clause.version[:2] == minor and len(clause.version) > 2:
             patch = clause.version[2]
             samples |= {(*minor, p) for p in (patch - 1, patch, patch + 1) if p >= 0}
-    return any(requirement.allows(sample) for sample in samples)
+    return sorted(samples)
 
 
 # -- the tables for a set of minors -----------------------------------------------------------
