@@ -237,7 +237,7 @@ class ProjectIndex:
 
     @property
     def celery_version(self) -> Version | None:
-        """The lowest Celery release the project's dependency files allow (a minor release),
+        """The lowest Celery release the project's dependency files allow (`5.6.3`, `5.4`),
         None when they state none or no lower bound."""
         return self.celery.lowest
 

@@ -11,10 +11,9 @@ from celery import Celery
 from helpers import CELERY_APP, lint, run_project, write_project
 
 from celery_lint.config import Config
+from celery_lint.diagnostics import Applicability
 from celery_lint.rules.settings import audits, time_limit
 from celery_lint.runner import load_project
-
-from celery_lint.diagnostics import Applicability
 
 # The app of helpers.CELERY_APP (proj.settings, namespace CELERY), without its settings.
 APP_ONLY = {k: v for k, v in CELERY_APP.items() if k != "proj/settings.py"}

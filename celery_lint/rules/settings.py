@@ -161,7 +161,9 @@ def why_unknown(*found: ConfiguredValue | SettingEntry) -> str:
     for entry in found:
         key = entry.key if isinstance(entry, ConfiguredValue) else entry.name
         value = entry.value
-        if isinstance(value, FromEnv):
+        if isinstance(value, FromEnv) and value.origin == "run time":
+            reasons.append(f"`{key}` {describe(value)}: celery-lint cannot tell what that sets")
+        elif isinstance(value, FromEnv):
             reasons.append(f"`{key}` is read {describe(value)} when the process starts: only "
                            "the deployment knows its value")
         elif isinstance(value, Unknown):
