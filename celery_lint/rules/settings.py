@@ -24,6 +24,7 @@ from celery_lint.diagnostics import (
 )
 from celery_lint.facts.celery_names import ProjectCelery, shown_minors
 from celery_lint.facts.settings import (
+    CELERY_LOOKING,
     MIXED,
     NEEDS_NAMESPACE,
     NO_PREFIX,
