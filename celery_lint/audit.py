@@ -39,6 +39,7 @@ class Section:
 class Report:
     settings: SettingsModel
     app_path: str | None
+    celery: str = ""  # the Celery the settings are judged by, and where that was read
     sections: list[Section] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -51,7 +52,7 @@ def build_report(index: ProjectIndex) -> Report:
     settings = index.settings
     app = settings.app
     app_path = index.files[app.qualname.rpartition(".")[0]].path if app else None
-    report = Report(settings, app_path)
+    report = Report(settings, app_path, index.celery.label)
     for config in settings.configs:
         audit = Audit(index, config)
         chain = config.source.chain if config.source is not None else []
@@ -113,6 +114,7 @@ def render_table(report: Report, style=lambda text, **_: text) -> str:  # type: 
             (", no namespace" if settings.source == "django" else "")
         lines.append(f"Celery app {settings.app.qualname} ({_shown(report.app_path)}:"
                      f"{settings.app.line}) reads {how}{namespace}")
+    lines.append(f"judged by {report.celery}")
     for note in settings.notes:
         lines.append(f"note: {note}")
     for warning in report.warnings:

@@ -255,8 +255,10 @@ def audit(path: Path | None, output_format: str, config_file: Path | None,
 
     Finds the Celery app, the settings it reads and the production settings module, and prints
     one row per checklist item: pass, fail, unknown (a value from the environment or one that
-    cannot be evaluated is never failed), or not applicable. Exit status: 0 when no item fails,
-    1 when one does, 2 on a usage or configuration error.
+    cannot be evaluated is never failed; the row says which and why), or not applicable. Names
+    are judged by the project's Celery release: the one its dependency files state, else the one
+    installed. Exit status: 0 when no item fails, 1 when one does, 2 on a usage or configuration
+    error.
     """
     from celery_lint.audit import build_report, render_json, render_table
     from celery_lint.runner import default_jobs, load_project, open_cache

@@ -8,9 +8,10 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from celery_lint.config import Config
+from celery_lint.facts.celery_names import ProjectCelery, project_celery
 from celery_lint.facts.deploy import Deployment, build_deployments, production_environment
 from celery_lint.facts.python import CELERY_CLASS, SHARED_TASK
-from celery_lint.facts.requirements import Version, minimum_version
+from celery_lint.facts.requirements import Version
 from celery_lint.facts.settings import (
     CeleryConfig,
     ConfiguredValue,
@@ -339,9 +340,15 @@ class ProjectIndex:
 
     # -- configuration ---------------------------------------------------------------------
     @cached_property
+    def celery(self) -> ProjectCelery:
+        """The Celery the project runs: from its dependency files, else the installed one."""
+        return project_celery(self.config.root)
+
+    @property
     def celery_version(self) -> Version | None:
-        """The lowest Celery version the project's dependency files allow, None when unpinned."""
-        return minimum_version(self.config.root, "celery")
+        """The lowest Celery release the project's dependency files allow (`5.6.3`, `5.4`),
+        None when they state none or no lower bound."""
+        return self.celery.lowest
 
     @cached_property
     def settings(self) -> SettingsModel:
@@ -351,7 +358,7 @@ class ProjectIndex:
         environment = production_environment(self.deploy_files, self.config.dev_deployments)
         return build_settings(self.files, self.apps, self.config.settings_module,
                               self.config.dev_settings, copies, str(self.config.root),
-                              environment)
+                              environment, self.celery)
 
     @cached_property
     def celery_config(self) -> CeleryConfig | None:
@@ -370,9 +377,12 @@ class ProjectIndex:
             seen = [c.values.get(name) for c in configs]
             first = next(v for v in seen if v is not None)
             if any(v is None or v.value != first.value for v in seen):
-                first = replace(first, value=Unknown("differs between production modules"))
+                first = replace(first, value=Unknown(
+                    "a value that differs between production modules"))
             merged[name] = first
-        return CeleryConfig(merged, namespace=configs[0].namespace)
+        unread = tuple(dict.fromkeys(item for c in configs for item in c.unread))
+        return CeleryConfig(merged, namespace=configs[0].namespace, unread=unread,
+                            celery=configs[0].celery)
 
 
 def _is_model_base(qualname: str) -> bool:

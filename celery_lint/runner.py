@@ -17,9 +17,9 @@ from celery_lint.codes import expand_codes, get_rule, selected_rules
 from celery_lint.config import Config
 from celery_lint.diagnostics import Applicability, Diagnostic, Edit, Fix, Location, SkippedFile
 from celery_lint.discovery import deploy_kind, discover, display_path, project_root_of
+from celery_lint.facts.celery_names import project_celery
 from celery_lint.facts.deploy import read_deploy_facts, script_candidates, worth_reading
 from celery_lint.facts.python import read_python_facts
-from celery_lint.facts.requirements import minimum_version
 from celery_lint.facts.syntax import template_folder
 from celery_lint.facts.types import DeployFacts, FileFacts
 from celery_lint.index import ProjectIndex, build_index
@@ -158,9 +158,9 @@ class Project:
     @cached_property
     def fingerprint(self) -> bytes:
         """A digest of everything a file's diagnostics can depend on besides its own bytes: every
-        file of the project (paths and contents), the configuration and the dependency files."""
-        parts = [repr(self.config).encode(), repr(minimum_version(self.config.root, "celery"))
-                 .encode()]
+        file of the project (paths and contents), the configuration and the Celery version its
+        dependency files state."""
+        parts = [repr(self.config).encode(), repr(project_celery(self.config.root)).encode()]
         for path in sorted(self.loaded):
             parts += [str(path).encode(), self.loaded[path].digest]
         return digest(b"\0".join(parts))

@@ -19,7 +19,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "celery_lint"
 # Lowest first. A pattern names a module, or with `.*` the modules of a package.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("core", ("celery_lint", "celery_lint.diagnostics", "celery_lint.source",
-              "celery_lint.codes", "celery_lint.config", "celery_lint.pages")),
+              "celery_lint.codes", "celery_lint.config", "celery_lint.pages",
+              "celery_lint.celery_tables")),
     ("discovery", ("celery_lint.discovery", "celery_lint.modules")),
     ("facts", ("celery_lint.facts", "celery_lint.facts.*")),
     ("index", ("celery_lint.index",)),

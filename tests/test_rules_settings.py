@@ -11,6 +11,7 @@ from celery import Celery
 from helpers import CELERY_APP, lint, run_project, write_project
 
 from celery_lint.config import Config
+from celery_lint.diagnostics import Applicability
 from celery_lint.rules.settings import audits, time_limit
 from celery_lint.runner import load_project
 
@@ -1081,3 +1082,245 @@ def test_a_production_ready_settings_module_is_clean(tmp_path: Path) -> None:
     """
     assert flagged(tmp_path, settings, "CEL3") == []
     assert flagged(tmp_path, settings, "CEL202") == []
+
+
+# -- judged by the project's own Celery ---------------------------------------------------------
+
+def pinned(version: str, settings: str, **files: str) -> dict[str, str]:
+    """APP_ONLY with proj/settings.py = `settings` and requirements.txt pinning `version`."""
+    project = {**APP_ONLY, "proj/settings.py": settings, "requirements.txt": f"celery{version}\n"}
+    project.update({name.replace("__", "/") + ".py": text for name, text in files.items()})
+    return project
+
+
+def diagnostics_of(root: Path, files: dict[str, str], code: str) -> list:
+    result = run_project(root, files, (code,))
+    assert not result.internal_errors, result.warnings
+    return result.diagnostics
+
+
+def test_cel306_old_name_under_the_namespace_on_celery_5_6(tmp_path: Path) -> None:
+    [found] = diagnostics_of(tmp_path, pinned("==5.6.3", "CELERY_ACKS_LATE = True\n"), "CEL306")
+    assert found.message == (
+        "`CELERY_ACKS_LATE` is Celery's old name for `task_acks_late`, which Celery 5.6 "
+        "(celery==5.6.3 in requirements.txt) does not read under namespace 'CELERY', so it never "
+        "sees this value; write `CELERY_TASK_ACKS_LATE`")
+    # the rename makes the setting take effect for the first time
+    assert found.fix is not None and found.fix.applicability == Applicability.UNSAFE
+
+
+def test_cel306_old_name_under_the_namespace_on_celery_5_7(tmp_path: Path) -> None:
+    [found] = diagnostics_of(tmp_path, pinned("==5.7.0", "CELERY_ACKS_LATE = True\n"), "CEL306")
+    assert "Celery 5.7 (celery==5.7.0 in requirements.txt) still reads it but warns" in \
+        found.message
+    assert found.fix is not None and found.fix.applicability == Applicability.SAFE
+
+
+def test_cel306_old_name_ignored_with_the_default_value_renames_safely(tmp_path: Path) -> None:
+    [found] = diagnostics_of(tmp_path, pinned("==5.6.3", "CELERY_ACKS_LATE = False\n"), "CEL306")
+    assert found.fix is not None and found.fix.applicability == Applicability.SAFE
+
+
+def test_cel306_old_name_read_by_some_releases_of_a_range(tmp_path: Path) -> None:
+    [found] = diagnostics_of(tmp_path, pinned(">=5.6", "CELERY_ACKS_LATE = True\n"), "CEL306")
+    assert "of Celery 5.6 or later (celery>=5.6 in requirements.txt), Celery 5.7 reads it with " \
+           "a warning at startup, Celery 5.6 never reads it under namespace 'CELERY'" in \
+        found.message
+    assert found.fix is not None and found.fix.applicability == Applicability.UNSAFE
+
+
+def test_cel301_old_name_read_by_some_releases_is_unknown(tmp_path: Path) -> None:
+    files = pinned(">=5.6", "CELERY_ACKS_LATE = True\n")
+    assert lint(tmp_path, files, select=("CEL301",)) == []
+
+
+def test_cel301_old_name_ignored_by_celery_5_6_is_named(tmp_path: Path) -> None:
+    [found] = diagnostics_of(tmp_path, pinned("==5.6.3", "X = 1\nCELERY_ACKS_LATE = True\n"),
+                             "CEL301")
+    assert found.location.row == 1
+    assert "`CELERY_ACKS_LATE` (proj.settings line 2) is not a name Celery 5.6" in found.message
+
+
+def test_cel301_old_name_read_by_celery_5_7(tmp_path: Path) -> None:
+    assert lint(tmp_path, pinned("==5.7.0", "CELERY_ACKS_LATE = True\n"),
+                select=("CEL301",)) == []
+
+
+def test_cel306_a_soft_limit_is_meant_for_the_soft_limit(tmp_path: Path) -> None:
+    [found] = diagnostics_of(tmp_path, pinned("==5.6.3", "CELERYD_SOFT_TIME_LIMIT = 600\n"),
+                             "CEL306")
+    assert found.message.endswith("did you mean `CELERY_TASK_SOFT_TIME_LIMIT`?")
+    assert found.fix is None  # a name by its meaning is a guess
+
+
+def test_cel306_a_plain_time_limit_is_meant_for_the_hard_limit(tmp_path: Path) -> None:
+    [message] = messages(tmp_path, pinned("==5.6.3", "CELERY_TIME_LIMIT = 600\n"), "CEL306")
+    assert message.endswith("did you mean `CELERY_TASK_TIME_LIMIT`?")
+
+
+def test_cel306_the_old_soft_limit_name_is_read_by_celery_5_7(tmp_path: Path) -> None:
+    [message] = messages(tmp_path, pinned("==5.7.0", "CELERYD_TASK_SOFT_TIME_LIMIT = 600\n"),
+                         "CEL306")
+    assert "old name for `task_soft_time_limit`" in message and "still reads it" in message
+
+
+def test_cel306_every_celery_name_celery_does_not_read(tmp_path: Path) -> None:
+    settings = "CELERY_ENABLED = True\nCELERY_SEND_TASK_ERROR_EMAILS = False\n"
+    assert messages(tmp_path, pinned("==5.6.3", settings), "CEL306") == [
+        f"`{name}` is not a setting of Celery 5.6 (celery==5.6.3 in requirements.txt) under "
+        "namespace 'CELERY', and the project does not read it itself, so its value is never used"
+        for name in ("CELERY_ENABLED", "CELERY_SEND_TASK_ERROR_EMAILS")]
+
+
+def test_cel306_a_name_the_project_reads_as_a_setting(tmp_path: Path) -> None:
+    files = pinned("==5.6.3", "CELERY_ENABLED = True\n", shop__tasks=(
+        "from django.conf import settings\n\n"
+        "def enabled():\n    return settings.CELERY_ENABLED\n"))
+    assert lint(tmp_path, files, select=("CEL306",)) == []
+
+
+def test_cel306_a_name_the_project_reads_with_getattr(tmp_path: Path) -> None:
+    files = pinned("==5.6.3", "CELERY_FLOWER_URL = 'http://flower'\n", shop__views=(
+        "from django.conf import settings as conf\n\n"
+        "def flower():\n    return getattr(conf, 'CELERY_FLOWER_URL', None)\n"))
+    assert lint(tmp_path, files, select=("CEL306",)) == []
+
+
+def test_cel306_a_name_read_from_the_app_configuration(tmp_path: Path) -> None:
+    files = pinned("==5.6.3", "CELERY_AUDIT_QUEUE = 'audit'\nCELERY_AUDIT_TTL = 60\n",
+                   shop__tasks=("from celery import current_app\n\n"
+                                "QUEUE = current_app.conf.audit_queue\n"
+                                "TTL = current_app.conf.get('audit_ttl')\n"))
+    assert lint(tmp_path, files, select=("CEL306",)) == []
+
+
+def test_cel306_a_name_other_settings_are_computed_from(tmp_path: Path) -> None:
+    settings = "CELERY_REDIS = 'redis://r:6379'\nCELERY_BROKER_URL = CELERY_REDIS + '/0'\n"
+    assert lint(tmp_path, pinned("==5.6.3", settings), select=("CEL306",)) == []
+
+
+def test_cel306_a_name_only_in_a_string_is_not_read(tmp_path: Path) -> None:
+    settings = ("import os\nCELERY_LOADER = os.environ.get('CELERY_LOADER', 'x')\n")
+    assert lint(tmp_path, pinned("==5.6.3", settings), select=("CEL306",)) == [
+        ("CEL306", SETTINGS, 2)]
+
+
+def test_cel306_names_of_celery_extensions(tmp_path: Path) -> None:
+    settings = ("CELERY_REDBEAT_REDIS_URL = 'redis://'\nCELERY_SINGLETON_BACKEND_URL = 'redis://'\n"
+                "CELERY_ONCE = {'backend': 'celery_once.backends.Redis'}\n")
+    assert lint(tmp_path, pinned("==5.6.3", settings), select=("CEL306",)) == []
+
+
+def test_cel306_a_setting_read_by_celery_code_but_not_in_its_defaults(tmp_path: Path) -> None:
+    settings = "CELERY_RESULT_BACKEND_THREAD_SAFE = True\n"
+    assert lint(tmp_path, pinned("==5.6.3", settings), select=("CEL306",)) == []
+
+
+def test_cel306_a_setting_of_a_later_release(tmp_path: Path) -> None:
+    [message] = messages(tmp_path, pinned("==5.2.7", "CELERY_RESULT_BACKEND_THREAD_SAFE = True\n"),
+                         "CEL306")
+    assert message == ("`CELERY_RESULT_BACKEND_THREAD_SAFE` is not a setting of Celery 5.2 "
+                       "(celery==5.2.7 in requirements.txt), so it is never read: "
+                       "`result_backend_thread_safe` came in Celery 5.3")
+
+
+def test_cel306_a_setting_some_releases_of_the_range_have(tmp_path: Path) -> None:
+    settings = "CELERY_TASK_ACKS_ON_FAILURE = False\n"
+    assert lint(tmp_path, pinned("==5.6.3", settings), select=("CEL306",)) == [
+        ("CEL306", SETTINGS, 1)]
+    assert lint(tmp_path, pinned(">=5.6", settings), select=("CEL306",)) == []
+    assert lint(tmp_path, pinned("==5.7.0", settings), select=("CEL306",)) == []
+
+
+def test_cel306_old_name_beside_its_new_name_is_deleted_not_renamed(tmp_path: Path) -> None:
+    settings = "CELERY_RESULT_EXPIRES = 86400\nCELERY_TASK_RESULT_EXPIRES = 43200\n"
+    [found] = diagnostics_of(tmp_path, pinned("==5.6.3", settings), "CEL306")
+    assert found.location.row == 2
+    assert found.message.endswith("; `CELERY_RESULT_EXPIRES` is set too (line 1), so this line "
+                                  "has no effect: delete it")
+    assert found.fix is None
+
+
+def test_cel306_a_misnamed_setting_beside_the_real_one(tmp_path: Path) -> None:
+    settings = "CELERY_SEND_TASK_EVENTS = True\nCELERY_WORKER_SEND_TASK_EVENTS = True\n"
+    [message] = messages(tmp_path, pinned("==5.6.3", settings), "CEL306")
+    assert message.endswith("it looks meant for `CELERY_WORKER_SEND_TASK_EVENTS`, which is set "
+                            "too (line 2), so this line has no effect: delete it")
+
+
+def test_cel306_new_name_set_only_in_test_settings_is_no_twin(tmp_path: Path) -> None:
+    project = {**APP_ONLY, "requirements.txt": "celery==5.6.3\n",
+               "proj/settings/__init__.py": "",
+               "proj/settings/production.py": "CELERY_TASK_RESULT_EXPIRES = 43200\n",
+               "proj/settings/test.py": "from .production import *\nCELERY_RESULT_EXPIRES = 1\n"}
+    [found] = diagnostics_of(tmp_path, project, "CEL306")
+    assert "delete it" not in found.message
+    assert found.fix is None  # the rename would clash with the test settings' name
+
+
+def test_cel306_every_lowercase_name_of_a_config_module(tmp_path: Path) -> None:
+    files = {"manage.py": "", "proj/celery.py": CONFIG_MODULE_APP,
+             "requirements.txt": "celery==5.6.3\n",
+             "proj/celeryconfig.py": "broker_url = 'redis://'\nretry_everything = True\n"}
+    assert lint(tmp_path, files, select=("CEL306",)) == [("CEL306", "proj/celeryconfig.py", 2)]
+
+
+def test_cel306_lowercase_helpers_of_a_config_module(tmp_path: Path) -> None:
+    files = {"manage.py": "", "proj/celery.py": CONFIG_MODULE_APP,
+             "proj/celeryconfig.py": ("import os\nredis_server = os.environ.get('REDIS', 'r')\n"
+                                      "broker_url = f'redis://{redis_server}:6379/0'\n"
+                                      "result_ttl = 60\n"),
+             "proj/jobs.py": "from proj.celeryconfig import result_ttl\n"}
+    assert lint(tmp_path, files, select=("CEL306",)) == []
+
+
+def test_cel306_a_celery_name_without_a_namespace(tmp_path: Path) -> None:
+    files = {**APP_ONLY, "proj/celery.py": NO_NAMESPACE_APP,
+             "proj/settings.py": "CELERY_MONITORING = True\nREDIS_HOST = 'r'\n"}
+    assert lint(tmp_path, files, select=("CEL306",)) == [("CEL306", SETTINGS, 1)]
+
+
+def test_cel303_names_a_misnamed_global_limit(tmp_path: Path) -> None:
+    files = pinned("==5.6.3", "X = 1\nCELERYD_SOFT_TIME_LIMIT = 600\n")
+    [found] = diagnostics_of(tmp_path, files, "CEL303")
+    assert found.location.row == 1
+    assert found.message.endswith(
+        "; `CELERYD_SOFT_TIME_LIMIT` (proj.settings line 2) is not a name Celery 5.6 "
+        "(celery==5.6.3 in requirements.txt) reads, so it sets nothing")
+
+
+def test_cel303_an_old_limit_name_ignored_by_celery_5_6(tmp_path: Path) -> None:
+    files = pinned("==5.6.3", "CELERYD_TASK_SOFT_TIME_LIMIT = 600\n")
+    [found] = diagnostics_of(tmp_path, files, "CEL303")
+    assert "`CELERYD_TASK_SOFT_TIME_LIMIT` (proj.settings line 1) is not a name" in found.message
+
+
+def test_cel303_an_old_limit_name_read_by_celery_5_7(tmp_path: Path) -> None:
+    assert lint(tmp_path, pinned("==5.7.0", "CELERYD_TASK_SOFT_TIME_LIMIT = 600\n"),
+                select=("CEL303",)) == []
+
+
+def test_cel303_the_limit_by_its_name(tmp_path: Path) -> None:
+    assert lint(tmp_path, pinned("==5.6.3", "CELERY_TASK_SOFT_TIME_LIMIT = 600\n"),
+                select=("CEL303",)) == []
+
+
+def test_cel201_with_a_misnamed_global_limit(tmp_path: Path) -> None:
+    files = pinned("==5.6.3", "CELERYD_SOFT_TIME_LIMIT = 600\n", shop__tasks=(
+        "from celery import shared_task\n\n\n@shared_task\ndef sync():\n    pass\n"))
+    [found] = diagnostics_of(tmp_path, files, "CEL201")
+    assert found.message.endswith("a hung call holds a worker forever; `CELERYD_SOFT_TIME_LIMIT` "
+                                  "(proj.settings line 1) is not a name Celery 5.6 "
+                                  "(celery==5.6.3 in requirements.txt) reads, so it sets nothing")
+
+
+def test_cel201_with_the_global_limit_by_its_name(tmp_path: Path) -> None:
+    files = pinned("==5.6.3", "CELERY_TASK_SOFT_TIME_LIMIT = 600\n", shop__tasks=(
+        "from celery import shared_task\n\n\n@shared_task\ndef sync():\n    pass\n"))
+    assert lint(tmp_path, files, select=("CEL201",)) == []
+
+
+def test_cel314_not_applicable_before_celery_5_3(tmp_path: Path) -> None:
+    assert lint(tmp_path, pinned("==5.2.7", "X = 1\n"), select=("CEL314",)) == []
+    assert lint(tmp_path, pinned("==5.3.6", "X = 1\n"), select=("CEL314",)) == [
+        ("CEL314", SETTINGS, 1)]

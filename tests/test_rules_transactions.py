@@ -1253,6 +1253,10 @@ def test_fix_with_a_celery_pin_uses_the_on_commit_methods(tmp_path):
     {"pyproject.toml": '[tool.poetry.dependencies]\ncelery = {version = "^5.4", extras = ["redis"]}\n'},
     {"setup.cfg": "[options]\ninstall_requires =\n    django\n    celery>=5.4\n"},
     {"setup.py": 'from setuptools import setup\nsetup(install_requires=["celery>=5.5"])\n'},
+    # every file's requirement holds where the project runs: at least 5.4
+    {"requirements.txt": "celery>=5.4\n", "requirements-dev.txt": "celery>=5.2\n"},
+    {"uv.lock": '[[package]]\nname = "celery"\nversion = "5.5.3"\n',
+     "pyproject.toml": '[project]\nname = "shop"\ndependencies = ["celery>=5.0"]\n'},
 ])
 def test_fix_reads_the_celery_pin(tmp_path, files):
     source = """
@@ -1274,7 +1278,8 @@ def test_fix_reads_the_celery_pin(tmp_path, files):
     {"requirements.txt": "celery==5.3.6\n"},
     {"requirements.txt": "celery<6\n"},
     {"requirements.txt": "celery\n"},
-    {"requirements.txt": "celery>=5.4\n", "requirements-dev.txt": "celery>=5.2\n"},
+    # files for two environments that cannot both hold: either Celery may run
+    {"requirements.txt": "celery==5.4.0\n", "requirements-old.txt": "celery==5.2.7\n"},
     {"pyproject.toml": '[project]\nname = "shop"\ndependencies = ["celery-progress>=5.4"]\n'},
 ])
 def test_fix_without_a_celery_pin_of_at_least_5_4(tmp_path, files):

@@ -90,6 +90,27 @@ def evaluate(node: ast.AST, names: Mapping[str, Value] | None = None,
         return Unknown("<deeply nested expression>")
 
 
+def describe(value: Value) -> str:
+    """A value as the audit shows it."""
+    if isinstance(value, Unknown):
+        return value.text
+    if isinstance(value, FromEnv) and value.origin == "run time":
+        shipped = "not set" if value.default is None else describe(value.default)
+        return f"may be set when the project runs by {value.text} (shipped: {shipped})"
+    if isinstance(value, FromEnv):
+        where = f"${value.variable}" if value.origin == "environment" and value.variable else \
+            value.variable or value.text
+        source = "environment" if value.origin == "environment" else "config file"
+        if not value.has_default:
+            return f"from the {source} ({where}, no default)"
+        return f"from the {source} ({where}, default {describe(value.default)})"
+    if isinstance(value, tuple):
+        return "[" + ", ".join(describe(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k!r}: {describe(v)}" for k, v in value.items()) + "}"
+    return repr(value)
+
+
 def evaluate_source(text: str, names: Mapping[str, Value], qualify: Qualify | None = None) -> Value:
     try:
         node = ast.parse(text.strip(), mode="eval").body
@@ -116,11 +137,11 @@ def cast_value(value: Value, cast: str | None) -> Value:
         if cast in ("list", "tuple"):
             if isinstance(value, str):
                 return tuple(part.strip() for part in value.split(",") if part.strip())
-            return value if isinstance(value, tuple) else Unknown(repr(value))
+            return value if isinstance(value, tuple) else Unknown(f"{cast}({describe(value)})")
         if cast == "json" and isinstance(value, str):
             return _from_json(json.loads(value))
     except (ValueError, TypeError, OverflowError):
-        return Unknown(repr(value))
+        return Unknown(f"{cast}({describe(value)})")
     return value
 
 
@@ -435,7 +456,7 @@ def apply_op(current: Value, op: str, value: Value, key: Value = None) -> Value:
     if op == "=":
         return value
     if isinstance(current, FromEnv) or isinstance(value, FromEnv):
-        return Unknown(f"{op} on a value from the environment")
+        return Unknown(f"a value from the environment changed by `{op}`")
     if isinstance(current, Unknown):
         return current
     if isinstance(value, Unknown) and op not in ("append", "insert", "item"):
@@ -459,7 +480,7 @@ def apply_op(current: Value, op: str, value: Value, key: Value = None) -> Value:
     if op == "item" and isinstance(current, dict) and not isinstance(key, (Unknown, FromEnv,
                                                                            tuple, dict)):
         return {**current, key: value}  # type: ignore[dict-item]
-    return Unknown(f"{op} of {value!r}")
+    return Unknown(f"`{op}` of {describe(value)}")
 
 
 class _Failed:

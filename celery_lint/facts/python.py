@@ -57,6 +57,11 @@ IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "B
 PROPERTY_DECORATORS = frozenset({"property", "cached_property"})
 _MAX_UNROLLED = 64  # items of a loop over a known sequence that are read one by one
 MUTATING_METHODS = frozenset({"append", "extend", "insert", "update"})
+# what `app.conf.x` reads when it is not a setting: the configuration's own methods
+CONF_METHODS = frozenset({"get", "update", "setdefault", "find_option", "find_value_for_key",
+                          "get_by_parts", "humanize", "table", "changes", "copy", "keys",
+                          "values", "items", "pop", "first", "add_defaults", "finalize",
+                          "without_defaults", "value_set_for", "maybe_warn_deprecated_settings"})
 AUGMENTED = {ast.Add: "+", ast.Sub: "-", ast.BitOr: "|", ast.Mult: "*"}
 # Sentry turns its Celery integration on by itself when celery is installed
 MONITORING_CALLS = {"sentry_sdk.init": "sentry", "raven.contrib.celery.register_signal": "sentry",
@@ -623,8 +628,32 @@ class _Reader:
         assert table is not None
         table[app] = dataclasses.replace(table[app], conf=table[app].conf + tuple(entries))
 
+    def _is_settings(self, node: ast.expr) -> bool:
+        """`settings`, `django_settings`, or any name bound to `django.conf.settings`."""
+        return isinstance(node, ast.Name) and (
+            node.id.endswith("settings") or self.imports.get(node.id) == "django.conf.settings")
+
+    def _read_by_name(self, node: ast.Call) -> None:
+        """`getattr(settings, "NAME", ...)`, `hasattr(settings, "NAME")`,
+        `app.conf.get("name")`, `getattr(app.conf, "name")`."""
+        func = node.func
+        name = node.args[1] if len(node.args) >= 2 else None
+        target = node.args[0] if node.args else None
+        if isinstance(func, ast.Attribute) and func.attr == "get" \
+                and isinstance(func.value, ast.Attribute) and func.value.attr == "conf":
+            name, target = target, func.value
+        if not isinstance(name, ast.Constant) or not isinstance(name.value, str):
+            return
+        if isinstance(func, ast.Name) and func.id in ("getattr", "hasattr") \
+                and target is not None and self._is_settings(target):
+            self.setting_reads.add(name.value)
+        elif isinstance(target, ast.Attribute) and target.attr == "conf":
+            self.conf_reads.add(name.value)
+
     def _call(self, node: ast.Call) -> None:
         func = node.func
+        if node.args:
+            self._read_by_name(node)
         if isinstance(func, ast.Attribute):
             owner = dotted(func.value)
             if func.attr == "setdefault" and owner in ("os.environ", "environ"):
@@ -706,14 +735,13 @@ class _Reader:
                                     f"`queue=` of `{dotted(func) or name}(...)`"))
 
     def _monitoring_name(self, node: ast.Attribute | ast.Name) -> None:
-        """`task_failure.connect` (call or decorator) and Sentry's `CeleryIntegration`; reads of
-        `settings.NAME` and `app.conf.NAME`."""
+        """`task_failure.connect` (call or decorator) and Sentry's `CeleryIntegration`; and
+        the settings the project reads itself: `settings.NAME`, `app.conf.name`."""
         if isinstance(node, ast.Attribute):
-            if node.attr.isupper() and isinstance(node.value, ast.Name) \
-                    and node.value.id.endswith("settings"):
+            if node.attr.isupper() and self._is_settings(node.value):
                 self.setting_reads.add(node.attr)
-            if isinstance(node.ctx, ast.Load) and isinstance(node.value, ast.Attribute) \
-                    and node.value.attr == "conf":
+            elif isinstance(node.value, ast.Attribute) and node.value.attr == "conf" \
+                    and isinstance(node.ctx, ast.Load) and node.attr not in CONF_METHODS:
                 self.conf_reads.add(node.attr)
             if node.attr == "connect" and (self.qualify(node.value) or "").endswith("task_failure"):
                 self.monitoring.add(("task_failure", node.lineno))

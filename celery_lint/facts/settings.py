@@ -13,10 +13,14 @@ import fnmatch
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
-from functools import cache
 
-from celery_lint.facts.evaluate import Qualify, apply_op, dotted, evaluate_source
+from celery_lint.facts.celery_names import (
+    ProjectCelery,
+    installed_celery,
+    prefixed_key,
+    shown_minors,
+)
+from celery_lint.facts.evaluate import Qualify, apply_op, describe, dotted, evaluate_source
 from celery_lint.facts.types import (
     CeleryApp,
     ClassSettingsLoad,
@@ -520,146 +524,100 @@ def qualifier(imports: Mapping[str, str]) -> Qualify:
     return qualify
 
 
-def describe(value: Value) -> str:
-    """A value as the audit shows it."""
-    if isinstance(value, Unknown):
-        return value.text
-    if isinstance(value, FromEnv) and value.origin == "run time":
-        shipped = "not set" if value.default is None else describe(value.default)
-        return f"may be set when the project runs by {value.text} (shipped: {shipped})"
-    if isinstance(value, FromEnv):
-        where = f"${value.variable}" if value.origin == "environment" and value.variable else \
-            value.variable or value.text
-        source = "environment" if value.origin == "environment" else "config file"
-        if not value.has_default:
-            return f"from the {source} ({where}, no default)"
-        return f"from the {source} ({where}, default {describe(value.default)})"
-    if isinstance(value, tuple):
-        return "[" + ", ".join(describe(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k!r}: {describe(v)}" for k, v in value.items()) + "}"
-    return repr(value)
+def unread_note(entries: list[SettingEntry], celery: ProjectCelery) -> str:
+    """What a message says of names written for a setting that Celery does not read:
+    "`CELERYD_SOFT_TIME_LIMIT` (proj.settings line 12) is not a name Celery 5.6 (...) reads, so
+    it sets nothing"; empty without any."""
+    names = ", ".join(f"`{e.name}` ({e.module} line {e.line})" for e in entries)
+    if len(entries) == 1:
+        return f"{names} is not a name {celery.label} reads, so it sets nothing"
+    return f"{names} are not names {celery.label} reads, so they set nothing" if entries else ""
 
 
 # -- Celery's names -----------------------------------------------------------------------------
-@cache
-def _lookup(namespace: str | None) -> dict[str, tuple[str, ...]]:
-    """For each setting, the keys of a config source Celery reads it from under `namespace`,
-    the one that wins first.
-
-    Asked of Celery's own lookup (`Settings.__getitem__`, with the rename table of
-    `celery.app.utils`) over a probe config holding every key it may try for the setting, with
-    Celery's defaults behind it as `detect_settings` lays them out: a key tried after the one the
-    defaults hold is never read. Which keys Celery tries, and in which order, changes between
-    versions: under a namespace Celery 5.3-5.6 try the prefixed name, then the plain new name,
-    which the defaults always hold, so an old name (`CELERY_ALWAYS_EAGER`) is never read; Celery
-    5.7 tries each map in turn, so the config's old name wins over the default. Without a
-    namespace a config of old names has the old names' defaults behind it, so old names are read.
-    """
-    from celery.app.defaults import _OLD_DEFAULTS, DEFAULTS, SETTING_KEYS
-    from celery.app.utils import Settings, _new_key_to_old, _old_key_to_new
-
-    renames = (_old_key_to_new, _new_key_to_old)
-    # a namespace makes Celery take the new layout; without one, the config's majority decides
-    layouts = (DEFAULTS,) if namespace else (DEFAULTS, _OLD_DEFAULTS)
-    found: dict[str, list[str]] = {setting: [] for setting in SETTING_KEYS}
-    for defaults in layouts:
-        probe: dict[str, object] = {}
-        lookup = Settings({}, [probe, defaults], keys=renames, prefix=namespace)
-        for setting, keys in found.items():
-            candidates = (*lookup._to_keys(setting), *(rename(setting) for rename in renames))
-            markers = {key: object() for key in candidates}
-            probe.clear()
-            probe.update(markers)
-            while probe:
-                try:
-                    value = lookup[setting]
-                except KeyError:
-                    break
-                key = next((k for k, marker in markers.items() if marker is value), None)
-                if key is None:
-                    break  # a default came first: the keys left are never read
-                if key not in keys:
-                    keys.append(key)
-                del probe[key]
-    return {setting: tuple(keys) for setting, keys in found.items()}
+# In Django's settings only these names are taken for Celery's; a project's REDIS_HOST or S3_BUCKET
+# is its own even though Celery has settings of those names.
+CELERY_LOOKING = ("CELERY", "BROKER_", "TASK_", "WORKER_", "BEAT_", "RESULT_")
+# Extensions that read settings of their own beside Celery's: RedBeat and celery-singleton from
+# `app.conf` (`redbeat_redis_url`, so `CELERY_REDBEAT_REDIS_URL` under the namespace), celery-once
+# (`ONCE`), django-celery-email and django-celery-monitor from Django (`CELERY_EMAIL_BACKEND`).
+EXTENSION_NAMES = ("redbeat_", "singleton_", "once", "email_", "monitors_")
+OLD_NAME_READ, OLD_NAME_PARTLY_READ, OLD_NAME_IGNORED = "old-read", "old-partly", "old-ignored"
+MIXED, NO_PREFIX, NOT_HERE, NEEDS_NAMESPACE = "mixed", "no-prefix", "not-here", "needs-namespace"
+OTHER_RELEASE, NO_SETTING = "other-release", "no-setting"
 
 
-@cache
-def readable_keys(namespace: str | None) -> dict[str, str]:
-    """Every key Celery reads from a config source under `namespace`, mapped to its setting.
-
-    From Celery's own lookup (`_lookup`): the prefixed new name, the new name and, where the
-    installed Celery reads it, the old name from Celery's rename table. The first key of each
-    setting is Celery's preferred one.
-    """
-    keys: dict[str, str] = {}
-    for setting, found in sorted(_lookup(namespace).items()):
-        for key in found:
-            keys.setdefault(key, setting)
-    return keys
-
-
-def ignored_old_name(key: str, namespace: str | None) -> str | None:
-    """The setting `key` is Celery's old name for, when the installed Celery does not read it
-    under `namespace` (Celery before 5.7 under a namespace); None otherwise."""
-    from celery.app.defaults import _TO_NEW_KEY
-
-    if not is_old_key(key) or key in readable_keys(namespace):
-        return None
-    return _TO_NEW_KEY[key]
-
-
-@cache
 def preferred_key(setting: str, namespace: str | None) -> str:
     """The name to write for `setting` under `namespace`: `CELERY_TASK_ACKS_LATE`, `task_acks_late`."""
-    return f"{namespace}_{setting.upper()}" if namespace else setting
+    return prefixed_key(setting, namespace) if namespace else setting
 
 
-def is_old_key(key: str) -> bool:
-    from celery.app.defaults import _TO_NEW_KEY, SETTING_KEYS
+@dataclass(frozen=True)
+class Unread:
+    """Why Celery does not read a key of a config source as written, or reads it only by an old
+    name: `kind` is one of the names above; `setting` is the setting the key stands for when that
+    is known (from Celery's tables, or by its meaning for a name Celery does not have)."""
 
-    return key in _TO_NEW_KEY and key not in SETTING_KEYS
+    kind: str
+    setting: str | None = None
+    instead: str | None = None  # the name to write, when Celery's own tables give it
+    readers: tuple[str, ...] = ()  # OLD_NAME_PARTLY_READ: the minor releases that read it
 
 
-@cache
-def mixed_keys(keys: frozenset[str]) -> dict[str, str]:
-    """Keys Celery refuses to start with, as it detects them, and the names it asks for instead.
+def unread_key(key: str, celery: ProjectCelery, namespace: str | None, is_django: bool,
+               mixed: Mapping[str, str] | None = None, conf: bool = False) -> Unread | None:
+    """Why `celery` does not read `key` under `namespace` (from Django's settings when
+    `is_django`, from `app.conf` when `conf`), or None when it reads it by its own name.
 
-    Without a namespace, Celery reads a config in the new format or the old one by majority
-    (`celery.app.utils.detect_settings`); a name of the other format stops it with
-    ImproperlyConfigured.
+    A name Celery does not have at all is taken for Celery's when it says so: in Django's settings
+    an upper-case name that starts with `CELERY` (or, with a setting it means, `BROKER_`,
+    `TASK_`…); in a config module any lower-case name, or an upper-case one that starts with
+    `CELERY`; in `app.conf` only a name that means a setting.
     """
-    from celery.app.utils import detect_settings
-    from celery.exceptions import ImproperlyConfigured
-
-    try:
-        detect_settings(dict.fromkeys(keys))
-    except ImproperlyConfigured as exc:
-        renames = {}
-        for line in str(exc).splitlines():
-            old, arrow, new = line.partition(" -> ")
-            if arrow and old.strip() in keys:
-                renames[old.strip()] = new.strip()
-        return renames
-    return {}
-
-
-def setting_of(key: str, namespace: str | None) -> str | None:
-    return readable_keys(namespace).get(key)
-
-
-def default_of(setting: str) -> Value:
-    from celery.app.defaults import DEFAULTS
-
-    value = DEFAULTS.get(setting)
-    if isinstance(value, timedelta):
-        return int(value.total_seconds())
-    if isinstance(value, list):
-        return tuple(value)
-    if isinstance(value, (bool, int, float, str, type(None), tuple, dict)):
-        return value
-    return Unknown(repr(value))
+    if key.startswith("_") or (is_django and not key.isupper()):
+        return None
+    if is_django and not key.startswith(CELERY_LOOKING):
+        return None  # REDIS_HOST, DATABASE_URL, S3_BUCKET: the project's own
+    if mixed and key in mixed:
+        return Unread(MIXED, instead=mixed[key])
+    setting = celery.readable_keys(namespace).get(key)
+    if setting is not None:
+        preferred = preferred_key(setting, namespace)
+        if celery.is_old_key(key) and key != preferred and not (is_django and not namespace):
+            return Unread(OLD_NAME_READ, setting, preferred)
+        return None
+    partly = celery.partly_read(namespace).get(key)
+    if partly is not None:
+        setting, readers = partly
+        if not celery.is_old_key(key):
+            return None  # a setting some of the project's releases have: it may well be read
+        return Unread(OLD_NAME_PARTLY_READ, setting, preferred_key(setting, namespace), readers)
+    setting = celery.ignored_old_name(key, namespace)
+    if setting is not None:
+        return Unread(OLD_NAME_IGNORED, setting, preferred_key(setting, namespace))
+    prefix = f"{namespace.rstrip('_')}_" if namespace else ""
+    bare = key[len(prefix):] if prefix and key.startswith(prefix) else key
+    named = bare.lower() if "_" in bare else None
+    if named is not None and named in celery.settings():
+        if namespace and not key.startswith(prefix):
+            return Unread(NO_PREFIX, named)
+        if not namespace and not is_django and key != named:
+            return Unread(NOT_HERE, named)
+    if not namespace and is_django and key.startswith("CELERY_"):
+        named = key[len("CELERY_"):].lower()
+        if named in celery.settings():
+            return Unread(NEEDS_NAMESPACE, named, celery.old_name(named))
+    if named is not None and named not in celery.settings() and celery.introduced(named) \
+            and (not namespace or key.startswith(prefix)):
+        return Unread(OTHER_RELEASE, named)
+    if bare.lower().startswith(EXTENSION_NAMES) or \
+            key.lower().removeprefix("celery_").startswith(EXTENSION_NAMES):
+        return None
+    meant = celery.meant(key, namespace)
+    says_celery = key.startswith("CELERY") if is_django or key.isupper() else not conf
+    if meant is None and not says_celery:
+        return None
+    return Unread(NO_SETTING, meant)
 
 
 # -- the configuration ------------------------------------------------------------------------
@@ -690,6 +648,9 @@ class CeleryConfig:
     # the settings asked for since the audit last cleared it: which run-time writes may change
     # an audit row depends on what its check read
     consulted: set[str] = field(default_factory=set)
+    # names the config sets that Celery does not read, each with the setting it stands for
+    unread: tuple[tuple[SettingEntry, Unread], ...] = ()
+    celery: ProjectCelery = field(default_factory=installed_celery)  # the Celery that reads it
 
     @property
     def complete(self) -> bool:
@@ -704,9 +665,14 @@ class CeleryConfig:
         key Celery reads it by."""
         if self.source is None or not self.source.overrides:
             return []
-        keys = {key for setting in settings for key in _lookup(self.namespace).get(setting, ())
+        keys = {key for setting in settings for key in self.celery.keys_of(setting, self.namespace)
                 if self.django is None or key.isupper()}
         return [o for o in self.source.overrides if any(o.reaches(key) for key in keys)]
+
+    def unread_as(self, *settings: str) -> list[SettingEntry]:
+        """The names set for one of `settings` that Celery does not read (a misspelt limit)."""
+        return [entry for entry, why in self.unread if why.setting in settings
+                and why.kind not in (OLD_NAME_READ, OLD_NAME_PARTLY_READ, MIXED)]
 
     @property
     def has_time_limit(self) -> bool:
@@ -744,11 +710,13 @@ class SettingsModel:
 def build_settings(files: Mapping[str, FileFacts], apps: tuple[CeleryApp, ...],
                    settings_module: str | None, dev_patterns: tuple[str, ...],
                    copies: tuple[tuple[str, str, str], ...] = (), root: str = ".",
-                   environment: tuple[tuple[str, str], ...] = ()) -> SettingsModel:
+                   environment: tuple[tuple[str, str], ...] = (),
+                   celery: ProjectCelery | None = None) -> SettingsModel:
     """The settings model; `copies` are the Dockerfiles' COPY/ADD (source, destination,
     Dockerfile): a module copied into place at build time is the one Python imports;
     `environment` the DJANGO_SETTINGS_MODULE and DJANGO_CONFIGURATION production deployments
-    set."""
+    set; `celery` the project's Celery release (the installed one when not given)."""
+    celery = celery or installed_celery()
     evaluator = SettingsEvaluator(files, dev_patterns, _copied_modules(files, copies, root))
     app = _main_app(apps)
     if app is None:
@@ -771,7 +739,7 @@ def build_settings(files: Mapping[str, FileFacts], apps: tuple[CeleryApp, ...],
                 return SettingsModel(app, "module", namespace, notes=tuple(notes))
     if source == "django":
         family, production, more = _django_modules(files, app, settings_module, namespace,
-                                                   evaluator, environment)
+                                                   evaluator, celery, environment)
         notes += more
     elif source == "module":
         assert module is not None
@@ -785,12 +753,12 @@ def build_settings(files: Mapping[str, FileFacts], apps: tuple[CeleryApp, ...],
     for name in production:
         namespace_ = evaluator.namespace(name)
         assert namespace_ is not None
-        config = _config(files, app, namespace_, namespace, source == "django")
+        config = _config(files, app, namespace_, namespace, source == "django", celery)
         config.gaps += tuple(g for g in broken if g not in config.gaps)
         configs.append(config)
     if source == "app":
         path = files[app.qualname.rpartition(".")[0]].path
-        configs.append(_config(files, app, None, None, False, path))
+        configs.append(_config(files, app, None, None, False, celery, path))
     if source == "django" and not production:
         notes.append("no production settings module found")
     return SettingsModel(app, source, namespace, family, production, tuple(configs), tuple(notes))
@@ -839,33 +807,44 @@ def _main_app(apps: tuple[CeleryApp, ...]) -> CeleryApp | None:
 
 
 def _config(files: Mapping[str, FileFacts], app: CeleryApp, source: Namespace | None,
-            namespace: str | None, is_django: bool, path: str | None = None) -> CeleryConfig:
+            namespace: str | None, is_django: bool, celery: ProjectCelery,
+            path: str | None = None) -> CeleryConfig:
     values: dict[str, ConfiguredValue] = {}
+    unread: list[tuple[SettingEntry, Unread]] = []
     mixed: dict[str, str] = {}
     if source is not None:
         source = settled(source)
     if source is not None and not is_django and not namespace:
-        mixed = mixed_keys(frozenset(source.entries))
+        mixed = celery.mixed_keys(frozenset(source.entries))
     if source is not None:
-        keys = readable_keys(namespace)
+        keys = celery.readable_keys(namespace)
+        partly = celery.partly_read(namespace)
         # Celery tries a setting's keys in order; the first one present wins
         found: dict[str, tuple[int, SettingEntry]] = {}
-        order = _key_order(namespace)
+        order = celery.key_order(namespace)
         for key, entry in source.entries.items():
             if is_django and not key.isupper():
                 continue  # Django's settings object only has upper-case names
-            setting = keys.get(key)
+            setting = keys.get(key) or partly.get(key, (None,))[0]
+            why = unread_key(key, celery, namespace, is_django, mixed)
+            if why is not None and why.setting is not None:
+                unread.append((entry, why))
             if setting is None or key in mixed:
                 continue
             rank = order[key]
             if setting not in found or rank < found[setting][0]:
                 found[setting] = (rank, entry)
         for setting, (_, entry) in found.items():
-            values[setting] = ConfiguredValue(setting, entry.value, entry.path, entry.line,
+            value = entry.value
+            if entry.name in partly:  # an old name under a namespace, read from Celery 5.7 on
+                readers = shown_minors(partly[entry.name][1])
+                value = Unknown(f"{describe(value)}, read as `{entry.name}` by Celery {readers} "
+                                f"only, not by every release of {celery.label}")
+            values[setting] = ConfiguredValue(setting, value, entry.path, entry.line,
                                               entry.column, entry.name, entry.module)
         # a setting the shipped settings leave out, which a write that always runs may set
         sources = [o for o in source.overrides if not o.optional]
-        for setting, setting_keys in _lookup(namespace).items() if sources else ():
+        for setting, setting_keys in celery.lookup(namespace).items() if sources else ():
             for key in setting_keys:
                 reaching = next((o for o in sources if o.reaches(key)), None)
                 if setting not in values and reaching is not None and (
@@ -879,7 +858,7 @@ def _config(files: Mapping[str, FileFacts], app: CeleryApp, source: Namespace | 
             continue
         owner_path = files[owner.module].path
         for assignment in owner.conf:
-            setting = setting_of(assignment.name, None)
+            setting = celery.readable_keys(None).get(assignment.name)
             if setting is not None:
                 values[setting] = ConfiguredValue(setting, assignment.value, owner_path,
                                                   assignment.line, assignment.column,
@@ -888,17 +867,7 @@ def _config(files: Mapping[str, FileFacts], app: CeleryApp, source: Namespace | 
         values, module=source.module if source else None,
         path=source.path if source else path, namespace=namespace,
         django=source if is_django else None, source=source,
-        gaps=tuple(source.gaps) if source else ())
-
-
-@cache
-def _key_order(namespace: str | None) -> dict[str, int]:
-    """Each key's rank among its setting's keys: Celery reads the lowest rank a config holds."""
-    order: dict[str, int] = {}
-    for found in _lookup(namespace).values():
-        for rank, key in enumerate(found):
-            order.setdefault(key, rank)
-    return order
+        gaps=tuple(source.gaps) if source else (), unread=tuple(unread), celery=celery)
 
 
 def is_dev_module(module: str, patterns: tuple[str, ...]) -> bool:
@@ -907,7 +876,7 @@ def is_dev_module(module: str, patterns: tuple[str, ...]) -> bool:
 
 def _django_modules(files: Mapping[str, FileFacts], app: CeleryApp, configured: str | None,
                     namespace: str | None, evaluator: SettingsEvaluator,
-                    environment: tuple[tuple[str, str], ...] = ()
+                    celery: ProjectCelery, environment: tuple[tuple[str, str], ...] = ()
                     ) -> tuple[tuple[str, ...], tuple[str, ...], list[str]]:
     """The settings modules Django may load for the app, and the production ones among them.
 
@@ -946,7 +915,7 @@ def _django_modules(files: Mapping[str, FileFacts], app: CeleryApp, configured: 
         candidates = [m for m, f in sorted(files.items())
                       if any(op.name == "INSTALLED_APPS" for op in _own_settings(f))
                       and "tests" not in m.split(".")]
-    family = _settings_modules(files, candidates, namespace, evaluator)
+    family = _settings_modules(files, candidates, namespace, evaluator, celery)
     with_settings = [m for m in family if _defines_settings(files[m])]
     # A module that another production settings module builds on (star import or name import)
     # is not itself production; a module with no settings of its own (an `__init__` that only
@@ -1001,13 +970,14 @@ def _literal_debug(namespace: Namespace | None) -> SettingEntry | None:
 
 
 def _settings_modules(files: Mapping[str, FileFacts], candidates: list[str],
-                      namespace: str | None, evaluator: SettingsEvaluator) -> tuple[str, ...]:
+                      namespace: str | None, evaluator: SettingsEvaluator,
+                      celery: ProjectCelery) -> tuple[str, ...]:
     """The candidates and the modules around them that are settings modules: what a settings
     module star-imports, what star-imports one, and the modules of a settings package that set
     Django or Celery settings."""
     around = _family(files, candidates, evaluator)
     found = set(candidates) | {m for m in around if files[m].syntax_error is not None
-                               or _sets_settings(files[m], namespace)}
+                               or _sets_settings(files[m], namespace, celery)}
     changed = True
     while changed:
         changed = False
@@ -1024,10 +994,10 @@ def _settings_modules(files: Mapping[str, FileFacts], candidates: list[str],
     return tuple(sorted(found))
 
 
-def _sets_settings(facts: FileFacts, namespace: str | None) -> bool:
+def _sets_settings(facts: FileFacts, namespace: str | None, celery: ProjectCelery) -> bool:
     """Whether a module sets a Django setting, or a name Celery reads from Django's settings
     (or one that looks meant for it: a `CELERY` name)."""
-    readable = readable_keys(namespace)
+    readable = celery.readable_keys(namespace)
     return any(isinstance(op, ClassSettingsLoad) for op in _all_ops(facts.settings_ops)) or any(
         op.name in DJANGO_SETTING_NAMES or op.name.isupper() and (
             op.name in readable or op.name.startswith("CELERY"))

@@ -251,10 +251,12 @@ class FileFacts:
     django_configuration: str | None = None  # os.environ.setdefault("DJANGO_CONFIGURATION", ...)
     # failure monitoring found, with its line: "task_failure", "sentry", "on_failure", ...
     monitoring: tuple[tuple[str, int], ...] = ()
-    # upper-case names read as `settings.NAME` (a rename of such a setting would break them)
+    # names read as `settings.NAME` or `getattr(settings, "NAME")` (a rename of such a setting
+    # would break them; a name Celery ignores is not dead when the project reads it)
     setting_reads: tuple[str, ...] = ()
-    # Celery settings code reads, or changes in place, through `<app>.conf.NAME`
-    # (`app.conf.task_queues.append(...)`): their value at run time is not the one configured
+    # names read from a Celery app's configuration (`app.conf.name`, `app.conf.get("name")`), or
+    # changed in place there (`app.conf.task_queues.append(...)`): the project reads them itself,
+    # and their value at run time is not the one configured
     conf_reads: tuple[str, ...] = ()
     # `queue="x"` of task decorators and calls: (queue, line, column, how)
     queues: tuple[tuple[str, int, int, str], ...] = ()

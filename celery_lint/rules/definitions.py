@@ -23,6 +23,7 @@ from celery_lint.analysis.workers import limited_worker
 from celery_lint.codes import rule_for
 from celery_lint.diagnostics import Applicability, Edit, Fix, Location
 from celery_lint.facts.requirements import Version, version_text
+from celery_lint.facts.settings import unread_note
 from celery_lint.facts.types import TaskDefinition
 from celery_lint.rules.base import Rule
 
@@ -67,8 +68,11 @@ class MissingTimeLimit(Rule):
             return  # the worker's --time-limit is the global one
         if {"soft_time_limit", "time_limit", "base"} & set(task.options):
             return
+        # a global limit written under a name Celery does not read is no global limit
+        misnamed = config.unread_as("task_soft_time_limit", "task_time_limit")
+        note = f"; {unread_note(misnamed, self.context.index.celery)}" if misnamed else ""
         self.report(node, f"Task `{task.function}` has no time limit, and the project sets no "
-                          "global one: a hung call holds a worker forever", end=node.name,
+                          f"global one: a hung call holds a worker forever{note}", end=node.name,
                     fix=self._fix(node))
 
     def _fix(self, node: cst.FunctionDef) -> Fix | None:

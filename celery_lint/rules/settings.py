@@ -7,7 +7,7 @@ evaluated, or comes from the environment, makes a row "unknown" and never raises
 
 from __future__ import annotations
 
-import difflib
+import ast
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -22,22 +22,38 @@ from celery_lint.diagnostics import (
     Fix,
     Location,
 )
+from celery_lint.facts.celery_names import ProjectCelery, shown_minors
 from celery_lint.facts.settings import (
+    CELERY_LOOKING,
+    MIXED,
+    NEEDS_NAMESPACE,
+    NO_PREFIX,
+    NO_SETTING,
+    NOT_HERE,
+    OLD_NAME_IGNORED,
+    OLD_NAME_PARTLY_READ,
+    OLD_NAME_READ,
+    OTHER_RELEASE,
     CeleryConfig,
     ConfiguredValue,
     SettingEntry,
+    Unread,
     assignments_of,
-    default_of,
     describe,
-    ignored_old_name,
-    is_old_key,
-    mixed_keys,
     preferred_key,
-    readable_keys,
     set_at_run_time_only,
     uncertain,
+    unread_key,
+    unread_note,
 )
-from celery_lint.facts.types import SettingAssignment, Value
+from celery_lint.facts.types import (
+    FromEnv,
+    SettingAssignment,
+    SettingsBranch,
+    SettingsOp,
+    Unknown,
+    Value,
+)
 from celery_lint.index import ProjectIndex
 from celery_lint.rules.deploy import NO_MONITORING as NO_MONITOR
 from celery_lint.rules.deploy import (
@@ -70,10 +86,6 @@ URL_SETTINGS = ("broker_url", "broker_read_url", "broker_write_url", "result_bac
 DATABASE_BACKENDS = ("django-db", "database")
 INSTALLED_FOR_BACKEND = {"django-db": "django_celery_results",
                          "django-cache": "django_celery_results"}
-TYPO_CUTOFF = 0.85
-# In Django's settings only these names are taken for Celery's; a project's REDIS_HOST or S3_BUCKET
-# is its own even though Celery has settings of those names.
-CELERY_LOOKING = ("CELERY", "BROKER_", "TASK_", "WORKER_", "BEAT_", "RESULT_")
 
 
 @dataclass
@@ -103,10 +115,12 @@ class Audit:
             return found.key
         if self.config.django is not None and not self.config.namespace:
             # Django's settings without a namespace: only upper-case (old-style) names are read
-            from celery.app.defaults import _TO_OLD_KEY
-
-            return _TO_OLD_KEY.get(setting, setting.upper())
+            return self.celery.old_name(setting)
         return preferred_key(setting, self.config.namespace)
+
+    @property
+    def celery(self) -> ProjectCelery:
+        return self.index.celery
 
     def at(self, info: RuleInfo, found: ConfiguredValue | SettingEntry, message: str
            ) -> Diagnostic:
@@ -122,7 +136,7 @@ class Audit:
         return f"{found.path}:{found.line}" if found is not None else None
 
     def unset(self, setting: str) -> str:
-        return f"not set (Celery's default: {describe(default_of(setting))})"
+        return f"not set (Celery's default: {describe(self.celery.default_of(setting))})"
 
     def gaps(self) -> str:
         return "; ".join(self.config.gaps)
@@ -137,18 +151,53 @@ def _diagnostic(info: RuleInfo, message: str, path: str, row: int, column: int,
 def _row(audit: Audit, item: str, info: RuleInfo, found: ConfiguredValue | None,
          status: str, detail: str = "", diagnostics: list[Diagnostic] | None = None) -> Row:
     value = describe(found.value) if found is not None else ""
+    if status == UNKNOWN and found is not None:
+        detail = f"{detail}: {why_unknown(found)}" if detail else why_unknown(found)
     return Row(item, info.code, status, value, audit.where(found), detail, diagnostics or [])
 
 
+def why_unknown(*found: ConfiguredValue | SettingEntry) -> str:
+    """What an unknown row says: which values are not known, and why."""
+    reasons = []
+    for entry in found:
+        key = entry.key if isinstance(entry, ConfiguredValue) else entry.name
+        value = entry.value
+        if isinstance(value, FromEnv) and value.origin == "run time":
+            reasons.append(f"`{key}` {describe(value)}: celery-lint cannot tell what that sets")
+        elif isinstance(value, FromEnv):
+            reasons.append(f"`{key}` is read {describe(value)} when the process starts: only "
+                           "the deployment knows its value")
+        elif isinstance(value, Unknown):
+            reasons.append(f"`{key}` is {value.text}: celery-lint cannot tell its value without "
+                           "running the code")
+        elif uncertain_part(value):
+            reasons.append(f"part of `{key}` is not known: {describe(value)}")
+    return "; ".join(reasons)
+
+
+def uncertain_part(value: Value) -> bool:
+    """Whether a value, or an item of it, is unknown or from the environment."""
+    if isinstance(value, tuple):
+        return any(uncertain_part(v) for v in value)
+    if isinstance(value, dict):
+        return any(uncertain_part(v) for v in value.values())
+    return uncertain(value)
+
+
 def _missing_row(audit: Audit, item: str, info: RuleInfo, setting: str, message: str,
-                 fix: dict[str, object] | None = None) -> Row:
+                 fix: dict[str, object] | None = None, also: tuple[str, ...] = ()) -> Row:
     """A setting that is not set: a failure, unless part of the configuration could not be read.
 
     `fix` (setting → value) is what the unsafe fix appends to the production settings module.
+    The message names what the settings write for `setting` (or the settings `also`) under a
+    name Celery does not read.
     """
     if not audit.config.complete:
         return Row(item, info.code, UNKNOWN, audit.unset(setting), None,
                    f"may be set where celery-lint cannot see: {audit.gaps()}")
+    misnamed = audit.config.unread_as(setting, *also)
+    if misnamed:
+        message += f"; {unread_note(misnamed, audit.celery)}"
     diagnostic = audit.missing(info, message)
     # an app configured in code only (`Celery(...)`, `app.conf`) has no module to append to:
     # names written at the end of its module are not read by Celery, and are appended again on
@@ -249,7 +298,7 @@ PREFETCH_HARM = ("the ones it cannot start yet wait until one of its own process
 def prefetch(audit: Audit) -> Row:
     item, key = "prefetch multiplier 1", audit.key("worker_prefetch_multiplier")
     found = audit.config.get("worker_prefetch_multiplier")
-    default = default_of("worker_prefetch_multiplier")
+    default = audit.celery.default_of("worker_prefetch_multiplier")
     if found is None:
         message = (f"`{key}` is not set, so each worker reserves up to {describe(default)} tasks "
                    f"per process from the broker: {PREFETCH_HARM}")
@@ -301,7 +350,8 @@ def time_limit(audit: Audit) -> Row:
     if any(_positive(f.value) for f in present):
         return Row(item, NO_TIME_LIMIT.code, PASS, shown, where)
     if any(uncertain(f.value) for f in present):
-        return Row(item, NO_TIME_LIMIT.code, UNKNOWN, shown, where)
+        return Row(item, NO_TIME_LIMIT.code, UNKNOWN, shown, where,
+                   why_unknown(*(f for f in present if uncertain(f.value))))
     worker = limited_worker(audit.index)
     if worker is not None:
         limits = [f"--{flag}={value}" for flag, value in (
@@ -320,7 +370,7 @@ def time_limit(audit: Audit) -> Row:
     limits = dict(audit.index.config.fix_time_limits)
     return _missing_row(audit, item, NO_TIME_LIMIT, "task_soft_time_limit", message,
                         {"task_soft_time_limit": limits["soft"],
-                         "task_time_limit": limits["hard"]})
+                         "task_time_limit": limits["hard"]}, also=("task_time_limit",))
 
 
 def _positive(value: Value) -> bool:
@@ -386,8 +436,9 @@ def serializer(audit: Audit) -> Row:
     status = FAIL if diagnostics else UNKNOWN if unsure else PASS
     first = diagnostics[0] if diagnostics else None
     where = f"{first.path}:{first.location.row}" if first else None
+    detail = first.message if first else why_unknown(*unsure)
     return Row(item, INSECURE_SERIALIZER.code, status, "; ".join(shown) or "json (Celery's default)",
-               where, first.message if first else "", diagnostics)
+               where, detail, diagnostics)
 
 
 def _insecure(value: Value) -> set[str] | None:
@@ -418,8 +469,9 @@ def unknown_settings(audit: Audit) -> Row:
     item = "no unknown settings"
     config = audit.config
     modules = config.source.chain if config.source is not None else []
+    every = settings_modules(audit.index)
     diagnostics = [d for module in modules
-                   for d in unknown_setting_diagnostics(audit.index, module)]
+                   for d in unknown_setting_diagnostics(audit.index, module, every)]
     diagnostics += app_conf_unknown_settings(audit.index)
     if not diagnostics:
         return Row(item, UNKNOWN_SETTING.code, PASS, "all names known to Celery")
@@ -451,8 +503,10 @@ def installed_apps(audit: Audit) -> Row:
                    "DatabaseScheduler")
     apps = django.entries.get("INSTALLED_APPS")
     if apps is None or not isinstance(apps.value, tuple):
+        detail = why_unknown(apps) if apps is not None and uncertain(apps.value) else \
+            "INSTALLED_APPS is not set in the production settings"
         return Row(item, MISSING_APP.code, UNKNOWN, describe(apps.value) if apps else "not set",
-                   audit.where(apps), "INSTALLED_APPS could not be evaluated")
+                   audit.where(apps), detail)
     diagnostics, unsure_apps = [], any(uncertain(a) for a in apps.value)
     for found, app in needs:
         installed = any(isinstance(a, str) and (a == app or a.startswith(app + "."))
@@ -478,8 +532,7 @@ def installed_apps(audit: Audit) -> Row:
               if f is not None and uncertain(f.value) and not installed(app)]
     missing_some = not all(installed(app) for _, app in needs)
     if unsure or (unsure_apps and missing_some):
-        detail = f"{unsure[0].key} is {describe(unsure[0].value)}" if unsure else \
-            "INSTALLED_APPS is only partly known"
+        detail = why_unknown(*unsure) if unsure else why_unknown(apps)
         return Row(item, MISSING_APP.code, UNKNOWN, ", ".join(a for _, a in needs),
                    audit.where(apps), detail)
     return Row(item, MISSING_APP.code, PASS, ", ".join(a for _, a in needs), audit.where(apps))
@@ -569,13 +622,13 @@ def timezone(audit: Audit) -> Row:
     diagnostics = []
     celery_zone = audit.config.get("timezone")
     django_zone = django.entries.get("TIME_ZONE")
-    unsure = False
+    unsure: list[ConfiguredValue | SettingEntry] = []
     shown = []
     if celery_zone is not None and django_zone is not None and celery_zone.key != "TIME_ZONE":
         shown.append(f"{celery_zone.key} = {describe(celery_zone.value)}, "
                      f"TIME_ZONE = {describe(django_zone.value)}")
         if uncertain(celery_zone.value) or uncertain(django_zone.value):
-            unsure = True
+            unsure += [f for f in (celery_zone, django_zone) if uncertain(f.value)]
         elif celery_zone.value != django_zone.value:
             message = (f"`{celery_zone.key}` is {describe(celery_zone.value)} but Django's "
                        f"TIME_ZONE is {describe(django_zone.value)}: crontab schedules and ETAs "
@@ -586,7 +639,7 @@ def timezone(audit: Audit) -> Row:
     if utc is not None and use_tz is not None:
         shown.append(f"{utc.key} = {describe(utc.value)}, USE_TZ = {describe(use_tz.value)}")
         if uncertain(utc.value) or uncertain(use_tz.value):
-            unsure = True
+            unsure += [f for f in (utc, use_tz) if uncertain(f.value)]
         elif bool(utc.value) != bool(use_tz.value):
             message = (f"`{utc.key}` is {describe(utc.value)} but USE_TZ is "
                        f"{describe(use_tz.value)}: Celery and Django disagree on whether times "
@@ -597,7 +650,7 @@ def timezone(audit: Audit) -> Row:
         return Row(item, TIMEZONE.code, FAIL, "; ".join(shown),
                    f"{first.path}:{first.location.row}", first.message, diagnostics)
     if unsure:
-        return Row(item, TIMEZONE.code, UNKNOWN, "; ".join(shown))
+        return Row(item, TIMEZONE.code, UNKNOWN, "; ".join(shown), detail=why_unknown(*unsure))
     return Row(item, TIMEZONE.code, PASS, "; ".join(shown) or "Celery uses Django's TIME_ZONE")
 
 
@@ -606,7 +659,8 @@ def reject_on_worker_lost(audit: Audit) -> Row:
     acks = audit.config.get("task_acks_late")
     if acks is None or uncertain(acks.value) or not acks.value:
         if acks is not None and uncertain(acks.value):
-            return _row(audit, item, REJECT_ON_LOST, acks, UNKNOWN, "acks late is not known")
+            return _row(audit, item, REJECT_ON_LOST, acks, UNKNOWN,
+                        "whether acks late is on is not known")
         return Row(item, REJECT_ON_LOST.code, NOT_APPLICABLE, "", detail="acks late is off")
     key = audit.key("task_reject_on_worker_lost")
     message = (f"`{acks.key}` is on but `{key}` is not: when a worker process dies mid-task "
@@ -624,6 +678,10 @@ def reject_on_worker_lost(audit: Audit) -> Row:
 
 def connection_retry(audit: Audit) -> Row:
     item = "broker connection retry on startup"
+    if not audit.celery.has_setting("broker_connection_retry_on_startup"):
+        first = audit.celery.introduced("broker_connection_retry_on_startup")
+        return Row(item, RETRY_ON_STARTUP.code, NOT_APPLICABLE, "",
+                   detail=f"{audit.celery.label} has no such setting (it came in Celery {first})")
     found = audit.config.get("broker_connection_retry_on_startup")
     if found is not None and set_at_run_time_only(found.value):
         return _row(audit, item, RETRY_ON_STARTUP, found, UNKNOWN)
@@ -648,73 +706,134 @@ DEPLOYMENT_CHECKS = (worker_restarts, monitor, single_beat)
 
 
 # -- unknown settings (CEL306) ----------------------------------------------------------------
-def unknown_setting_message(key: str, namespace: str | None, is_django: bool,
-                            mixed: dict[str, str] | None = None) -> str | None:
-    """Why Celery does not read `key` (or reads it only by an old name), or None if it does.
+def unknown_setting_message(key: str, why: Unread, celery: ProjectCelery,
+                            namespace: str | None, is_django: bool, twin: str = "") -> str:
+    """What CEL306 says of `key`, which `celery` does not read as written (`why`); `twin` says
+    where the name Celery reads for the same setting is set too (`line 12`)."""
+    message = _unread_message(key, why, celery, namespace, is_django)
+    if twin and why.kind == NO_SETTING:
+        meant = _name_for(why.setting or "", celery, namespace, is_django)
+        return (message.partition("; did you mean")[0] + f"; it looks meant for `{meant}`, which "
+                f"is set too ({twin}), so this line has no effect: delete it")
+    if twin:
+        return message + f"; `{why.instead}` is set too ({twin}), so this line has no effect: " \
+            "delete it"
+    return message
 
-    `mixed` holds the keys of a config that mixes old and new names, which Celery refuses.
-    """
-    from celery.app.defaults import _TO_OLD_KEY, SETTING_KEYS
 
-    if key.startswith("_") or (is_django and not key.isupper()):
-        return None
-    if is_django and not key.startswith(CELERY_LOOKING):
-        return None  # REDIS_HOST, DATABASE_URL, S3_BUCKET: the project's own, though Celery has them
-    if mixed and key in mixed:
+def _unread_message(key: str, why: Unread, celery: ProjectCelery, namespace: str | None,
+                    is_django: bool) -> str:
+    where = f"under namespace {namespace!r}" if namespace else "without a namespace"
+    label = celery.label
+    setting = why.setting or ""
+    if why.kind == MIXED:
         # Celery asks for the names of the config's majority: new ones, or old ones
-        style, other = ("a new-style", "old-style") if is_old_key(mixed[key]) else \
-            ("an old-style", "new-style")
+        style, other = ("a new-style", "old-style") if celery.is_old_key(why.instead or "") \
+            else ("an old-style", "new-style")
         return (f"`{key}` is {style} name in a config of {other} names: Celery refuses to "
                 f"start (ImproperlyConfigured: cannot mix new and old setting keys); write "
-                f"`{mixed[key]}`")
-    keys = readable_keys(namespace)
-    where = f"under namespace {namespace!r}" if namespace else "without a namespace"
-    setting = keys.get(key)
-    if setting is not None:
-        preferred = preferred_key(setting, namespace)
-        if is_old_key(key) and key != preferred and not (is_django and not namespace):
-            return (f"`{key}` is Celery's old name for `{setting}`: Celery {celery_version()} "
-                    f"still reads it but warns at startup, and Celery 6 drops it; write "
-                    f"`{preferred}`")
-        return None
-    setting = ignored_old_name(key, namespace)
-    if setting is not None:
-        return (f"`{key}` is Celery's old name for `{setting}`, which Celery {celery_version()} "
-                f"does not read {where}, so it never sees this value; write "
-                f"`{preferred_key(setting, namespace)}`")
-    prefix = f"{namespace}_" if namespace else ""
-    bare = key[len(prefix):] if prefix and key.startswith(prefix) else key
-    if bare.lower() in SETTING_KEYS and "_" in bare:
-        setting = bare.lower()
-        if namespace and not key.startswith(prefix):
-            return (f"`{key}` lacks the `{prefix}` prefix: the app reads its settings {where}, "
-                    f"so Celery never sees it; write `{preferred_key(setting, namespace)}`")
-        if not namespace and not is_django and key != setting:
-            return f"`{key}` is not a name Celery reads here; write `{setting}`"
-    if not namespace and is_django and key.startswith("CELERY_") and \
-            key[len("CELERY_"):].lower() in SETTING_KEYS:
-        old = _TO_OLD_KEY.get(key[len("CELERY_"):].lower())
-        instead = f"write `{old}`, or " if old else ""
-        return (f"`{key}` is not read: the app loads Django's settings {where}; {instead}pass "
-                "`namespace='CELERY'` to `config_from_object`")
-    candidates = {preferred_key(s, namespace): s for s in SETTING_KEYS}
+                f"`{why.instead}`")
+    if why.kind == OLD_NAME_READ:
+        return (f"`{key}` is Celery's old name for `{setting}`: {label} still reads it but "
+                f"warns at startup, and Celery 6 drops it; write `{why.instead}`")
+    if why.kind == OLD_NAME_PARTLY_READ:
+        others = tuple(m for m in celery.minors if m not in why.readers)
+        return (f"`{key}` is Celery's old name for `{setting}`: of {label}, Celery "
+                f"{shown_minors(why.readers)} reads it with a warning at startup, Celery "
+                f"{shown_minors(others)} never reads it {where}; write `{why.instead}`")
+    if why.kind == OLD_NAME_IGNORED:
+        return (f"`{key}` is Celery's old name for `{setting}`, which {label} does not read "
+                f"{where}, so it never sees this value; write `{why.instead}`")
+    if why.kind == NO_PREFIX:
+        return (f"`{key}` lacks the `{namespace}_` prefix: the app reads its settings {where}, so "
+                f"Celery never sees it; write `{preferred_key(setting, namespace)}`")
+    if why.kind == NOT_HERE:
+        return f"`{key}` is not a name Celery reads here; write `{setting}`"
+    if why.kind == NEEDS_NAMESPACE:
+        return (f"`{key}` is not read: the app loads Django's settings {where}; write "
+                f"`{why.instead}`, or pass `namespace='CELERY'` to `config_from_object`")
+    if why.kind == OTHER_RELEASE:
+        first, last = celery.introduced(setting), celery.dropped(setting)
+        when = (f"`{setting}` came in Celery {first}" if first and first > celery.minors[-1]
+                else f"Celery {last} was the last to have `{setting}`")
+        return f"`{key}` is not a setting of {label}, so it is never read: {when}"
+    if not setting:
+        return (f"`{key}` is not a setting of {label} {where}, and the project does not read it "
+                "itself, so its value is never used")
+    return (f"`{key}` is not a setting of {label} {where}, so its value is never read; did you "
+            f"mean `{_name_for(setting, celery, namespace, is_django)}`?")
+
+
+def _name_for(setting: str, celery: ProjectCelery, namespace: str | None,
+              is_django: bool) -> str:
+    """The name that sets `setting` where the app reads: Django's settings without a namespace
+    hold the old upper-case names."""
     if is_django and not namespace:
-        candidates = {old: s for s, old in _TO_OLD_KEY.items()}
-    close = [c for c in difflib.get_close_matches(key, list(candidates), n=3, cutoff=TYPO_CUTOFF)
-             if abs(len(c) - len(key)) <= 3]
-    if close:
-        return f"Celery has no setting `{key}` {where}: did you mean `{close[0]}`?"
-    return None
+        return celery.old_name(setting)
+    return preferred_key(setting, namespace)
 
 
-def unknown_setting_diagnostics(index: ProjectIndex, module: str) -> list[Diagnostic]:
-    """CEL306 for the assignments a settings or config module makes itself."""
+@dataclass(frozen=True)
+class _Reads:
+    """What the project reads itself besides Celery, so that a name Celery ignores is not dead:
+    `settings.NAME` and `getattr(settings, "NAME")` anywhere, `app.conf.name`, names imported
+    from a settings module, and names that other settings are computed from."""
+
+    names: frozenset[str]
+    words: frozenset[str]  # identifiers in the settings' expressions
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.names or key in self.words
+
+
+def _project_reads(index: ProjectIndex, modules: set[str]) -> _Reads:
+    namespace = index.settings.namespace
+    names = {name for f in index.files.values() for name in f.setting_reads}
+    for facts in index.files.values():
+        for name in facts.conf_reads:
+            names |= {name, preferred_key(name, namespace), name.upper()}
+        names |= {target.rpartition(".")[2] for target in facts.imports.values()
+                  if target.rpartition(".")[0] in modules}
+    texts = [text for m in modules if m in index.files
+             for text in _expressions(index.files[m].settings_ops)]
+    return _Reads(frozenset(names), frozenset(n for text in texts for n in _names_in(text)))
+
+
+def _names_in(expression: str) -> Iterator[str]:
+    """The names an expression reads (not the words of its strings: `os.environ.get("X")` does
+    not read the setting X)."""
+    try:
+        tree = ast.parse(expression.strip(), mode="eval")
+    except (SyntaxError, ValueError, RecursionError):
+        yield from re.findall(r"[A-Za-z_][A-Za-z0-9_]*", expression)
+        return
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            yield node.id
+
+
+def _expressions(ops: tuple[SettingsOp, ...]) -> Iterator[str]:
+    for op in ops:
+        if isinstance(op, SettingAssignment) and op.source:
+            yield op.source
+        elif isinstance(op, SettingsBranch):
+            if op.test:
+                yield op.test
+            yield from _expressions(op.body)
+            yield from _expressions(op.orelse)
+
+
+def unknown_setting_diagnostics(index: ProjectIndex, module: str,
+                                modules: set[str]) -> list[Diagnostic]:
+    """CEL306 for the assignments a settings or config module makes itself; `modules` are the
+    settings modules of the project, whose names the project may read."""
     settings = index.settings
+    celery = index.celery
     facts = index.files.get(module)
     if facts is None:
         return []
     is_django = settings.source == "django"
-    mixed = {} if is_django or settings.namespace else mixed_keys(
+    mixed = {} if is_django or settings.namespace else celery.mixed_keys(
         frozenset(op.name for op in assignments_of(facts)))
     found = []
     # a rename is safe only when nothing reads the old name (an expression in the settings,
@@ -722,56 +841,60 @@ def unknown_setting_diagnostics(index: ProjectIndex, module: str) -> list[Diagno
     # where it would win over the renamed line's value or be overridden by it
     assigned = {op.name for m in set(settings.family) | {module} if m in index.files
                 for op in assignments_of(index.files[m])}
-    reads = {name for f in index.files.values() for name in f.setting_reads}
-    sources = " ".join(op.source or "" for op in assignments_of(facts))
+    reads = _project_reads(index, modules)
     for op in assignments_of(facts):
         if op.op != "=":
             continue
-        message = unknown_setting_message(op.name, settings.namespace, is_django, mixed)
-        if message is not None:
-            diagnostic = _diagnostic(UNKNOWN_SETTING, message, facts.path, op.line, op.column,
-                                     op.column + len(op.name))
-            new = rename_of(op.name, settings.namespace, is_django, mixed)
-            if new is not None and new not in assigned and op.name not in reads \
-                    and not re.search(rf"\b{re.escape(op.name)}\b", sources):
-                edit = Edit(new, diagnostic.location, diagnostic.end_location)
-                diagnostic = replace(diagnostic, fix=Fix(
-                    _rename_applicability(op, settings.namespace), f"Rename to `{new}`", (edit,)))
-            found.append(diagnostic)
+        why = unread_key(op.name, celery, settings.namespace, is_django, mixed)
+        if why is None or (why.kind in (NO_SETTING, OTHER_RELEASE) and op.name in reads):
+            continue
+        new = why.instead if why.kind in (MIXED, OLD_NAME_READ, OLD_NAME_PARTLY_READ,
+                                          OLD_NAME_IGNORED) else None
+        meant = new if new is not None else why.setting and why.kind == NO_SETTING and \
+            _name_for(why.setting, celery, settings.namespace, is_django)
+        twin = _twin(index, module, meant) if meant and meant != op.name else None
+        # the setting is also written by the name Celery reads, which wins in every release
+        where = "" if twin is None else f"line {twin[1].line}" if twin[0] == module else \
+            f"{twin[0]} line {twin[1].line}"
+        message = unknown_setting_message(op.name, why, celery, settings.namespace, is_django,
+                                          where)
+        diagnostic = _diagnostic(UNKNOWN_SETTING, message, facts.path, op.line, op.column,
+                                 op.column + len(op.name))
+        if new is not None and new not in assigned and op.name not in reads.names \
+                and op.name not in reads.words:
+            edit = Edit(new, diagnostic.location, diagnostic.end_location)
+            diagnostic = replace(diagnostic, fix=Fix(
+                _rename_applicability(op, why, celery), f"Rename to `{new}`", (edit,)))
+        found.append(diagnostic)
     return _unique(found)
 
 
-def rename_of(key: str, namespace: str | None, is_django: bool,
-              mixed: dict[str, str]) -> str | None:
-    """The one name Celery's rename table gives for `key`, or None (typos are not renamed:
-    the closest match is a guess)."""
-    if key in mixed:
-        return mixed[key]
-    setting = readable_keys(namespace).get(key) or ignored_old_name(key, namespace)
-    if setting is None or not is_old_key(key) or (is_django and not namespace):
-        return None
-    preferred = preferred_key(setting, namespace)
-    return preferred if preferred != key else None
+def _twin(index: ProjectIndex, module: str, name: str
+          ) -> tuple[str, SettingAssignment] | None:
+    """Where `name` is assigned in `module`, or in a module that one production configuration
+    reads together with it."""
+    chains = [c.source.chain for c in index.settings.configs if c.source is not None]
+    together = [module] + sorted({m for chain in chains if module in chain for m in chain} - {module})
+    for other in together:
+        facts = index.files.get(other)
+        for op in assignments_of(facts) if facts is not None else ():
+            if op.name == name and op.op == "=":
+                return other, op
+    return None
 
 
-def _rename_applicability(op: SettingAssignment, namespace: str | None) -> Applicability:
-    """Renaming an old name Celery reads keeps what the workers do: safe. Renaming one the
-    installed Celery ignores (under a namespace, before Celery 5.7) makes Celery read its value:
+def _rename_applicability(op: SettingAssignment, why: Unread,
+                          celery: ProjectCelery) -> Applicability:
+    """Renaming an old name every release of the project's Celery reads keeps what the workers
+    do: safe; so does making a config that Celery refused to start with readable. Renaming one
+    some release ignores (under a namespace, before Celery 5.7) makes Celery read its value:
     safe only when that value is Celery's default, which Celery uses now."""
-    setting = ignored_old_name(op.name, namespace)
-    if setting is None:
+    if why.kind in (OLD_NAME_READ, MIXED) or why.setting is None:
         return Applicability.SAFE
-    default = default_of(setting)
+    default = celery.default_of(why.setting)
     if op.source is None and type(op.value) is type(default) and op.value == default:
         return Applicability.SAFE
     return Applicability.UNSAFE
-
-
-def celery_version() -> str:
-    """The installed Celery's version: what it reads differs between versions."""
-    from celery import __version__
-
-    return __version__
 
 
 def app_conf_unknown_settings(index: ProjectIndex) -> list[Diagnostic]:
@@ -784,8 +907,9 @@ def app_conf_unknown_settings(index: ProjectIndex) -> list[Diagnostic]:
             continue
         path = index.files[owner.module].path
         for entry in owner.conf:
-            message = unknown_setting_message(entry.name, None, False)
-            if message is not None:
+            why = unread_key(entry.name, index.celery, None, False, conf=True)
+            if why is not None:
+                message = unknown_setting_message(entry.name, why, index.celery, None, False)
                 found.append(_diagnostic(UNKNOWN_SETTING, message, path, entry.line,
                                          entry.column, entry.column + len(entry.name)))
     return found
@@ -804,6 +928,13 @@ def soft_limit_diagnostics(audit: Audit) -> list[Diagnostic]:
     message = (f"`{soft.key}` ({soft.value:g} s) is not below `{hard.key}` ({hard.value:g} s): "
                "the soft limit never fires")
     return [audit.at(SoftLimitNotBelowHard.info, soft, message)]
+
+
+def settings_modules(index: ProjectIndex) -> set[str]:
+    """The settings modules the app may read: the family and every production chain."""
+    settings = index.settings
+    return set(settings.family) | {m for c in settings.configs if c.source
+                                   for m in c.source.chain}
 
 
 def _unique(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
@@ -830,10 +961,8 @@ def project_diagnostics(index: ProjectIndex, codes: frozenset[str]) -> list[Diag
         if "CEL202" in codes:
             found += soft_limit_diagnostics(audit)
     if UNKNOWN_SETTING.code in codes:
-        settings = index.settings
-        modules = set(settings.family) | {m for c in settings.configs if c.source
-                                          for m in c.source.chain}
+        modules = settings_modules(index)
         for module in sorted(modules):
-            found += unknown_setting_diagnostics(index, module)
+            found += unknown_setting_diagnostics(index, module, modules)
         found += app_conf_unknown_settings(index)
     return _unique(found)

@@ -249,7 +249,7 @@ class EnqueueInTransaction(Rule):
         is the default one, or derives from `DjangoTask` or `app.Task` without overriding how
         tasks are sent."""
         index = self.context.index
-        version = index.celery_version
+        version = index.celery.lowest  # None when no dependency file states it
         if version is None or version < ON_COMMIT_METHODS:
             return False
         if "base" not in task.options:
