@@ -9,7 +9,8 @@ For each project folder, as `celery-lint check` would load it (its configuration
     not in the project); and each package that re-exports an app (`re-export`);
   - the number of tasks found;
   - where the settings come from: the app chosen, the source (django / module / app), the
-    namespace, and the production settings modules chosen, with the notes on what is unknown.
+    namespace, and the production settings modules chosen, with the notes on what is unknown;
+  - the Celery the settings are judged by, and where that was read.
 
 It only reads facts (phase 1 and the index): no rule runs. Run it with `PYTHONPATH` set to a
 checkout to see that revision's facts (an older one prints `-` for how an app was made).
@@ -61,6 +62,7 @@ def project_facts(folder: Path, jobs: int) -> list[str]:
     lines += ["", f"- tasks found: {len(index.tasks)}",
               (f"- settings: app `{chosen}`, source {settings.source}, namespace "
                f"{settings.namespace!r}, production modules: {production}")]
+    lines.append(f"- judged by: {index.celery.label}")
     lines += [f"- note: {note}" for note in settings.notes]
     return [*lines, ""]
 
