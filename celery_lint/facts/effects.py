@@ -407,6 +407,15 @@ class Scanner:
             return head in EMAIL_CLASSES or head in EMAIL_CLIENTS
         return "fail_silently" in keywords
 
+    def may_have_effects(self) -> bool:
+        """Whether `behaviour()` can find an effect: a cheap test that spares the flow pass for
+        the many functions that have none."""
+        return bool(self.effects or self.increments)
+
+    def records(self) -> bool:
+        """Whether the function writes fields, creates rows or calls setters."""
+        return bool(self.writes or self.creates or self.setters)
+
     def behaviour(self) -> Behaviour:
         guards = list(self.guards)
         found = self.effects + [(node, e) for target, node, e in self.increments

@@ -429,6 +429,8 @@ class _Reader:
 
     def _settings_class(self, node: ast.ClassDef) -> SettingsClass | None:
         """A class with upper-case attributes, with its attributes and simple properties."""
+        if not any(name.isupper() for name in _class_member_names(node)):
+            return None  # most classes of a project (models, views, forms): not worth evaluating
         body: list[SettingAssignment] = []
         scope: dict[str, Value] = {}
         names = _Scope(scope, self.settings_values)
@@ -920,14 +922,17 @@ class _Reader:
 
     def _function_facts(self) -> None:
         for node, qualname, params, decorators, is_task, scanner in self._defined:
-            behaviour: Behaviour | None = scanner.behaviour()
-            if not is_task:
-                # only a task's calls are followed (one call deep); what a function the task
-                # calls records can be what the task checks first (a method is not followed)
-                records = (behaviour.writes or behaviour.creates or behaviour.setters) and \
-                    qualname.count(".") == self.module.count(".") + 1
+            # only a task's calls are followed (one call deep); what a function the task calls
+            # records can be what the task checks first (a method is not followed)
+            top = qualname.count(".") == self.module.count(".") + 1
+            behaviour: Behaviour | None = None
+            if is_task:
+                behaviour = scanner.behaviour()
+            elif scanner.may_have_effects() or (top and scanner.records()):
+                behaviour = scanner.behaviour()
+                records = behaviour.writes or behaviour.creates or behaviour.setters
                 behaviour = dataclasses.replace(behaviour, calls=()) \
-                    if behaviour.effects or records else None
+                    if behaviour.effects or (top and records) else None
             keyword = "async def " if isinstance(node, ast.AsyncFunctionDef) else "def "
             name_column = self._column(node) + len(keyword)
             self.functions.append(FunctionFact(
@@ -1152,6 +1157,17 @@ def _where(guards: tuple[ast.expr, ...]) -> str:
     if not guards:
         return ""
     return f" in a loop over `{source_text(guards[0])}`"
+
+
+def _class_member_names(node: ast.ClassDef) -> Iterator[str]:
+    """The names a class body assigns (`X = ...`, `X: int = ...`) or defines as methods."""
+    for statement in node.body:
+        if isinstance(statement, ast.Assign):
+            yield from (t.id for t in statement.targets if isinstance(t, ast.Name))
+        elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+            yield statement.target.id
+        elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            yield statement.name
 
 
 def _simple_property(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
