@@ -7,7 +7,10 @@ Runs the working tree this script sits in over each project folder (default: the
 benchmarks/ecosystem.py finds it), or reads the findings of an earlier `ecosystem.py --json` run
 (`--from-json`, its head side unless `--side base`), matches them to the ledger and prints a table
 per rule: its group (stable or preview, where the rule metadata has one), the findings judged, true
-and false, those not judged yet, and the precision (true / judged).
+and false, those not judged yet, and the precision (true / judged). With `--preview` the tree runs
+twice, with and without preview: what only the preview run reports of a stable rule is its preview
+part (CEL102's task run in a view, CEL208's `max_retries=None`), counted on a row of its own, so
+that the stable row is what a default run reports.
 
 The ledger is a TSV file with the header `project path code line snippet verdict reason`: project is
 the corpus folder's name (`pretix-2026.8.0`), path is relative to it, snippet is the stripped source
@@ -33,7 +36,7 @@ import shlex
 import sys
 import tempfile
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,16 +130,27 @@ def match(findings: Iterable[Finding], labels: Sequence[Label]) -> Matched:
     return Matched(judged, unjudged, gone)
 
 
-def rule_rows(matched: Matched, groups: dict[str, str]) -> list[RuleRow]:
-    counts: dict[str, Counter] = defaultdict(Counter)
+PART = "preview part"
+
+
+def rule_rows(matched: Matched, groups: dict[str, str],
+              preview_part: Collection[Finding] = ()) -> list[RuleRow]:
+    """A row per rule; the findings in `preview_part` (of stable rules, reported only with
+    preview on) on a row of their rule's own, whose group is `preview part`."""
+    counts: dict[tuple[str, str], Counter] = defaultdict(Counter)
+
+    def row(finding: Finding) -> tuple[str, str]:
+        group = groups.get(finding.code, "-")
+        return finding.code, PART if finding in preview_part and group != "preview" else group
+
     for finding, label in matched.judged:
-        counts[finding.code]["true" if label.verdict else "false"] += 1
+        counts[row(finding)]["true" if label.verdict else "false"] += 1
     for finding in matched.unjudged:
-        counts[finding.code]["unjudged"] += 1
+        counts[row(finding)]["unjudged"] += 1
     for label in matched.gone:
-        counts[label.code]["gone"] += 1
-    return [RuleRow(code, groups.get(code, "-"), c["true"] + c["false"], c["true"], c["false"],
-                    c["unjudged"], c["gone"]) for code, c in sorted(counts.items())]
+        counts[label.code, groups.get(label.code, "-")]["gone"] += 1
+    return [RuleRow(code, group, c["true"] + c["false"], c["true"], c["false"], c["unjudged"],
+                    c["gone"]) for (code, group), c in sorted(counts.items())]
 
 
 def _precision(true: int, judged: int) -> str:
@@ -200,18 +214,25 @@ def findings_of_json(data: dict, side: str) -> tuple[list[Finding], list[str]]:
 
 
 def run_tree(directories: Sequence[Path], select: str | None, preview: bool,
-             jobs: int) -> tuple[list[Finding], list[str]]:
+             jobs: int) -> tuple[list[Finding], set[Finding], list[str]]:
+    """The findings of the working tree, those of them that only preview adds (with `preview`:
+    a second run without it tells them), and the projects whose run failed."""
     revision = ecosystem.working_tree_revision()
+    sides = {"head": (revision, preview)}
+    if preview:
+        sides["default"] = (revision, False)
     with tempfile.TemporaryDirectory(prefix="celery-lint-precision-") as tmp:
-        runs = ecosystem.run_projects(directories, {"head": (revision, preview)}, select, jobs,
-                                      Path(tmp))
-    findings, failed = [], []
-    for name, sides in runs.items():
-        if sides["head"].error:
-            failed.append(name)
-            print(f"precision: {name} failed:\n{sides['head'].error}", file=sys.stderr)
-        findings += sides["head"].findings
-    return findings, failed
+        runs = ecosystem.run_projects(directories, sides, select, jobs, Path(tmp))
+    findings, added, failed = [], set(), []
+    for name, runs_of in runs.items():
+        for side, run in runs_of.items():
+            if run.error:
+                failed.append(name)
+                print(f"precision: {name} {side} failed:\n{run.error}", file=sys.stderr)
+        findings += runs_of["head"].findings
+        if preview:
+            added |= set(Counter(runs_of["head"].findings) - Counter(runs_of["default"].findings))
+    return findings, added, sorted(set(failed))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -224,7 +245,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--labels", type=Path, default=LABELS, help="the ledger (default: "
                         "benchmarks/labels.tsv)")
     parser.add_argument("--select", help="passed to the run")
-    parser.add_argument("--preview", action="store_true", help="passed to the run")
+    parser.add_argument("--preview", action="store_true",
+                        help="passed to the run; a second run without it tells the preview parts")
     parser.add_argument("-j", "--jobs", type=int, default=2, help="runs at a time (default 2)")
     parser.add_argument("--corpus-tool", type=Path, help="the corpus script (default: found)")
     parser.add_argument("--write", action="store_true",
@@ -241,12 +263,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.from_json:
         data = json.loads(args.from_json.read_text(encoding="utf-8"))
         findings, failed = findings_of_json(data, args.side)
+        preview_part: set[Finding] = set()  # one run: what only preview adds is not known
         projects = sorted(data["projects"])
         source = f"{data[args.side]['label']} from {args.from_json.name}"
     else:
         directories = ([d.resolve() for d in args.dirs]
                        or ecosystem.corpus_folders(args.corpus_tool))
-        findings, failed = run_tree(directories, args.select, args.preview, max(1, args.jobs))
+        findings, preview_part, failed = run_tree(directories, args.select, args.preview,
+                                                  max(1, args.jobs))
         projects = [d.name for d in directories]
         source = ecosystem.working_tree_revision().label
     # Labels of projects not in this run are neither matched nor gone.
@@ -255,7 +279,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.unjudged:
         sys.stdout.write(unjudged_rows(matched.unjudged))
         return 2 if failed else 0
-    table = render_table(rule_rows(matched, rule_groups()))
+    table = render_table(rule_rows(matched, rule_groups(), preview_part))
     options = " ".join(([f"--select {args.select}"] if args.select else [])
                        + (["--preview"] if args.preview else []))
     note = (f"{len(findings)} findings of {source}{f' ({options})' if options else ''} on "

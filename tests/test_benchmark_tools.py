@@ -172,6 +172,22 @@ def test_the_table_counts_each_rule_and_its_precision() -> None:
     assert table.endswith("| **all** | | 3 | 2 | 1 | 1 | 1 | 0.67 |")
 
 
+def test_what_only_preview_reports_of_a_stable_rule_is_its_preview_part() -> None:
+    """The stable row counts what a default run reports; a preview rule's findings stay on its
+    one row whatever run they come from."""
+    labels = precision.read_labels("\n".join([
+        label(snippet="wait()"), label(snippet="call()", verdict="false"),
+        label(code="CEL103", snippet="send()", verdict="false")]))
+    part = finding(snippet="call()")
+    findings = [finding(snippet="wait()"), part, finding(code="CEL103", snippet="send()")]
+    late = finding(code="CEL103", snippet="send()")
+    rows = precision.rule_rows(precision.match(findings, labels),
+                               {"CEL201": "stable", "CEL103": "preview"}, {part, late})
+    assert rows == [precision.RuleRow("CEL103", "preview", 1, 0, 1, 0, 0),
+                    precision.RuleRow("CEL201", "preview part", 1, 0, 1, 0, 0),
+                    precision.RuleRow("CEL201", "stable", 1, 1, 0, 0, 0)]
+
+
 def test_write_replaces_only_the_marked_section() -> None:
     document = f"# Results\n\nbefore\n\n{precision.START}\nold table\n{precision.END}\n\nafter\n"
     replaced = precision.replace_section(document, "new table\n")
