@@ -56,7 +56,8 @@ def main() -> None:
 @click.option("--extend-select", multiple=True, metavar="CODES",
               help="Add these rules to the selection (e.g. the info rules).")
 @click.option("--preview", is_flag=True,
-              help="Also run the preview rules (not yet stable: see `celery-lint rule --all`).")
+              help="Also run the preview rules and the preview parts of stable rules (not yet "
+                   "stable: see `celery-lint rule --all`).")
 @click.option("--output-format", type=click.Choice(OUTPUT_FORMATS), default="full",
               show_default=True, help="How to print the diagnostics.")
 @click.option("--statistics", is_flag=True, help="Print a count per rule instead of diagnostics.")

@@ -56,8 +56,9 @@ RULES: tuple[RuleInfo, ...] = (
     RuleInfo("CEL101", "orm-object-argument", W, STABLE, UNSAFE,
              "a model instance, QuerySet or HttpRequest passed to a task"),
     RuleInfo("CEL102", "blocking-call-in-view", W, STABLE, None,
-             "a task run synchronously, or its result waited for, inside a Django view"),
-    RuleInfo("CEL103", "enqueue-in-transaction", W, STABLE, UNSAFE,
+             "a task's result waited for inside a Django view; a task run synchronously there "
+             "(preview part)"),
+    RuleInfo("CEL103", "enqueue-in-transaction", W, PREVIEW, UNSAFE,
              "a task enqueued inside a database transaction after a write, instead of on commit"),
     RuleInfo("CEL104", "task-signature-mismatch", E, STABLE, None,
              "call arguments that do not fit the task's parameters"),
@@ -98,9 +99,9 @@ RULES: tuple[RuleInfo, ...] = (
     RuleInfo("CEL211", "unknown-task-option", W, STABLE, UNSAFE,
              "a keyword of `@shared_task`/`@app.task` that is no option of the project's Celery "
              "and no attribute of the task's base class: Celery stores it silently"),
-    RuleInfo("CEL301", "acks-late-disabled", W, STABLE, UNSAFE,
+    RuleInfo("CEL301", "acks-late-disabled", W, PREVIEW, UNSAFE,
              "`task_acks_late` not enabled"),
-    RuleInfo("CEL302", "prefetch-multiplier", W, STABLE, UNSAFE,
+    RuleInfo("CEL302", "prefetch-multiplier", W, PREVIEW, UNSAFE,
              "`worker_prefetch_multiplier` not 1"),
     RuleInfo("CEL303", "no-global-time-limit", W, STABLE, UNSAFE,
              "`task_time_limit` or `task_soft_time_limit` not set"),

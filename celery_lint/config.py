@@ -51,7 +51,7 @@ class Config:
     extra_task_names: tuple[str, ...] = ()
     extra_task_options: tuple[str, ...] = ()  # task decorator keywords read outside Celery
     cache_dir: str | None = None  # relative to `root`; default: .celery_lint_cache there
-    preview: bool = False  # run the preview rules too
+    preview: bool = False  # run the preview rules, and the preview parts of rules, too
 
 
 def _string_list(key: str, value: Any) -> tuple[str, ...]:

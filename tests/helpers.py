@@ -63,15 +63,19 @@ def write_project(root: Path, files: dict[str, str], packages: bool = True) -> N
                 (path / "__init__.py").write_text("", encoding="utf-8")
 
 
+def config_of(root: Path, select: tuple[str, ...] | None = None, **config: object) -> Config:
+    """The configuration of a test run: preview on when `select` names a preview rule (a rule's
+    own tests run it whatever its group; test_codes tests the groups themselves)."""
+    if select and "preview" not in config and any(
+            (rule := get_rule(code)) is not None and rule.preview for code in select):
+        config["preview"] = True
+    return Config(root=root, select=select, **config)  # type: ignore[arg-type]
+
+
 def run_project(root: Path, files: dict[str, str], select: tuple[str, ...] | None = None,
                 **config: object) -> RunResult:
     write_project(root, files)
-    if select and "preview" not in config and any(
-            (rule := get_rule(code)) is not None and rule.preview for code in select):
-        # a rule's own tests run it whatever its group; test_codes tests the groups themselves
-        config["preview"] = True
-    options = Config(root=root, select=select, **config)  # type: ignore[arg-type]
-    return run([root], options)
+    return run([root], config_of(root, select, **config))
 
 
 def lint(root: Path, files: dict[str, str], select: tuple[str, ...] | None = None,

@@ -534,7 +534,7 @@ def hostile_project(root: Path) -> list[Path]:
 
 def test_check_never_imports_the_project(in_tmp: Path) -> None:
     markers = hostile_project(in_tmp)
-    result = invoke(["check", "--select", "CEL301", "--output-format", "concise"])
+    result = invoke(["check", "--select", "CEL301", "--preview", "--output-format", "concise"])
     assert result.exit_code == 1
     assert "proj/settings.py:3:1: CEL301" in result.stdout
     assert [marker for marker in markers if marker.exists()] == []

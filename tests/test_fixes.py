@@ -20,7 +20,7 @@ import pytest
 import yaml
 from celery import Celery
 from click.testing import CliRunner, Result
-from helpers import CELERY_APP, MODELS, write_project
+from helpers import CELERY_APP, MODELS, config_of, write_project
 
 from celery_lint import fixes
 from celery_lint.cli import main
@@ -111,8 +111,7 @@ def shop(tasks: str = INVOICE_TASKS, services: str = SERVICES, **extra: str) -> 
 def fix_project(root: Path, unsafe: bool = False, select: tuple[str, ...] | None = None,
                 **config: object) -> FixResult:
     """Fix the project under `root` and write the fixed files, as `check --fix` does."""
-    outcome = fix([root], Config(root=root, select=select, **config),  # type: ignore[arg-type]
-                  unsafe)
+    outcome = fix([root], config_of(root, select, **config), unsafe)
     assert write(outcome) == []
     return outcome
 

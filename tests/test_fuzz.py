@@ -11,7 +11,8 @@ Three sources of input, each placed in a project the rules really look at:
   bytes inserted (null bytes, CR, tabs, form feeds, invalid UTF-8), numbers replaced, line
   endings changed, a BOM or a coding cookie added.
 
-For every input: no exception escapes `run`, `fix`, `add_noqa`, the formatters or the audit,
+Every rule runs, the preview ones and the preview parts of rules too. For every input: no
+exception escapes `run`, `fix`, `add_noqa`, the formatters or the audit,
 and no internal error is reported; every diagnostic and every fix edit lies inside its file and
 a diagnostic in a Python file neither starts nor ends inside an identifier; `fix` (safe only,
 and with the unsafe fixes) settles, never turns a Python file that parsed into one that does
@@ -221,7 +222,7 @@ def check_fix(files: dict[str, bytes], checked: list[str], unsafe: bool) -> None
     """Fix a fresh copy of the project; what was written must parse and be fixed for good."""
     with project_dir(files) as root:
         paths = [root / name for name in checked]
-        config = Config(root=root)
+        config = Config(root=root, preview=True)
         outcome = fix(paths, config, unsafe)
         assert outcome.result.internal_errors == 0, outcome.result.warnings
         assert not outcome.unsettled, f"fixes did not settle: {outcome.unsettled}"
@@ -248,7 +249,7 @@ def check_add_noqa(files: dict[str, bytes], checked: list[str], changed: dict[st
     """After `--add-noqa` wrote `changed` (name → content), a second one changes nothing."""
     with project_dir({**files, **changed}) as root:
         paths = [root / name for name in checked]
-        again = run(paths, Config(root=root))
+        again = run(paths, Config(root=root, preview=True))
         assert again.internal_errors == 0, again.warnings
         assert add_noqa(again) == {}, "a second --add-noqa changed the files again"
 
@@ -273,7 +274,7 @@ def check_project(files: dict[str, bytes], checked: list[str] | None = None,
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # SyntaxWarning of odd programs, from `ast.parse`
         with project_dir(files) as root:
-            config = Config(root=root)
+            config = Config(root=root, preview=True)
             result = check_run([root / name for name in checked], config)
             if audit:
                 check_audit(root, config)
@@ -729,11 +730,11 @@ def test_the_checks_see_a_range_outside_the_file() -> None:
 def test_the_fixture_projects_are_linted_and_fixed() -> None:
     """The unmutated contexts: diagnostics and fixes exist, so the properties are exercised."""
     with project_dir(PROJECTS["shop-orders"]) as root:
-        result = run([root], Config(root=root))
+        result = run([root], Config(root=root, preview=True))
     assert {"CEL101", "CEL201", "CEL401"} <= {d.code for d in result.diagnostics}
     assert any(d.fix is not None for d in result.diagnostics)
     with project_dir(BASE) as root:
-        result = run([root], Config(root=root))
+        result = run([root], Config(root=root, preview=True))
     codes = {d.code for d in result.diagnostics}
     assert {"CEL101", "CEL102", "CEL103", "CEL301", "CEL401"} <= codes
 
@@ -744,7 +745,7 @@ def _lint(files: dict[str, bytes], checked: str, unsafe: bool | None = None
           ) -> tuple[RunResult, dict[str, str]]:
     """The diagnostics of one file of the project (and, with `unsafe` given, its fixed text)."""
     with project_dir(files) as root:
-        config = Config(root=root)
+        config = Config(root=root, preview=True)
         result = run([root / checked], config)
         fixed = {} if unsafe is None else fix([root / checked], config, unsafe).fixed
         return result, {Path(p).relative_to(root).as_posix(): t for p, t in fixed.items()}
@@ -787,7 +788,7 @@ def test_add_noqa_does_not_write_into_a_docstring() -> None:
     # string (changing it, suppressing nothing), and each --add-noqa added one more
     files = {**BASE, "proj/settings.py": DOCSTRING_SETTINGS}
     with project_dir(files) as root:
-        result = run([root / "proj/settings.py"], Config(root=root))
+        result = run([root / "proj/settings.py"], Config(root=root, preview=True))
         assert {(d.code, d.location.row) for d in result.diagnostics} >= {
             ("CEL301", 1), ("CEL302", 5)}
         changed = add_noqa(result)
@@ -839,7 +840,7 @@ def test_diff_and_full_output_of_a_file_with_a_form_feed() -> None:
     views = (b"from proj.tasks import send_invoice\n\nx = 1  # page break\x0c\n"
              b"y = send_invoice.delay(2)  # noqa: CEL101\n")
     with project_dir({**BASE, "proj/views.py": views}) as root:
-        config = Config(root=root)
+        config = Config(root=root, preview=True)
         result = run([root / "proj/views.py"], config)
         shown = FORMATS["full"](result.diagnostics)
         diff = unified_diff(fix([root / "proj/views.py"], config, False))
@@ -885,7 +886,7 @@ def test_noqa_comments_of_a_file_with_old_mac_line_endings() -> None:
     unsuppressed = {**BASE, "proj/views.py": views.replace(b"  # noqa: CEL101", b"")
                     .replace(b"\n", b"\r")}
     with project_dir(unsuppressed) as root:
-        [text] = add_noqa(run([root / "proj/views.py"], Config(root=root))).values()
+        [text] = add_noqa(run([root / "proj/views.py"], Config(root=root, preview=True))).values()
     assert text.split("\r")[6] == "    send_invoice.delay(order)  # noqa: CEL101"
 
 
@@ -910,11 +911,11 @@ HUGE = "0x" + "f" * 4000
 ])
 def test_an_int_too_long_to_print(name: str, text: str) -> None:
     with project_dir({**BASE, name: text.encode()}) as root:
-        result = run([root], Config(root=root))
+        result = run([root], Config(root=root, preview=True))
         assert result.internal_errors == 0, result.warnings
         assert name in {Path(d.path).relative_to(root).as_posix() for d in result.diagnostics}
         check_outputs(result)
-        check_audit(root, Config(root=root))
+        check_audit(root, Config(root=root, preview=True))
 
 
 def test_a_compose_command_in_a_block_scalar() -> None:

@@ -54,7 +54,8 @@ def apps(root: Path, files: dict[str, str]) -> list[tuple[str, int, str]]:
     return [(a.qualname, a.line, a.how) for a in project(root, files).apps]
 
 
-# the rules these tests read the project through (CEL001 is always on)
+# the rules these tests read the project through (CEL001 is always on), with preview on: a task
+# called directly in a view, CEL102's preview part, shows which function a name resolves to
 SELECTED = ("CEL102", "CEL104", "CEL306")
 
 
@@ -63,9 +64,9 @@ def codes(root: Path, files: dict[str, str], path: str,
     """(code, row) in `path` of the project; `packages` off leaves out the `__init__.py` files
     that `files` does not list."""
     if packages:
-        return codes_at(root, files, path, select=SELECTED)
+        return codes_at(root, files, path, select=SELECTED, preview=True)
     write_project(root, files, packages=False)
-    result = run([root], Config(root=root, select=SELECTED))
+    result = run([root], Config(root=root, select=SELECTED, preview=True))
     return [(d.code, d.location.row) for d in result.diagnostics
             if Path(d.path) == root / path]
 

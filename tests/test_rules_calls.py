@@ -1290,8 +1290,34 @@ def test_same_name_in_another_function_not_flagged(tmp_path):
 # -- CEL102: blocking-call-in-view -------------------------------------------------------------
 
 def blocking_rows(tmp_path: Path, source: str, path: str = "shop/views.py",
-                  files: dict[str, str] | None = None) -> list[int]:
-    return rows(tmp_path, "CEL102", source, path, files)
+                  files: dict[str, str] | None = None, preview: bool = True) -> list[int]:
+    """The whole rule, its preview part (a task run in the view) included, unless `preview` is
+    off."""
+    return rows(tmp_path, "CEL102", source, path, files, preview=preview)
+
+
+def test_a_task_run_in_the_view_is_the_preview_part(tmp_path):
+    """A view that runs the task itself often needs its outcome before it answers (the error to
+    show, the file to send back): only `--preview` reports it. A wait on a result sent to a
+    worker always holds the request, and is reported either way."""
+    source = """
+        from django.http import HttpResponse
+
+        from shop.tasks import process_order
+
+
+        def refund(request, pk):
+            try:
+                outcome = process_order(pk, note="refund")
+            except ValueError as error:
+                return HttpResponse(str(error), status=400)
+            receipt = process_order.apply(args=[pk]).get()
+            queued = process_order.delay(pk)
+            queued.wait(timeout=5)
+            return HttpResponse(f"{outcome} {receipt}")
+    """
+    assert blocking_rows(tmp_path, source, preview=False) == [13]
+    assert blocking_rows(tmp_path, source) == [8, 11, 13]
 
 
 def test_task_called_directly_in_function_view(tmp_path):
@@ -1636,7 +1662,7 @@ def test_function_in_configured_view_module(tmp_path):
     """
     project = {**SHOP, "shop/endpoints.py": source}
     found = codes_at(tmp_path, project, "shop/endpoints.py", select=("CEL102",),
-                     view_modules=("shop.endpoints",))
+                     view_modules=("shop.endpoints",), preview=True)
     assert found == [("CEL102", 5)]
 
 

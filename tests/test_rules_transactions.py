@@ -1133,7 +1133,7 @@ def fixed(tmp_path: Path, source: str, files: dict[str, str] | None = None,
           path: str = "shop/services.py") -> str:
     """`path` after `check --fix --unsafe-fixes` of CEL103 on the shop project."""
     write_project(tmp_path, {**SHOP, **(files or {}), path: source})
-    outcome = fix([tmp_path], Config(root=tmp_path, select=("CEL103",)), unsafe=True)
+    outcome = fix([tmp_path], Config(root=tmp_path, select=("CEL103",), preview=True), unsafe=True)
     assert not outcome.unparsable
     write(outcome)
     return (tmp_path / path).read_text(encoding="utf-8")
@@ -1141,7 +1141,7 @@ def fixed(tmp_path: Path, source: str, files: dict[str, str] | None = None,
 
 def refix(tmp_path: Path) -> tuple[int, list[int]]:
     """Fixes a second run applies, and the rows of shop/services.py still reported."""
-    config = Config(root=tmp_path, select=("CEL103",))
+    config = Config(root=tmp_path, select=("CEL103",), preview=True)
     again = fix([tmp_path], config, unsafe=True).count
     left = [row for _, row in codes_at(tmp_path, {}, "shop/services.py", select=("CEL103",))]
     return again, left
