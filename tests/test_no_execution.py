@@ -192,13 +192,14 @@ def test_the_traps_work(project: tuple[Path, Path]) -> None:
 @pytest.mark.skipif(not SCRIPT.exists(), reason="the celery-lint script is not installed")
 def test_check_reads_without_running(project: tuple[Path, Path]) -> None:
     root, markers = project
-    done = cli(root, "check", "--output-format", "json")
+    done = cli(root, "check", "--preview", "--output-format", "json")  # every rule runs
     assert done.returncode == 1, done.stderr
     assert EXPECTED <= found(root, done.stdout)
     no_markers(markers)
     # with the cache: written by the first run, read by the second; and a pool of two
     for _ in range(2):
-        cached = cli(root, "check", "--output-format", "json", "--jobs", "2", cache=True)
+        cached = cli(root, "check", "--preview", "--output-format", "json", "--jobs", "2",
+                     cache=True)
         assert cached.returncode == 1, cached.stderr
         assert found(root, cached.stdout) == found(root, done.stdout)
     assert (root / ".celery_lint_cache").is_dir()
@@ -208,7 +209,7 @@ def test_check_reads_without_running(project: tuple[Path, Path]) -> None:
 @pytest.mark.skipif(not SCRIPT.exists(), reason="the celery-lint script is not installed")
 def test_fix_reads_without_running(project: tuple[Path, Path]) -> None:
     root, markers = project
-    done = cli(root, "check", "--fix", "--unsafe-fixes", "--output-format", "json")
+    done = cli(root, "check", "--preview", "--fix", "--unsafe-fixes", "--output-format", "json")
     # CEL101 and the missing settings are fixed; CEL401 (a compose file) has no fix and remains
     assert done.returncode == 1, done.stderr
     left = found(root, done.stdout)
@@ -218,7 +219,8 @@ def test_fix_reads_without_running(project: tuple[Path, Path]) -> None:
     assert "ship_order.delay(order.pk)" in (root / "shop/views.py").read_text(encoding="utf-8")
     no_markers(markers)
     # and a second run of the fixed project still runs nothing
-    again = cli(root, "check", "--fix", "--unsafe-fixes", "--output-format", "json")
+    again = cli(root, "check", "--preview", "--fix", "--unsafe-fixes", "--output-format",
+                "json")
     assert again.returncode == 1 and found(root, again.stdout) == left
     no_markers(markers)
 
