@@ -1012,7 +1012,10 @@ def edit(content: str, row: int, column: int, end_row: int, end_column: int) -> 
     return Edit(content, Location(row, column), Location(end_row, end_column))
 
 
-def fixable(code: str, *edits: Edit, path: str = "/p/a.py") -> Diagnostic:
+PATH = "/p/a.py"
+
+
+def fixable(code: str, *edits: Edit, path: str = PATH) -> Diagnostic:
     first = edits[0]
     return Diagnostic(code, "message", path, first.location, first.end_location,
                       fix=Fix(Applicability.SAFE, "fix", edits))
@@ -1036,20 +1039,20 @@ def test_choose_defers_an_overlapping_fix() -> None:
     overlapping = fixable("CEL999", edit("x", 1, 8, 1, 12))
     touching = fixable("CEL204", edit("raise ", 1, 1, 1, 1))
     after = fixable("CEL998", edit("  # done", 1, 12, 1, 12))
-    assert choose([overlapping, after, touching, first], text) == [touching, first, after]
+    assert choose([overlapping, after, touching, first], {PATH: text}) == [touching, first, after]
 
 
 def test_choose_defers_a_second_insertion_at_the_same_place() -> None:
     first = fixable("CEL103", edit("import functools\n", 2, 1, 2, 1))
     second = fixable("CEL999", edit("import functools\n", 2, 1, 2, 1))
-    assert choose([second, first], "X = 1\n") == [first]
+    assert choose([second, first], {PATH: "X = 1\n"}) == [first]
 
 
 def test_choose_takes_settings_added_at_one_point_together() -> None:
     first = fixable("CEL301", edit("\nA = 1", 1, 6, 1, 6))
     second = fixable("CEL302", edit("\nB = 1", 1, 6, 1, 6))
     import_there = fixable("CEL999", edit("import os\n", 1, 6, 1, 6))
-    assert choose([import_there, second, first], "X = 1\n") == [first, second]
+    assert choose([import_there, second, first], {PATH: "X = 1\n"}) == [first, second]
 
 
 def counting_runs(monkeypatch: pytest.MonkeyPatch,

@@ -12,7 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from celery_lint.facts import placement
+from celery_lint.facts import placement, task_uses
 from celery_lint.facts.effects import HANDLER_TYPES, SCOPES, Behaviour, Scanner, new_scanner
 from celery_lint.facts.evaluate import apply_op, dotted, evaluate, is_literal, source_text
 from celery_lint.facts.syntax import is_template, parse_python
@@ -972,8 +972,12 @@ class _Reader:
             explicit_name = name if isinstance(name, str) else None
         below = node.decorator_list[node.decorator_list.index(decorator) + 1:]
         wrappers = tuple(self.qualify(_callee(d)) or source_text(d) for d in below)
+        if self._lines is None:
+            self._lines = split_lines(self.text)
+        filled = params[1:] if options.get("bind") is True else params
         task = TaskDefinition(self.module, node.name, self.path, node.lineno, kind, explicit_name,
-                              options, params, wrappers)
+                              options, params, wrappers,
+                              task_uses.param_uses(node, filled, self._lines, self._column))
         (self.candidate_tasks if is_candidate else self.tasks).append(task)
         return task
 
@@ -1028,6 +1032,12 @@ class _Reader:
         return tuple(found)
 
     def facts(self) -> FileFacts:
+        # names imported inside functions count: `from .tasks import send` in a view calls it
+        everywhere = {**self._local_imports, **self.imports}
+        references = task_uses.References(
+            lambda node: _qualified(dotted(node) or "", everywhere, self.qualify(node)),
+            lambda head: head in everywhere or head in self.local_definitions)
+        references.visit(self.tree)
         return FileFacts(
             path=self.path, module=self.module, is_package=self.is_package, imports=self.imports,
             tasks=tuple(self.tasks), candidate_tasks=tuple(self.candidate_tasks),
@@ -1047,7 +1057,18 @@ class _Reader:
             statement_lines=tuple(node.lineno for node in self.tree.body),
             assignments=placement.assignments(self.tree, self.text),
             settings_limit=placement.settings_limit(self.tree, self.text),
+            task_calls=tuple(references.calls), references=tuple(sorted(references.references)),
+            names_sent=tuple(sorted(references.names)),
         )
+
+
+def _qualified(name: str, imports: dict[str, str], module_level: str | None) -> str | None:
+    """`name` qualified by an import anywhere in the file when the module's own do not bind
+    its head."""
+    head, _, rest = name.partition(".")
+    if module_level != name or head not in imports:
+        return module_level
+    return f"{imports[head]}.{rest}" if rest else imports[head]
 
 
 def _is_namespace(node: ast.AST) -> bool:
