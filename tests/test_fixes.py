@@ -525,6 +525,18 @@ def test_cel101_whole_fix_is_one_fix_for_all_its_diagnostics(tmp_path: Path) -> 
     assert texts[str(tmp_path / "shop/tasks.py")].count("Order.objects.get(pk=order_id)") == 1
 
 
+def test_cel101_whole_fix_imports_the_model_in_the_task_when_models_import_the_tasks(
+        tmp_path: Path) -> None:
+    models = MODELS.replace("from django.db import models\n",
+                            "from django.db import models\n\n    from shop import tasks\n")
+    check_fixed(tmp_path, whole(**{"shop/models.py": models}), "shop/tasks.py",
+                OBJECT_TASKS.replace("def send_invoice(order, copies):",
+                                     "def send_invoice(order_id, copies):").replace(
+                    '        if order.status', "        from shop.models import Order\n"
+                    "        order = Order.objects.get(pk=order_id)\n        if order.status"),
+                unsafe=True)
+
+
 def test_cel101_no_whole_fix_when_the_task_is_also_sent_by_name(tmp_path: Path) -> None:
     by_name = """
         from proj.celery import app
@@ -548,7 +560,8 @@ def test_cel101_no_whole_fix_when_a_call_passes_an_expression(tmp_path: Path) ->
 def test_cel101_no_whole_fix_when_a_call_passes_an_id_or_runs_it_directly(tmp_path: Path
                                                                          ) -> None:
     for other in ("tasks.send_invoice.delay(order.pk, 1)", "tasks.send_invoice(order, 1)",
-                  "handlers = [tasks.send_invoice]"):
+                  "handlers = [tasks.send_invoice]", "tasks.send_invoice.run(order, 1)",
+                  "tasks.send_invoice.delay(*[order, 1])"):
         resend = RESEND.replace(
             'tasks.send_invoice.apply_async(args=[order], kwargs={"copies": 1})', other)
         assert check_unfixed(tmp_path, whole(**{"shop/admin.py": resend}), "shop/tasks.py",

@@ -111,9 +111,11 @@ class OrmObjectArgument(Rule):
         pk = Fix(Applicability.UNSAFE, f"Pass `{text}.pk`",
                  (self.context.insert_after(argument, ".pk"),))
         task = call.task
-        bound = _bound(call, argument) if task is not None else None
-        if task is None or task.wrappers or bound is None:
+        if task is None or task.wrappers:
             return pk  # the task is not in view: the advice as it stands
+        bound = _bound(call, argument)
+        if bound is None:
+            return None  # which parameter it fills is not plain: the task may not take an id
         name, key = bound
         use = next((u for u in task.param_uses if u.name == name), None)
         if use is not None and use.use == "id":
@@ -625,16 +627,17 @@ def _whole_fix(key: str, parts: list[Diagnostic], index: ProjectIndex,
     facts = index.files.get(task.module)
     if source is None or facts is None:
         return None
-    loading = _loading(model, facts, index, source)
+    loading = _loading(model, facts, index, source, task)
     if loading is None:
         return None
-    load, imports = loading
+    load, imports, local = loading
     path = task.path
     edits = [replace(e, path=e.file(d)) for d in parts for e in d.fix.edits]  # type: ignore
     edits.append(Edit(f"{name}_id", Location(use.line, use.column),
                       Location(use.line, use.column + len(name)), path))
     row = Location(use.load_line, 1)
-    edits.append(Edit(f"{use.indent}{name} = {load}(pk={name}_id)\n", row, row, path))
+    lines = ([local] if local else []) + [f"{name} = {load}(pk={name}_id)"]
+    edits.append(Edit("".join(f"{use.indent}{line}\n" for line in lines), row, row, path))
     edits += [replace(e, path=path) for e in imports]
     files = len({e.path for e in edits})
     return Fix(Applicability.UNSAFE,
@@ -649,12 +652,15 @@ def _calls_of(task: TaskDefinition, index: ProjectIndex) -> list[tuple[str, Task
     not read, or its module handed on."""
     qualname = task.qualname
     found = []
+    named = (task.module, task.function, task.module.rpartition(".")[2])
     for facts in index.files.values():
         if task.registered_name in facts.names_sent or task.qualname in facts.names_sent:
             return None
         for reference in facts.references:
-            if reference.startswith(task.module) and index.resolve(reference) in (
-                    qualname, task.module):
+            # the task or its module handed on, or an attribute of the task (`.run(order)`)
+            if any(part in reference for part in named) and (
+                    index.resolve(reference) in (qualname, task.module)
+                    or reference.startswith(qualname + ".")):
                 return None
         for call in facts.task_calls:
             if call.target.startswith(task.module) or call.target.endswith(task.function):
@@ -670,10 +676,13 @@ def _inside(diagnostic: Diagnostic, path: str, call: TaskCallSite) -> bool:
     return diagnostic.path == path and call.line <= diagnostic.location.row <= call.end_line
 
 
-def _loading(model: str, facts: FileFacts, index: ProjectIndex, source: SourceFile
-             ) -> tuple[str, list[Edit]] | None:
+def _loading(model: str, facts: FileFacts, index: ProjectIndex, source: SourceFile,
+             task: TaskDefinition) -> tuple[str, list[Edit], str] | None:
     """How the task module names the model's manager (`Order.objects.get`), with the import it
-    needs; None when the model has no `objects` manager or its name is taken."""
+    needs: at the top of the module, or (`from x import Order`, third) in the task when the
+    models module imports the tasks module, as a module that sends a task on save does (the
+    import at the top would be circular). None when the model has no `objects` manager or its
+    name means something else in the task module."""
     managers = {m for cls in index.ancestors(model) for m in cls.managers}
     if managers and "objects" not in managers:
         return None
@@ -682,11 +691,17 @@ def _loading(model: str, facts: FileFacts, index: ProjectIndex, source: SourceFi
     load = f"{short}.objects.get"
     if bound is not None and index.resolve(bound) == index.resolve(model) or \
             module == facts.module:
-        return load, []
+        return load, [], ""
     if bound is not None or short in facts.defined:
-        return None  # the name means something else there
-    rows = import_rows(source.text, [f"from {module} import {short}"], index.top_packages)
+        return None
+    line = f"from {module} import {short}"
+    models = index.files.get(module)
+    if models is not None and any(
+            target == task.module or target.startswith(task.module + ".")
+            for target in models.imports.values()):
+        return load, [], line
+    rows = import_rows(source.text, [line], index.top_packages)
     if rows is None:
         return None
     (row, text), = rows
-    return load, [Edit(text, Location(row, 1), Location(row, 1))]
+    return load, [Edit(text, Location(row, 1), Location(row, 1))], ""
