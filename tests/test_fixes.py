@@ -36,7 +36,7 @@ from celery_lint.fixes import (
     write,
     write_atomically,
 )
-from celery_lint.runner import RunResult
+from celery_lint.runner import RunResult, open_cache
 from celery_lint.source import SourceFile
 
 # A bound task that retries without raising, with a statement after the retry that never runs:
@@ -573,6 +573,15 @@ def test_cel101_no_whole_fix_when_one_call_is_not_checked(tmp_path: Path) -> Non
     result = fixes.run([tmp_path / "shop/services.py"], Config(root=tmp_path))
     [diagnostic] = [d for d in result.diagnostics if d.code == "CEL101"]
     assert diagnostic.fix is None  # admin.py's call is not in the run: it would stay broken
+
+
+def test_cel101_whole_fix_from_the_cache(tmp_path: Path) -> None:
+    write_project(tmp_path, whole())
+    config = Config(root=tmp_path, select=("CEL101",))
+    first = fixes.run([tmp_path], config, cache=open_cache(config, [tmp_path]))
+    again = fixes.run([tmp_path], config, cache=open_cache(config, [tmp_path]))  # all cached
+    assert first.diagnostics == again.diagnostics
+    assert again.diagnostics[0].fix is not None and again.diagnostics[0].fix.part_of is None
 
 
 def test_cel101_keeps_the_pk_fix_when_the_task_uses_its_parameter_as_an_id(tmp_path: Path
