@@ -350,7 +350,22 @@ def _join_fixes(project: Project, result: RunResult) -> None:
     from celery_lint.rules.calls import join_whole_fixes
 
     read_project(project, report=False)  # the facts (from the cache) when phase 2 did not run
-    result.diagnostics = join_whole_fixes(result.diagnostics, project.index, result.sources)
+
+    def texts(word: str) -> dict[str, str]:
+        """The Python files that say `word`, by path (bytes searched first: most do not)."""
+        found = {}
+        for entry in project.loaded.values():
+            given = result.sources.get(str(entry.path)) or entry.given
+            if entry.facts is None or (word not in given.text if given is not None
+                                       else word.encode() not in entry.raw):
+                continue
+            source = given or entry.source
+            if source is not None:
+                found[str(entry.path)] = source.text
+        return found
+
+    result.diagnostics = join_whole_fixes(result.diagnostics, project.index, result.sources,
+                                          texts)
 
 
 def _check_all(project: Project, entries: list[_Loaded], fingerprint: bytes) -> None:

@@ -1032,12 +1032,6 @@ class _Reader:
         return tuple(found)
 
     def facts(self) -> FileFacts:
-        # names imported inside functions count: `from .tasks import send` in a view calls it
-        everywhere = {**self._local_imports, **self.imports}
-        references = task_uses.References(
-            lambda node: _qualified(dotted(node) or "", everywhere, self.qualify(node)),
-            lambda head: head in everywhere or head in self.local_definitions)
-        references.visit(self.tree)
         return FileFacts(
             path=self.path, module=self.module, is_package=self.is_package, imports=self.imports,
             tasks=tuple(self.tasks), candidate_tasks=tuple(self.candidate_tasks),
@@ -1057,18 +1051,7 @@ class _Reader:
             statement_lines=tuple(node.lineno for node in self.tree.body),
             assignments=placement.assignments(self.tree, self.text),
             settings_limit=placement.settings_limit(self.tree, self.text),
-            task_calls=tuple(references.calls), references=tuple(sorted(references.references)),
-            names_sent=tuple(sorted(references.names)),
         )
-
-
-def _qualified(name: str, imports: dict[str, str], module_level: str | None) -> str | None:
-    """`name` qualified by an import anywhere in the file when the module's own do not bind
-    its head."""
-    head, _, rest = name.partition(".")
-    if module_level != name or head not in imports:
-        return module_level
-    return f"{imports[head]}.{rest}" if rest else imports[head]
 
 
 def _is_namespace(node: ast.AST) -> bool:

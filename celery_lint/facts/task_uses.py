@@ -1,18 +1,22 @@
-"""What CEL101's whole fix needs from phase 1: how a task's body uses each parameter, and every
-place a module-level name is called as a task or referred to otherwise.
+"""What CEL101's whole fix needs to know of the code: how a task's body uses each parameter
+(phase 1, per task), and every place a file calls a task or refers to it otherwise.
 
 The whole fix changes a task's parameter from a model instance to its primary key, so it must see
-every caller: phase 2 sees one file at a time, and a pre-commit run checks only a few, so the
-callers come from here, where every file of the project is read.
+every caller, in the files a run checks and the others. Callers are looked for only when a fix is
+to be joined, and only in the files whose text names the task (a byte search first): phase 1 of
+every file need not walk every name.
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
 
 from celery_lint.facts.evaluate import dotted
-from celery_lint.facts.types import Param, ParamUse, TaskCallSite
+from celery_lint.facts.syntax import parse_python
+from celery_lint.facts.types import Param, ParamUse
+from celery_lint.modules import resolve_relative
 
 # methods that call a task, or build a signature of it, with arguments
 CALL_METHODS = frozenset({"delay", "apply_async", "s", "si", "signature", "subtask", "apply",
@@ -63,7 +67,8 @@ def _use(node: ast.FunctionDef | ast.AsyncFunctionDef, param: Param, argument: a
     if all(_id_position(load, parents) for load in loads):
         return ParamUse(name, "id")  # only ever `pk=order` (or not used at all)
     body = node.body[1:] if _docstring(node) else node.body
-    first = next((s for s in body if any(load in set(ast.walk(s)) for load in loads)), None)
+    read = {id(load) for load in loads}
+    first = next((s for s in body if any(id(n) in read for n in ast.walk(s))), None)
     if first is None:
         return ParamUse(name, "only the `def` line reads it")
     row = min([first.lineno] + [d.lineno for d in getattr(first, "decorator_list", ())])
@@ -100,6 +105,52 @@ def _id_position(load: ast.Name, parents: dict[int, ast.AST]) -> bool:
     """`pk=order`, `id=order`, `order_id=order`, `customer__pk=order` in a call."""
     parent = parents.get(id(load))
     return isinstance(parent, ast.keyword) and parent.arg is not None and reads_as_id(parent.arg)
+
+
+@dataclass(frozen=True)
+class TaskCallSite:
+    """`<name>.<method>(...)`: `target` qualified as far as the file's imports go."""
+
+    target: str
+    method: str
+    line: int
+    end_line: int
+
+
+def task_references(text: str, module: str, is_package: bool, imports: Mapping[str, str],
+                    defined: Collection[str]) -> References | None:
+    """The calls and references of module-level names in the file `text` (`imports` and
+    `defined` are its facts; names imported inside functions count too); None when it does
+    not parse."""
+    try:
+        tree = parse_python(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    anywhere: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                anywhere[alias.asname or alias.name.split(".")[0]] = \
+                    alias.name if alias.asname else alias.name.split(".")[0]
+        elif isinstance(node, ast.ImportFrom):
+            base = resolve_relative(module, is_package, node.level, node.module)
+            for alias in node.names:
+                anywhere[alias.asname or alias.name] = \
+                    f"{base}.{alias.name}" if base else alias.name
+    anywhere.update(imports)  # the module's own imports win over those in functions
+    local = set(defined)
+
+    def qualify(node: ast.AST) -> str | None:
+        name = dotted(node)
+        if name is None:
+            return None
+        head, _, rest = name.partition(".")
+        base = anywhere.get(head) or (f"{module}.{head}" if head in local else head)
+        return f"{base}.{rest}" if rest else base
+
+    found = References(qualify, lambda head: head in anywhere or head in local)
+    found.visit(tree)
+    return found
 
 
 class References(ast.NodeVisitor):

@@ -62,16 +62,6 @@ class ParamUse:
 
 
 @dataclass(frozen=True)
-class TaskCallSite:
-    """`<task>.<method>(...)` as phase 1 sees it: `target` qualified as far as the imports go."""
-
-    target: str
-    method: str
-    line: int
-    end_line: int
-
-
-@dataclass(frozen=True)
 class TaskDefinition:
     module: str
     function: str
@@ -303,12 +293,6 @@ class FileFacts:
     # (None: no limit)
     assignments: tuple[tuple[str, int, int, int], ...] = ()
     settings_limit: int | None = None
-    # who may call a task (facts.task_uses): the calls `<name>.<method>(...)` of module-level
-    # names, every other reference to one (qualified, once each), and the task names given as
-    # strings (`send_task("x")`, `signature("x")`, a schedule's `"task": "x"`)
-    task_calls: tuple[TaskCallSite, ...] = ()
-    references: tuple[str, ...] = ()
-    names_sent: tuple[str, ...] = ()
 
 
 # -- deployment files ---------------------------------------------------------------------------

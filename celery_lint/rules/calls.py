@@ -6,7 +6,7 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import ClassVar
@@ -30,7 +30,8 @@ from celery_lint.diagnostics import Applicability, Diagnostic, Edit, Fix, Locati
 from celery_lint.facts.placement import import_rows
 from celery_lint.facts.requirements import version_text
 from celery_lint.facts.settings import uncertain
-from celery_lint.facts.types import FileFacts, Param, TaskCallSite, TaskDefinition
+from celery_lint.facts.task_uses import TaskCallSite, task_references
+from celery_lint.facts.types import FileFacts, Param, TaskDefinition
 from celery_lint.index import ProjectIndex
 from celery_lint.modules import is_test_module
 from celery_lint.rules.base import Rule
@@ -595,41 +596,47 @@ HANDLED_CALLS = frozenset({"delay", "s", "si", "apply_async"})  # where `_bound`
 
 
 def join_whole_fixes(diagnostics: list[Diagnostic], index: ProjectIndex,
-                     sources: Mapping[str, SourceFile]) -> list[Diagnostic]:
+                     sources: Mapping[str, SourceFile],
+                     texts: Callable[[str], Mapping[str, str]]) -> list[Diagnostic]:
     """`diagnostics` with each share of a CEL101 whole fix (`Fix.part_of`) replaced by the whole
     fix, or by no fix when the shares do not cover every call of the task (a call this run did
-    not check, one that passes something else, the task called by name or handed on)."""
+    not check, one that passes something else, the task called by name or handed on).
+
+    `sources` are the files the run checked; `texts(word)` gives the text of every Python file of
+    the project that says `word`, by path: where the callers of a task are looked for."""
     parts: dict[str, list[Diagnostic]] = {}
     for diagnostic in diagnostics:
         if diagnostic.fix is not None and diagnostic.fix.part_of is not None:
             parts.setdefault(diagnostic.fix.part_of, []).append(diagnostic)
     if not parts:
         return diagnostics
-    whole = {key: _whole_fix(key, found, index, sources) for key, found in parts.items()}
+    whole = {key: _whole_fix(key, found, index, sources, texts) for key, found in parts.items()}
     return [replace(d, fix=whole[d.fix.part_of])
             if d.fix is not None and d.fix.part_of is not None else d for d in diagnostics]
 
 
 def _whole_fix(key: str, parts: list[Diagnostic], index: ProjectIndex,
-               sources: Mapping[str, SourceFile]) -> Fix | None:
+               sources: Mapping[str, SourceFile], texts: Callable[[str], Mapping[str, str]]
+               ) -> Fix | None:
     qualname, name, model = key.split(" ")
     task = index.task(qualname)
     use = next((u for u in task.param_uses if u.name == name), None) if task else None
     if task is None or use is None or use.use != "object":
         return None
-    calls = _calls_of(task, index)
+    source = sources.get(task.path)
+    facts = index.files.get(task.module)
+    if source is None or facts is None:
+        return None  # the task's file is not in the run
+    loading = _loading(model, facts, index, source, task)
+    if loading is None:
+        return None
+    said = {**texts(task.function), **(texts(task.explicit_name) if task.explicit_name else {})}
+    calls = _calls_of(task, index, said)
     if calls is None or any(not any(_inside(d, path, call) for d in parts)
                             for path, call in calls):
         return None  # a call of the task that passes something else, or that no check saw
     if len(parts) != len(calls):
-        return None  # two instances for one parameter in one call: not a plain argument
-    source = sources.get(task.path)
-    facts = index.files.get(task.module)
-    if source is None or facts is None:
-        return None
-    loading = _loading(model, facts, index, source, task)
-    if loading is None:
-        return None
+        return None  # a share in a call phase 1 does not see as one (`getattr(...)`)
     load, imports, local = loading
     path = task.path
     edits = [replace(e, path=e.file(d)) for d in parts for e in d.fix.edits]  # type: ignore
@@ -646,26 +653,34 @@ def _whole_fix(key: str, parts: list[Diagnostic], index: ProjectIndex,
                f"load the `{model.rsplit('.', 1)[-1]}` in the task", tuple(edits))
 
 
-def _calls_of(task: TaskDefinition, index: ProjectIndex) -> list[tuple[str, TaskCallSite]] | None:
-    """Every call of `task` in the project, by file; None when some caller cannot be seen or
-    changed: the task named by a string, handed on as a value, called in a way `_bound` does
-    not read, or its module handed on."""
+def _calls_of(task: TaskDefinition, index: ProjectIndex, texts: Mapping[str, str]
+              ) -> list[tuple[str, TaskCallSite]] | None:
+    """Every call of `task` in the project, by file (`texts`: the files that say its name);
+    None when some caller cannot be seen or changed: the task named by a string, handed on as a
+    value, called in a way `_bound` does not read, its module handed on, or a file that names
+    it and does not parse."""
     qualname = task.qualname
-    found = []
     named = (task.module, task.function, task.module.rpartition(".")[2])
+    words = re.compile(r"\b" + re.escape(task.function) + r"\b" + (
+        "|" + re.escape(task.explicit_name) if task.explicit_name else ""))
+    found = []
     for facts in index.files.values():
-        if task.registered_name in facts.names_sent or task.qualname in facts.names_sent:
+        text = texts.get(facts.path)
+        if text is None or not words.search(text):
+            continue  # a file that does not say the task's name cannot call it
+        seen = task_references(text, facts.module, facts.is_package, facts.imports,
+                               facts.defined)
+        if seen is None or task.registered_name in seen.names or qualname in seen.names:
             return None
-        for reference in facts.references:
+        for reference in seen.references:
             # the task or its module handed on, or an attribute of the task (`.run(order)`)
             if any(part in reference for part in named) and (
                     index.resolve(reference) in (qualname, task.module)
                     or reference.startswith(qualname + ".")):
                 return None
-        for call in facts.task_calls:
-            if call.target.startswith(task.module) or call.target.endswith(task.function):
-                if index.resolve(call.target) != qualname:
-                    continue
+        for call in seen.calls:
+            if (call.target.startswith(task.module) or call.target.endswith(task.function)) \
+                    and index.resolve(call.target) == qualname:
                 if call.method not in HANDLED_CALLS:
                     return None
                 found.append((facts.path, call))
