@@ -557,15 +557,21 @@ def test_cel101_no_whole_fix_when_a_call_passes_an_expression(tmp_path: Path) ->
         ("CEL101", "shop/admin.py", 7), ("CEL101", "shop/services.py", 7)]
 
 
-def test_cel101_no_whole_fix_when_a_call_passes_an_id_or_runs_it_directly(tmp_path: Path
-                                                                         ) -> None:
-    for other in ("tasks.send_invoice.delay(order.pk, 1)", "tasks.send_invoice(order, 1)",
-                  "handlers = [tasks.send_invoice]", "tasks.send_invoice.run(order, 1)",
-                  "tasks.send_invoice.delay(*[order, 1])"):
-        resend = RESEND.replace(
-            'tasks.send_invoice.apply_async(args=[order], kwargs={"copies": 1})', other)
-        assert check_unfixed(tmp_path, whole(**{"shop/admin.py": resend}), "shop/tasks.py",
-                             select=("CEL101",)) == [("CEL101", "shop/services.py", 7)]
+@pytest.mark.parametrize(("other", "reported"), [
+    ("tasks.send_invoice.delay(order.pk, 1)", False),  # an id already
+    ("tasks.send_invoice(order, 1)", False),  # run directly
+    ("handlers = [tasks.send_invoice]", False),  # handed on
+    ("tasks.send_invoice.run(order, 1)", False),
+    ("tasks.send_invoice.delay(*[order, 1])", False),
+    ("chain(tasks.send_invoice.s(order, 1))()", True),  # a partial signature
+])
+def test_cel101_no_whole_fix_when_another_call_cannot_be_changed(tmp_path: Path, other: str,
+                                                                 reported: bool) -> None:
+    resend = "    from celery import chain\n" + RESEND.replace(
+        'tasks.send_invoice.apply_async(args=[order], kwargs={"copies": 1})', other)
+    assert check_unfixed(tmp_path, whole(**{"shop/admin.py": resend}), "shop/tasks.py",
+                         select=("CEL101",)) == [("CEL101", "shop/admin.py", 9)] * reported + [
+        ("CEL101", "shop/services.py", 7)]
 
 
 def test_cel101_no_whole_fix_when_one_call_is_not_checked(tmp_path: Path) -> None:

@@ -592,7 +592,9 @@ def setting_kind(target: cst.BaseExpression) -> str | None:
 
 
 # -- CEL101's whole fix: joined once every file is checked ---------------------------------------
-HANDLED_CALLS = frozenset({"delay", "s", "si", "apply_async"})  # where `_bound` finds the argument
+# calls where `_bound` finds the parameter for sure: not `.s()`, whose arguments follow the
+# previous task's result in a chain
+HANDLED_CALLS = frozenset({"delay", "si", "apply_async"})
 
 
 def join_whole_fixes(diagnostics: list[Diagnostic], index: ProjectIndex,
