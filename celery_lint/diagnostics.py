@@ -33,13 +33,29 @@ class Edit:
     content: str
     location: Location
     end_location: Location
+    path: str | None = None  # the file it edits; None: the file of the diagnostic it fixes
+
+    def file(self, diagnostic: Diagnostic) -> str:
+        return self.path or diagnostic.path
 
 
 @dataclass(frozen=True)
 class Fix:
+    """Edits that go together; they may span files (each `Edit.path`), and are applied whole or
+    not at all.
+
+    A fix with `part_of` set is one file's share of a fix that spans the project (its key names
+    the whole): phase 2 sees one file at a time, so the runner joins the parts once every file is
+    checked (`rules.calls.join_whole_fixes`), and a part left alone is never applied.
+    """
+
     applicability: Applicability
     message: str
     edits: tuple[Edit, ...]
+    part_of: str | None = None
+
+    def files(self, diagnostic: Diagnostic) -> list[str]:
+        return sorted({e.file(diagnostic) for e in self.edits})
 
 
 class SkippedFile(Exception):

@@ -16,12 +16,13 @@ import re
 import tempfile
 import tokenize
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from celery_lint.cache import Cache
 from celery_lint.config import Config
-from celery_lint.diagnostics import END_OF_FILE, Applicability, Diagnostic, Edit, Location
+from celery_lint.diagnostics import END_OF_FILE, Applicability, Diagnostic, Edit, Fix, Location
 from celery_lint.facts.syntax import parse_python
 from celery_lint.runner import RunResult, run
 from celery_lint.source import SourceFile, split_lines
@@ -46,7 +47,7 @@ class FixResult:
 
 def wanted(diagnostic: Diagnostic, unsafe: bool) -> bool:
     fix = diagnostic.fix
-    return fix is not None and bool(fix.edits) and (
+    return fix is not None and bool(fix.edits) and fix.part_of is None and (
         fix.applicability is Applicability.SAFE or unsafe)
 
 
@@ -80,24 +81,39 @@ def apply_edits(text: str, edits: list[Edit], newline: str) -> str:
 OWN_LINES = frozenset({"CEL301", "CEL302", "CEL303"})
 
 
-def choose(diagnostics: list[Diagnostic], text: str) -> list[Diagnostic]:
-    """The fixes of one file that can be applied together: no two touch the same range.
+def choose(diagnostics: list[Diagnostic], texts: Mapping[str, str]) -> list[Diagnostic]:
+    """The fixes that can be applied together: no two touch the same range of a file, and each
+    edits only files in `texts`. A fix that spans files is taken whole or not at all; one that
+    several diagnostics carry (CEL101's whole fix, from each call of the task) is taken once
+    for all of them.
 
     Two insertions at one point conflict (each may add the same import), except appends to the
     end of the file and the settings fixes (`OWN_LINES`), which write independent lines.
     """
-    starts = line_starts(text)
-    taken: list[tuple[int, int, bool]] = []
-    chosen = []
+    starts = {path: line_starts(text) for path, text in texts.items()}
+    taken: dict[str, list[tuple[int, int, bool]]] = {}
+    chosen: list[Diagnostic] = []
+    done: set[tuple[str, Fix]] = set()
     for diagnostic in sorted(diagnostics, key=lambda d: d.sort_key):
-        assert diagnostic.fix is not None
-        spans = [(text_offset(starts, text, e.location), text_offset(starts, text, e.end_location))
-                 for e in diagnostic.fix.edits if e.location.row < END_OF_FILE]
+        fix = diagnostic.fix
+        assert fix is not None
+        if (diagnostic.code, fix) in done:
+            chosen.append(diagnostic)  # the same fix, already taken for another diagnostic
+            continue
+        if any(path not in texts for path in fix.files(diagnostic)):
+            continue
+        spans = [(e.file(diagnostic), text_offset(starts[e.file(diagnostic)],
+                                                  texts[e.file(diagnostic)], e.location),
+                  text_offset(starts[e.file(diagnostic)], texts[e.file(diagnostic)],
+                              e.end_location))
+                 for e in fix.edits if e.location.row < END_OF_FILE]
         own = diagnostic.code in OWN_LINES
         if any(a < y and x < b or (a == b == x == y and not (own and mine))
-               for a, b in spans for x, y, mine in taken):
+               for path, a, b in spans for x, y, mine in taken.get(path, ())):
             continue  # overlaps an earlier fix: the next pass sees it again
-        taken += [(a, b, own) for a, b in spans]
+        for path, a, b in spans:
+            taken.setdefault(path, []).append((a, b, own))
+        done.add((diagnostic.code, fix))
         chosen.append(diagnostic)
     return chosen
 
@@ -117,23 +133,31 @@ def parses(path: str, text: str) -> bool:
     return True
 
 
-def fixes_by_file(diagnostics: list[Diagnostic], unsafe: bool, frozen: set[str] | None = None
-                  ) -> dict[str, list[Diagnostic]]:
-    """The fixes one pass tries, by file; `frozen` files are left alone."""
-    fixable = [d for d in diagnostics if wanted(d, unsafe) and d.path not in (frozen or ())]
+def fixes_to_try(diagnostics: list[Diagnostic], unsafe: bool, frozen: set[str] | None = None
+                 ) -> list[Diagnostic]:
+    """The fixes one pass tries; those that edit a `frozen` file are left out."""
+    fixable = [d for d in diagnostics if wanted(d, unsafe)
+               and not (frozen or set()).intersection(d.fix.files(d))]  # type: ignore[union-attr]
     codes = {d.code for d in fixable}
-    by_file: dict[str, list[Diagnostic]] = {}
-    for diagnostic in fixable:
-        if DEFERRED_BY.get(diagnostic.code) not in codes:
-            by_file.setdefault(diagnostic.path, []).append(diagnostic)
-    return by_file
+    return [d for d in fixable if DEFERRED_BY.get(d.code) not in codes]
 
 
-def fix_pass(source: SourceFile, diagnostics: list[Diagnostic]) -> tuple[str, list[Diagnostic]]:
-    """One pass over one file: its text with the fixes that go together applied, and those."""
-    chosen = choose(diagnostics, source.text)
-    edits = [e for d in chosen for e in d.fix.edits]  # type: ignore[union-attr]
-    return apply_edits(source.text, edits, source.newline), chosen
+def fix_pass(sources: Mapping[str, SourceFile], diagnostics: list[Diagnostic]
+             ) -> tuple[dict[str, str], list[Diagnostic]]:
+    """One pass: the new text of each file the chosen fixes change, and those fixes."""
+    chosen = choose(diagnostics, {path: source.text for path, source in sources.items()})
+    edits: dict[str, list[Edit]] = {}
+    seen = set()
+    for diagnostic in chosen:
+        fix = diagnostic.fix
+        assert fix is not None
+        if fix not in seen:
+            seen.add(fix)
+            for edit in fix.edits:
+                edits.setdefault(edit.file(diagnostic), []).append(edit)
+    texts = {path: apply_edits(sources[path].text, found, sources[path].newline)
+             for path, found in edits.items()}
+    return {path: text for path, text in texts.items() if text != sources[path].text}, chosen
 
 
 def fix(paths: list[Path], config: Config, unsafe: bool,
@@ -151,26 +175,25 @@ def fix(paths: list[Path], config: Config, unsafe: bool,
         outcome.result = current
         for path, source in current.sources.items():
             outcome.originals.setdefault(path, source)
-        by_file = fixes_by_file(current.diagnostics, unsafe, frozen)
-        changed = False
-        for path, diagnostics in by_file.items():
-            source = current.sources.get(path)
-            if source is None:
-                continue
-            text, chosen = fix_pass(source, diagnostics)
-            if text == source.text:
-                continue
-            if not parses(path, text):
-                frozen.add(path)
-                outcome.unparsable.append(path)
-                continue
+        candidates = fixes_to_try(current.diagnostics, unsafe, frozen)
+        while True:
+            texts, chosen = fix_pass(current.sources, candidates)
+            broken = sorted(path for path, text in texts.items() if not parses(path, text))
+            if not broken:
+                break
+            # a fix that spans files is taken whole or not at all: those that touch a file
+            # that would not parse are dropped from every file they edit
+            frozen.update(broken)
+            outcome.unparsable += broken
+            candidates = fixes_to_try(candidates, unsafe, frozen)
+        for path, text in texts.items():
+            source = current.sources[path]
             overrides[Path(path)] = replace(source, text=text, _noqa=None)
             if stdin is not None and Path(path) == stdin[0].absolute():
                 stdin = (stdin[0], text)
-            counts = outcome.applied.setdefault(path, Counter())
-            counts.update(d.code for d in chosen)
-            changed = True
-        if not changed:
+        for diagnostic in chosen:
+            outcome.applied.setdefault(diagnostic.path, Counter())[diagnostic.code] += 1
+        if not texts:
             break
     for path, source in overrides.items():
         if source.text != outcome.originals[str(path)].text:

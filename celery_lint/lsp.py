@@ -36,7 +36,7 @@ from celery_lint.fixes import (
     NOQA_KINDS,
     add_noqa,
     fix_pass,
-    fixes_by_file,
+    fixes_to_try,
     line_starts,
     parses,
     text_offset,
@@ -121,10 +121,12 @@ class Linter:
         for _ in range(MAX_PASSES):
             result = self.lint(path, text)
             source = result.sources.get(key)
-            diagnostics = fixes_by_file(result.diagnostics, unsafe=False).get(key)
-            if source is None or source.text != text or not diagnostics:
+            if source is None or source.text != text:
                 break
-            fixed, _ = fix_pass(source, diagnostics)
+            # this buffer's fixes only (a fix that spans files would edit files not open here)
+            diagnostics = [d for d in fixes_to_try(result.diagnostics, unsafe=False)
+                           if d.fix is not None and d.fix.files(d) == [key]]
+            fixed = fix_pass({key: source}, diagnostics)[0].get(key, text)
             if fixed == text or not parses(key, fixed):
                 break
             text = fixed
@@ -475,7 +477,10 @@ class CeleryLintServer(LanguageServer):
             for diagnostic in mine:
                 if not _overlaps(diagnostic, params.range):
                     continue
-                if diagnostic.fix is not None and diagnostic.fix.edits:
+                # a fix that edits other files is left out: the editor's buffers of those
+                # files may differ from what was checked (recheck joins none anyway)
+                if diagnostic.fix is not None and diagnostic.fix.edits and \
+                        diagnostic.fix.files(diagnostic) == [diagnostic.path]:
                     actions.append(self._fix_action(uri, diagnostic, positions, source.newline
                                                     if source else "\n"))
                 noqa = self._noqa_action(uri, diagnostic, result, positions)

@@ -334,11 +334,38 @@ def run(paths: list[Path], config: Config, stdin: tuple[Path, str] | None = None
         # something changed: facts of every file (mostly from the cache), the index, phase 2
         read_project(project, report=False)
         _check_all(project, todo, fingerprint)
+    _join_fixes(project, result)
     if cache is not None:
         cache.save()
     result.warn_templates()
     result.diagnostics.sort(key=lambda d: d.sort_key)
     return result
+
+
+def _join_fixes(project: Project, result: RunResult) -> None:
+    """Join the shares of fixes that span files (CEL101's whole fix), now that every file of the
+    run is checked: a share whose other shares this run did not see gets no fix."""
+    if not any(d.fix is not None and d.fix.part_of is not None for d in result.diagnostics):
+        return
+    from celery_lint.rules.calls import join_whole_fixes
+
+    read_project(project, report=False)  # the facts (from the cache) when phase 2 did not run
+
+    def texts(word: str) -> dict[str, str]:
+        """The Python files that say `word`, by path (bytes searched first: most do not)."""
+        found = {}
+        for entry in project.loaded.values():
+            given = result.sources.get(str(entry.path)) or entry.given
+            if entry.facts is None or (word not in given.text if given is not None
+                                       else word.encode() not in entry.raw):
+                continue
+            source = given or entry.source
+            if source is not None:
+                found[str(entry.path)] = source.text
+        return found
+
+    result.diagnostics = join_whole_fixes(result.diagnostics, project.index, result.sources,
+                                          texts)
 
 
 def _check_all(project: Project, entries: list[_Loaded], fingerprint: bytes) -> None:
@@ -415,6 +442,7 @@ def recheck(project: Project, path: Path, text: str, config: Config) -> RunResul
     entry = updated.loaded.get(path.absolute())
     if entry is not None:
         _check_all(updated, [entry], b"")
+    _join_fixes(updated, result)
     result.warn_templates()
     result.diagnostics.sort(key=lambda d: d.sort_key)
     return result

@@ -149,8 +149,9 @@ def test_json_fix_is_null_or_has_its_shape(in_tmp: Path) -> None:
     if fix is not None:
         assert set(fix) == {"applicability", "message", "edits"}
         assert fix["applicability"] in ("safe", "unsafe")
-        for edit in fix["edits"]:
-            assert set(edit) == {"content", "location", "end_location"}
+        for edit in fix["edits"]:  # ruff's shape, with the file each edit is in
+            assert set(edit) == {"content", "location", "end_location", "filename"}
+            assert edit["filename"] == item["filename"]
 
 
 def test_json_of_a_clean_project_is_an_empty_array(in_tmp: Path) -> None:

@@ -71,6 +71,147 @@ def test_safe_fixes_keep_the_shop_running_the_same(tmp_path: Path) -> None:
     assert before["mail"] == [{"subject": "Welcome to the shop", "to": ["ada@example.com"]}]
 
 
+# -- CEL101's whole fix: a task that uses its argument as an object, called from two files -------
+# The library's task reads `book.title` and `book.author.name` and saves the book. Both callers
+# pass the Book itself (run with pickle: JSON could not carry it at all). The whole fix
+# passes `book.pk` from both files, renames the parameter and loads the row in the task.
+LIBRARY = {
+    "manage.py": "",
+    "proj/__init__.py": "",
+    "proj/settings.py": """\
+SECRET_KEY = "not-secret"
+INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "library"]
+DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
+USE_TZ = True
+""",
+    "proj/celery.py": """\
+from celery import Celery
+
+app = Celery("proj")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+""",
+    "library/__init__.py": "",
+    "library/models.py": """\
+from django.db import models
+
+
+class Author(models.Model):
+    name = models.CharField(max_length=100)
+
+
+class Book(models.Model):
+    title = models.CharField(max_length=100)
+    author = models.ForeignKey(Author, on_delete=models.CASCADE)
+    announced = models.BooleanField(default=False)
+""",
+    "library/tasks.py": """\
+import logging
+
+from celery import shared_task
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task
+def announce_book(book, channel):
+    \"\"\"Tell the readers about a book.\"\"\"
+    logger.info("announcing on %s", channel)
+    line = f"{channel}: {book.title} by {book.author.name}"
+    book.announced = True
+    book.save(update_fields=["announced"])
+    return line
+""",
+    "library/views.py": """\
+from library.models import Book
+from library.tasks import announce_book
+
+
+def publish(book_id):
+    book = Book.objects.get(pk=book_id)
+    return announce_book.delay(book, "news").get()
+""",
+    "library/digest.py": """\
+from library import tasks
+from library.models import Book
+
+
+def announce_all(channel):
+    return [tasks.announce_book.apply_async(args=[book, channel], countdown=0).get()
+            for book in Book.objects.order_by("pk")]
+""",
+}
+
+
+def run_library(project: Path) -> dict[str, Any]:
+    env = {**os.environ, "PYTHONPATH": str(project), "DJANGO_SETTINGS_MODULE": "proj.settings"}
+    output = project.parent / "library.json"
+    completed = subprocess.run([sys.executable, __file__, str(output), "library"], env=env,
+                               cwd=project, capture_output=True, text=True, timeout=60,
+                               check=False)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    return json.loads(output.read_text(encoding="utf-8"))
+
+
+def test_the_whole_cel101_fix_keeps_the_library_running_the_same(tmp_path: Path) -> None:
+    original, fixed = tmp_path / "original" / "library", tmp_path / "fixed" / "library"
+    for copy in (original, fixed):
+        for name, text in LIBRARY.items():
+            (copy / name).parent.mkdir(parents=True, exist_ok=True)
+            (copy / name).write_text(text, encoding="utf-8")
+    before_fix = CliRunner().invoke(main, ["check", str(fixed), "--select", "CEL101",
+                                           "--output-format", "concise"])
+    assert before_fix.output.count(": CEL101 ") == 2, before_fix.output
+
+    result = CliRunner().invoke(main, ["check", str(fixed), "--select", "CEL101", "--fix",
+                                       "--unsafe-fixes"])
+    assert result.exit_code == 0, result.output  # no CEL101 remains
+    tasks = (fixed / "library/tasks.py").read_text(encoding="utf-8")
+    assert "def announce_book(book_id, channel):" in tasks
+    assert "    book = Book.objects.get(pk=book_id)\n" in tasks
+    assert "from library.models import Book\n" in tasks
+    assert "announce_book.delay(book.pk, " in (fixed / "library/views.py").read_text("utf-8")
+    assert "args=[book.pk, channel]" in (fixed / "library/digest.py").read_text("utf-8")
+    texts = {name: (fixed / name).read_text(encoding="utf-8") for name in LIBRARY}
+    again = CliRunner().invoke(main, ["check", str(fixed), "--select", "CEL101", "--fix",
+                                      "--unsafe-fixes"])
+    assert {name: (fixed / name).read_text(encoding="utf-8") for name in LIBRARY} == texts, \
+        again.output  # a second --fix changes nothing
+
+    before, after = run_library(original), run_library(fixed)
+
+    assert after == before
+    assert before["published"] == "news: Dune by Frank Herbert"
+    assert before["digest"] == ["digest: Dune by Frank Herbert",
+                                "digest: Emma by Jane Austen"]
+    assert [row["announced"] for row in before["books"]] == [True, True]
+
+
+def run_library_scenarios() -> dict[str, Any]:
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", run_syncdb=True, verbosity=0)
+
+    from library.digest import announce_all
+    from library.models import Author, Book
+    from library.views import publish
+    from proj.celery import app
+
+    # pickle, so that the original can send the Book itself (JSON could not carry it at all)
+    app.conf.update(task_always_eager=True, task_eager_propagates=True,
+                    broker_url="memory://", result_backend="cache+memory://",
+                    task_serializer="pickle", result_serializer="pickle",
+                    accept_content=["pickle", "json"])
+    dune = Book.objects.create(title="Dune", author=Author.objects.create(name="Frank Herbert"))
+    Book.objects.create(title="Emma", author=Author.objects.create(name="Jane Austen"))
+    published = publish(dune.pk)
+    return {"published": published, "digest": announce_all("digest"),
+            "books": list(Book.objects.order_by("pk").values("title", "announced"))}
+
+
 # -- what runs in the subprocess ----------------------------------------------------------------
 
 SETTINGS = """\
@@ -172,5 +313,6 @@ def run_resend_welcome() -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    Path(sys.argv[1]).write_text(json.dumps(run_scenarios(), indent=2, sort_keys=True, default=str),
+    scenarios = run_library_scenarios if sys.argv[2:] == ["library"] else run_scenarios
+    Path(sys.argv[1]).write_text(json.dumps(scenarios(), indent=2, sort_keys=True, default=str),
                                  encoding="utf-8")

@@ -36,7 +36,8 @@ from celery_lint.fixes import (
     write,
     write_atomically,
 )
-from celery_lint.runner import RunResult
+from celery_lint.runner import RunResult, open_cache
+from celery_lint.source import SourceFile
 
 # A bound task that retries without raising, with a statement after the retry that never runs:
 # CEL204, the one diagnostic of the project.
@@ -432,6 +433,198 @@ def test_cel101_is_unsafe(tmp_path: Path) -> None:
     assert outcome.count == 0
     assert read(tmp_path / "shop/services.py") == dedent(SERVICES)
     assert remaining(tmp_path, outcome) == [("CEL101", "shop/services.py", 8)]
+
+
+# The whole fix: a task that uses its argument as an object, called from two files.
+OBJECT_TASKS = """
+    import logging
+
+    from celery import shared_task
+
+    logger = logging.getLogger(__name__)
+
+
+    @shared_task
+    def send_invoice(order, copies):
+        \"\"\"Mail the invoice.\"\"\"
+        logger.info("sending %s", copies)
+        if order.status == "paid":
+            return order.pk
+"""
+CHECKOUT = """
+    from shop.models import Order
+    from shop.tasks import send_invoice
+
+
+    def checkout(order_id):
+        order = Order.objects.get(pk=order_id)
+        send_invoice.delay(order, 2)
+"""
+RESEND = """
+    from shop import tasks
+    from shop.models import Order
+
+
+    def resend():
+        for order in Order.objects.filter(status="paid"):
+            tasks.send_invoice.apply_async(args=[order], kwargs={"copies": 1})
+"""
+
+
+def whole(**extra: str) -> dict[str, str]:
+    return shop(tasks=OBJECT_TASKS, services=CHECKOUT, **{"shop/admin.py": RESEND, **extra})
+
+
+def test_cel101_whole_fix_changes_the_task_and_every_call(tmp_path: Path) -> None:
+    outcome = check_fixed(tmp_path, whole(), "shop/tasks.py", """
+        import logging
+
+        from celery import shared_task
+
+        from shop.models import Order
+
+        logger = logging.getLogger(__name__)
+
+
+        @shared_task
+        def send_invoice(order_id, copies):
+            \"\"\"Mail the invoice.\"\"\"
+            logger.info("sending %s", copies)
+            order = Order.objects.get(pk=order_id)
+            if order.status == "paid":
+                return order.pk
+    """, unsafe=True)
+    assert read(tmp_path / "shop/services.py") == dedent(CHECKOUT).replace(
+        "delay(order, 2)", "delay(order.pk, 2)")
+    assert read(tmp_path / "shop/admin.py") == dedent(RESEND).replace(
+        "args=[order]", "args=[order.pk]")
+    # one fix for both diagnostics, applied once
+    assert applied(tmp_path, outcome) == {"shop/services.py": {"CEL101": 1},
+                                          "shop/admin.py": {"CEL101": 1}}
+    assert remaining(tmp_path, outcome) == []
+
+
+def test_cel101_whole_fix_renames_a_keyword_at_the_call(tmp_path: Path) -> None:
+    services = CHECKOUT.replace("delay(order, 2)", "delay(copies=2, order=order)")
+    check_fixed(tmp_path, shop(tasks=OBJECT_TASKS, services=services), "shop/services.py",
+                services.replace("order=order)", "order_id=order.pk)"), unsafe=True)
+    assert "def send_invoice(order_id, copies):" in read(tmp_path / "shop/tasks.py")
+
+
+def test_cel101_whole_fix_is_one_fix_for_all_its_diagnostics(tmp_path: Path) -> None:
+    write_project(tmp_path, whole())
+    result = fixes.run([tmp_path], Config(root=tmp_path, select=("CEL101",)))
+    first, second = result.diagnostics
+    assert first.fix is not None and first.fix == second.fix and first.fix.part_of is None
+    assert first.fix.message == ("Pass the primary key to `send_invoice` (2 calls, 3 files) and "
+                                 "load the `Order` in the task")
+    assert len({e.path for e in first.fix.edits}) == 3
+    # applied for both diagnostics, it edits each file once
+    texts, chosen = fixes.fix_pass(result.sources, [first, second])
+    assert chosen == [first, second]
+    assert texts[str(tmp_path / "shop/tasks.py")].count("Order.objects.get(pk=order_id)") == 1
+
+
+def test_cel101_whole_fix_imports_the_model_in_the_task_when_models_import_the_tasks(
+        tmp_path: Path) -> None:
+    models = MODELS.replace("from django.db import models\n",
+                            "from django.db import models\n\n    from shop import tasks\n")
+    check_fixed(tmp_path, whole(**{"shop/models.py": models}), "shop/tasks.py",
+                OBJECT_TASKS.replace("def send_invoice(order, copies):",
+                                     "def send_invoice(order_id, copies):").replace(
+                    '        if order.status', "        from shop.models import Order\n"
+                    "        order = Order.objects.get(pk=order_id)\n        if order.status"),
+                unsafe=True)
+
+
+def test_cel101_no_whole_fix_when_the_task_is_also_sent_by_name(tmp_path: Path) -> None:
+    by_name = """
+        from proj.celery import app
+
+
+        def nightly(order):
+            app.send_task("shop.tasks.send_invoice", args=[order.pk, 1])
+    """
+    assert check_unfixed(tmp_path, whole(**{"shop/nightly.py": by_name, **APP}),
+                         "shop/tasks.py", select=("CEL101",)) == [
+        ("CEL101", "shop/admin.py", 7), ("CEL101", "shop/services.py", 7)]
+
+
+def test_cel101_no_whole_fix_when_a_call_passes_an_expression(tmp_path: Path) -> None:
+    resend = RESEND.replace("args=[order]", "args=[Order.objects.get(pk=order.pk)]")
+    assert check_unfixed(tmp_path, whole(**{"shop/admin.py": resend}), "shop/tasks.py",
+                         select=("CEL101",)) == [
+        ("CEL101", "shop/admin.py", 7), ("CEL101", "shop/services.py", 7)]
+
+
+@pytest.mark.parametrize(("other", "reported"), [
+    ("tasks.send_invoice.delay(order.pk, 1)", False),  # an id already
+    ("tasks.send_invoice(order, 1)", False),  # run directly
+    ("handlers = [tasks.send_invoice]", False),  # handed on
+    ("tasks.send_invoice.run(order, 1)", False),
+    ("tasks.send_invoice.delay(*[order, 1])", False),
+    ("chain(tasks.send_invoice.s(order, 1))()", True),  # a partial signature
+])
+def test_cel101_no_whole_fix_when_another_call_cannot_be_changed(tmp_path: Path, other: str,
+                                                                 reported: bool) -> None:
+    resend = "    from celery import chain\n" + RESEND.replace(
+        'tasks.send_invoice.apply_async(args=[order], kwargs={"copies": 1})', other)
+    assert check_unfixed(tmp_path, whole(**{"shop/admin.py": resend}), "shop/tasks.py",
+                         select=("CEL101",)) == [("CEL101", "shop/admin.py", 9)] * reported + [
+        ("CEL101", "shop/services.py", 7)]
+
+
+def test_cel101_no_whole_fix_when_one_call_is_not_checked(tmp_path: Path) -> None:
+    write_project(tmp_path, whole())
+    result = fixes.run([tmp_path / "shop/services.py"], Config(root=tmp_path))
+    [diagnostic] = [d for d in result.diagnostics if d.code == "CEL101"]
+    assert diagnostic.fix is None  # admin.py's call is not in the run: it would stay broken
+
+
+def test_cel101_whole_fix_from_the_cache(tmp_path: Path) -> None:
+    write_project(tmp_path, whole())
+    config = Config(root=tmp_path, select=("CEL101",))
+    first = fixes.run([tmp_path], config, cache=open_cache(config, [tmp_path]))
+    again = fixes.run([tmp_path], config, cache=open_cache(config, [tmp_path]))  # all cached
+    assert first.diagnostics == again.diagnostics
+    assert again.diagnostics[0].fix is not None and again.diagnostics[0].fix.part_of is None
+
+
+def test_cel101_keeps_the_pk_fix_when_the_task_uses_its_parameter_as_an_id(tmp_path: Path
+                                                                          ) -> None:
+    tasks = """
+        from celery import shared_task
+
+        from shop.models import Order
+
+
+        @shared_task
+        def send_invoice(order, copies):
+            return Order.objects.filter(pk=order).update(status="sent")
+    """
+    check_fixed(tmp_path, shop(tasks=tasks, services=CHECKOUT), "shop/services.py",
+                CHECKOUT.replace("delay(order, 2)", "delay(order.pk, 2)"), unsafe=True)
+    assert read(tmp_path / "shop/tasks.py") == dedent(tasks)
+
+
+@pytest.mark.parametrize("task", [
+    "def send_invoice(order, copies):\n    order = order.pk\n    return order",  # reassigned
+    "def send_invoice(order=None, copies=1):\n    return order.status",  # a default
+    "async def send_invoice(order, copies):\n    return order.status",
+    "def send_invoice(order, copies):\n    order_id = 1\n    return order.status + order_id",
+])
+def test_cel101_no_fix_when_the_task_cannot_take_an_id(tmp_path: Path, task: str) -> None:
+    tasks = "from celery import shared_task\n\n\n@shared_task\n" + task + "\n"
+    assert check_unfixed(tmp_path, shop(tasks=tasks, services=CHECKOUT), "shop/tasks.py",
+                         select=("CEL101",)) == [("CEL101", "shop/services.py", 7)]
+
+
+def test_cel101_whole_fix_where_the_model_is_imported_or_shadowed(tmp_path: Path) -> None:
+    imported = OBJECT_TASKS.replace("from celery import shared_task\n",
+                                    "from celery import shared_task\n\n    from shop import models\n"
+                                    ).replace("import logging\n", "import logging\n\n    Order = 1\n")
+    assert check_unfixed(tmp_path, shop(tasks=imported, services=CHECKOUT), "shop/tasks.py",
+                         select=("CEL101",)) == [("CEL101", "shop/services.py", 7)]
 
 
 # -- CEL201 missing-time-limit (unsafe) ---------------------------------------------------------
@@ -1012,7 +1205,10 @@ def edit(content: str, row: int, column: int, end_row: int, end_column: int) -> 
     return Edit(content, Location(row, column), Location(end_row, end_column))
 
 
-def fixable(code: str, *edits: Edit, path: str = "/p/a.py") -> Diagnostic:
+PATH = "/p/a.py"
+
+
+def fixable(code: str, *edits: Edit, path: str = PATH) -> Diagnostic:
     first = edits[0]
     return Diagnostic(code, "message", path, first.location, first.end_location,
                       fix=Fix(Applicability.SAFE, "fix", edits))
@@ -1036,20 +1232,46 @@ def test_choose_defers_an_overlapping_fix() -> None:
     overlapping = fixable("CEL999", edit("x", 1, 8, 1, 12))
     touching = fixable("CEL204", edit("raise ", 1, 1, 1, 1))
     after = fixable("CEL998", edit("  # done", 1, 12, 1, 12))
-    assert choose([overlapping, after, touching, first], text) == [touching, first, after]
+    assert choose([overlapping, after, touching, first], {PATH: text}) == [touching, first, after]
 
 
 def test_choose_defers_a_second_insertion_at_the_same_place() -> None:
     first = fixable("CEL103", edit("import functools\n", 2, 1, 2, 1))
     second = fixable("CEL999", edit("import functools\n", 2, 1, 2, 1))
-    assert choose([second, first], "X = 1\n") == [first]
+    assert choose([second, first], {PATH: "X = 1\n"}) == [first]
 
 
 def test_choose_takes_settings_added_at_one_point_together() -> None:
     first = fixable("CEL301", edit("\nA = 1", 1, 6, 1, 6))
     second = fixable("CEL302", edit("\nB = 1", 1, 6, 1, 6))
     import_there = fixable("CEL999", edit("import os\n", 1, 6, 1, 6))
-    assert choose([import_there, second, first], "X = 1\n") == [first, second]
+    assert choose([import_there, second, first], {PATH: "X = 1\n"}) == [first, second]
+
+
+def test_choose_takes_a_fix_that_spans_files_whole_or_not_at_all() -> None:
+    other = "/p/b.py"
+    spanning = fixable("CEL101", edit(".pk", 1, 6, 1, 6), Edit("_id", Location(1, 5),
+                                                               Location(1, 5), other))
+    clashing = fixable("CEL998", edit("x", 2, 1, 2, 2), Edit("y", Location(1, 3), Location(1, 6),
+                                                            other))
+    elsewhere = fixable("CEL997", Edit("z", Location(1, 1), Location(1, 1), "/p/gone.py"))
+    texts = {PATH: "send(a)\nb\n", other: "def f(a): ...\n"}
+    assert choose([clashing, spanning, elsewhere], texts) == [spanning]
+    assert spanning.fix is not None and spanning.fix.files(spanning) == [PATH, other]
+
+
+def test_a_fix_that_spans_files_is_applied_once_for_each_diagnostic_that_carries_it() -> None:
+    other = "/p/b.py"
+    shared = Fix(Applicability.UNSAFE, "whole", (
+        Edit(".pk", Location(1, 7), Location(1, 7), PATH),
+        Edit("_id", Location(1, 8), Location(1, 8), other)))
+    first = Diagnostic("CEL101", "m", PATH, Location(1, 6), Location(1, 7), fix=shared)
+    second = Diagnostic("CEL101", "m", other, Location(2, 1), Location(2, 2), fix=shared)
+    sources = {PATH: SourceFile(PATH, PATH, "send(a)\n"),
+               other: SourceFile(other, other, "def f(a): ...\nf(b)\n")}
+    texts, chosen = fixes.fix_pass(sources, [second, first])
+    assert chosen == [first, second]
+    assert texts == {PATH: "send(a.pk)\n", other: "def f(a_id): ...\nf(b)\n"}
 
 
 def counting_runs(monkeypatch: pytest.MonkeyPatch,

@@ -191,7 +191,7 @@ def check_unused_noqa_fixes(result: RunResult) -> None:
                   and d.fix is not None]
         if not unused or not path.endswith(".py") or not python_parses(source.text):
             continue
-        text, _ = fix_pass(source, unused)
+        text = fix_pass({path: source}, unused)[0].get(path, source.text)
         assert python_parses(text), f"CEL002 fixes broke {path}:\n{text}"
         assert same_code(text, source.text), \
             f"CEL002 fixes changed the code of {path}:\n{source.text!r}\n->\n{text!r}"

@@ -298,6 +298,38 @@ async def test_code_actions_offer_the_fix_and_noqa(client: LanguageClient,
     assert list(await published(client, uri_of(path))) == []
 
 
+OBJECT_TASK = """\
+from celery import shared_task
+
+
+@shared_task
+def ship(order):
+    return order.status
+"""
+
+
+async def test_the_whole_cel101_fix_in_one_buffer_and_none_across_files(
+        client: LanguageClient, tmp_path: Path) -> None:
+    # task and call in one file: the whole fix is one quick fix that edits the buffer
+    path = tmp_path / "shop/shipping.py"
+    text = OBJECT_TASK.replace("\n\n\n@", "\nfrom shop.models import Order\n\n\n@") + \
+        "\n\ndef run():\n    order = Order.objects.get(pk=2)\n    ship.delay(order)\n"
+    await open_file(client, path, text)
+    found = {a.title: a for a in await actions(client, path, 11)}
+    assert len(found) == 2, found
+    whole = found["Pass the primary key to `ship` (1 call, 1 file) and load the `Order` in "
+                  "the task (unsafe)"]
+    assert whole.edit is not None and whole.edit.changes is not None
+    fixed = apply(text, whole.edit.changes[uri_of(path)])
+    assert "def ship(order_id):\n    order = Order.objects.get(pk=order_id)\n" in fixed
+    assert fixed.endswith("ship.delay(order.pk)\n")
+    # the task in another file: the editor checks one buffer, so no fix (and no bare `.pk`)
+    save(client, tmp_path / "shop/tasks.py", OBJECT_TASK.replace("ship", "process_order"))
+    other = tmp_path / "shop/other.py"
+    await open_file(client, other, SERVICES)
+    assert {a.title for a in await actions(client, other, 6)} == {"Disable CEL101 for this line"}
+
+
 async def test_no_code_actions_away_from_diagnostics(client: LanguageClient,
                                                      tmp_path: Path) -> None:
     path = tmp_path / "shop/services.py"

@@ -145,6 +145,24 @@ def test_sarif_level_follows_the_severity(in_tmp: Path, severity: Severity, leve
     assert result["runs"][0]["results"][0]["level"] == level
 
 
+def test_a_fix_that_spans_files_has_one_change_per_file(in_tmp: Path) -> None:
+    tasks, views = in_tmp / "shop" / "tasks.py", in_tmp / "shop" / "views.py"
+    at = Location(2, 5)
+    fix = Fix(Applicability.UNSAFE, "Pass the pk", (
+        Edit(".pk", at, at, str(views.absolute())), Edit("_id", at, at, str(tasks.absolute())),
+        Edit("x", Location(3, 1), Location(3, 1), str(tasks.absolute()))))
+    d = diagnostic(views, code="CEL101", row=2, column=1, end=(2, 5), fix=fix)
+    [change_tasks, change_views] = json.loads(sarif.render([d]))["runs"][0]["results"][0][
+        "fixes"][0]["artifactChanges"]
+    assert change_tasks["artifactLocation"]["uri"] == "shop/tasks.py"
+    assert [r["insertedContent"]["text"] for r in change_tasks["replacements"]] == ["_id", "x"]
+    assert change_views["artifactLocation"]["uri"] == "shop/views.py"
+    assert [r["insertedContent"]["text"] for r in change_views["replacements"]] == [".pk"]
+    [shown] = json.loads(FORMATS["json"]([d]))
+    assert [e["filename"] for e in shown["fix"]["edits"]] == [
+        str(views.absolute()), str(tasks.absolute()), str(tasks.absolute())]
+
+
 def test_sarif_whole_file_diagnostic_has_a_start_only(in_tmp: Path) -> None:
     d = diagnostic(in_tmp / "settings.py", code="CEL301", row=1, column=1, end=(1, 1))
     region = json.loads(sarif.render([d]))["runs"][0]["results"][0]["locations"][0][

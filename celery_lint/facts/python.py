@@ -12,7 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from celery_lint.facts import placement
+from celery_lint.facts import placement, task_uses
 from celery_lint.facts.effects import HANDLER_TYPES, SCOPES, Behaviour, Scanner, new_scanner
 from celery_lint.facts.evaluate import apply_op, dotted, evaluate, is_literal, source_text
 from celery_lint.facts.syntax import is_template, parse_python
@@ -972,8 +972,12 @@ class _Reader:
             explicit_name = name if isinstance(name, str) else None
         below = node.decorator_list[node.decorator_list.index(decorator) + 1:]
         wrappers = tuple(self.qualify(_callee(d)) or source_text(d) for d in below)
+        if self._lines is None:
+            self._lines = split_lines(self.text)
+        filled = params[1:] if options.get("bind") is True else params
         task = TaskDefinition(self.module, node.name, self.path, node.lineno, kind, explicit_name,
-                              options, params, wrappers)
+                              options, params, wrappers,
+                              task_uses.param_uses(node, filled, self._lines, self._column))
         (self.candidate_tasks if is_candidate else self.tasks).append(task)
         return task
 

@@ -43,6 +43,25 @@ class Param:
 
 
 @dataclass(frozen=True)
+class ParamUse:
+    """How a task's body uses one parameter, for CEL101's whole fix (facts.task_uses).
+
+    `use` is "id" (the name reads as an id, or every use passes it as `pk=`/`id=`/`x_id=`), "object"
+    (used otherwise: the body can load the row under the same name) or why the fix cannot
+    change it ("it is reassigned", ...). `line`/`column` are where the name is in the `def`;
+    `load_line` is the first row of the body's first statement that reads it, `indent` that
+    statement's indentation.
+    """
+
+    name: str
+    use: str
+    line: int = 0
+    column: int = 0
+    load_line: int = 0
+    indent: str = ""
+
+
+@dataclass(frozen=True)
 class TaskDefinition:
     module: str
     function: str
@@ -55,6 +74,7 @@ class TaskDefinition:
     # the decorators between the task decorator and the `def`, qualified where they resolve: the
     # task runs what they return, whose parameters may not be the function's
     wrappers: tuple[str, ...] = ()
+    param_uses: tuple[ParamUse, ...] = ()
 
     @property
     def qualname(self) -> str:

@@ -20,8 +20,10 @@ def as_dict(diagnostic: Diagnostic) -> dict[str, Any]:
         fix = {
             "applicability": diagnostic.fix.applicability.value,
             "message": diagnostic.fix.message,
+            # ruff's shape, with the file of each edit: a fix may span files (CEL101)
             "edits": [{"content": e.content, "location": _location(e.location),
-                       "end_location": _location(e.end_location)} for e in diagnostic.fix.edits],
+                       "end_location": _location(e.end_location),
+                       "filename": e.file(diagnostic)} for e in diagnostic.fix.edits],
         }
     return {
         "code": diagnostic.code,

@@ -97,13 +97,14 @@ def result(diagnostic: Diagnostic, rule_index: int, cache: dict[str, list[str]])
         }}],
     }
     if diagnostic.fix is not None:
-        lines = read_lines(diagnostic.path, cache)
+        fix = diagnostic.fix
         item["fixes"] = [{
-            "description": {"text": diagnostic.fix.message},
-            "artifactChanges": [{
-                "artifactLocation": location,
-                "replacements": [replacement(e, lines) for e in diagnostic.fix.edits],
-            }],
+            "description": {"text": fix.message},
+            "artifactChanges": [{  # one per file: a fix may span files (CEL101)
+                "artifactLocation": artifact_location(path),
+                "replacements": [replacement(e, read_lines(path, cache)) for e in fix.edits
+                                 if e.file(diagnostic) == path],
+            } for path in fix.files(diagnostic)],
         }]
     return item
 

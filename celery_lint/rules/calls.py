@@ -6,7 +6,8 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import re
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import ClassVar
 
@@ -25,12 +26,16 @@ from celery_lint.analysis.values import (
     string_value,
 )
 from celery_lint.codes import rule_for
-from celery_lint.diagnostics import Applicability, Fix
+from celery_lint.diagnostics import Applicability, Diagnostic, Edit, Fix, Location
+from celery_lint.facts.placement import import_rows
 from celery_lint.facts.requirements import version_text
 from celery_lint.facts.settings import uncertain
-from celery_lint.facts.types import Param, TaskDefinition
+from celery_lint.facts.task_uses import TaskCallSite, task_references
+from celery_lint.facts.types import FileFacts, Param, TaskDefinition
+from celery_lint.index import ProjectIndex
 from celery_lint.modules import is_test_module
 from celery_lint.rules.base import Rule
+from celery_lint.source import SourceFile
 
 JSON_LIKE = ("json", "msgpack")  # serializers that cannot carry sets, functions or files
 BEAT_SCHEDULE_NAMES = frozenset({"CELERY_BEAT_SCHEDULE", "CELERYBEAT_SCHEDULE", "beat_schedule"})
@@ -81,7 +86,8 @@ class OrmObjectArgument(Rule):
                     "it by its pk; pass the values the task needs"))
             else:
                 self.report(argument, _orm_message(source_of(argument), value, call) + ": "
-                            + _orm_advice(source_of(argument), value), fix=self._fix(argument, value))
+                            + _orm_advice(source_of(argument), value),
+                            fix=self._fix(argument, value, call))
 
     def _deleted(self, argument: cst.BaseExpression) -> str | None:
         """"pre_delete" or "post_delete" when `argument` is the `instance` a receiver of that
@@ -95,13 +101,79 @@ class OrmObjectArgument(Rule):
             return None
         return self.context.index.delete_receivers.get(function.qualname)
 
-    def _fix(self, argument: cst.BaseExpression, value: Value) -> Fix | None:
-        """`order` → `order.pk` for a model instance named plainly (unsafe: the task must then
-        load the row itself)."""
+    def _fix(self, argument: cst.BaseExpression, value: Value, call: TaskCall) -> Fix | None:
+        """`order` → `order.pk` for a model instance named plainly, when the task takes an id;
+        when the task uses it as an object, this call's share of the whole fix (the task loads
+        the row: `join_whole_fixes`); none when the task cannot be changed so. Unsafe: the task
+        receives an integer instead of an object."""
         if value.kind is not Kind.INSTANCE or not isinstance(argument, (cst.Name, cst.Attribute)):
             return None
-        return Fix(Applicability.UNSAFE, f"Pass `{source_of(argument)}.pk`",
-                   (self.context.insert_after(argument, ".pk"),))
+        text = source_of(argument)
+        pk = Fix(Applicability.UNSAFE, f"Pass `{text}.pk`",
+                 (self.context.insert_after(argument, ".pk"),))
+        task = call.task
+        if task is None or task.wrappers:
+            return pk  # the task is not in view: the advice as it stands
+        bound = _bound(call, argument)
+        if bound is None:
+            return None  # which parameter it fills is not plain: the task may not take an id
+        name, key = bound
+        use = next((u for u in task.param_uses if u.name == name), None)
+        if use is not None and use.use == "id":
+            return pk
+        if use is None or use.use != "object" or value.model is None:
+            return None
+        edits = [self.context.insert_after(argument, ".pk")]
+        if key is not None:
+            edits.append(self.context.replace(key, _renamed_key(key, f"{name}_id")))
+        return Fix(Applicability.UNSAFE, f"Pass `{text}.pk`", tuple(edits),
+                   part_of=f"{task.qualname} {name} {value.model}")
+
+
+def _bound(call: TaskCall, argument: cst.BaseExpression
+           ) -> tuple[str, cst.Name | cst.SimpleString | None] | None:
+    """The task parameter `argument` fills at `call`, with the keyword (or `kwargs` key) that
+    names it; None when that cannot be told (a star argument before it, a nested literal)."""
+    assert call.task is not None
+    params = [p.name for p in call.task.call_params]
+    node = call.node
+    if call.method in ("delay", "s", "si"):
+        position = 0
+        for arg in node.args:
+            if arg.star:
+                return None
+            if arg.value is argument:
+                if arg.keyword is not None:
+                    return arg.keyword.value, arg.keyword
+                return (params[position], None) if position < len(params) else None
+            position += arg.keyword is None
+        return None
+    if call.method != "apply_async":
+        return None
+    for arg in node.args:
+        if isinstance(arg.value, (cst.List, cst.Tuple)) and (
+                arg.keyword is None or arg.keyword.value == "args"):
+            elements = arg.value.elements
+            if any(isinstance(e, cst.StarredElement) for e in elements):
+                return None
+            for position, element in enumerate(elements):
+                if element.value is argument:
+                    return (params[position], None) if position < len(params) else None
+        if isinstance(arg.value, cst.Dict) and arg.keyword is not None and \
+                arg.keyword.value == "kwargs":
+            for element in arg.value.elements:
+                if isinstance(element, cst.DictElement) and element.value is argument and \
+                        isinstance(element.key, cst.SimpleString) and \
+                        isinstance(element.key.evaluated_value, str):
+                    return element.key.evaluated_value, element.key
+    return None
+
+
+def _renamed_key(key: cst.Name | cst.SimpleString, new: str) -> str:
+    if isinstance(key, cst.Name):
+        return new
+    quote = key.quote
+    return f"{key.prefix}{quote}{new}{quote}"
 
 
 DELETED = {"post_delete": "the row is already deleted",
@@ -517,3 +589,136 @@ def setting_kind(target: cst.BaseExpression) -> str | None:
         return {"beat_schedule": "beat_schedule", "task_routes": "task_routes"}.get(
             target.attr.value)
     return None
+
+
+# -- CEL101's whole fix: joined once every file is checked ---------------------------------------
+# calls where `_bound` finds the parameter for sure: not `.s()`, whose arguments follow the
+# previous task's result in a chain
+HANDLED_CALLS = frozenset({"delay", "si", "apply_async"})
+
+
+def join_whole_fixes(diagnostics: list[Diagnostic], index: ProjectIndex,
+                     sources: Mapping[str, SourceFile],
+                     texts: Callable[[str], Mapping[str, str]]) -> list[Diagnostic]:
+    """`diagnostics` with each share of a CEL101 whole fix (`Fix.part_of`) replaced by the whole
+    fix, or by no fix when the shares do not cover every call of the task (a call this run did
+    not check, one that passes something else, the task called by name or handed on).
+
+    `sources` are the files the run checked; `texts(word)` gives the text of every Python file of
+    the project that says `word`, by path: where the callers of a task are looked for."""
+    parts: dict[str, list[Diagnostic]] = {}
+    for diagnostic in diagnostics:
+        if diagnostic.fix is not None and diagnostic.fix.part_of is not None:
+            parts.setdefault(diagnostic.fix.part_of, []).append(diagnostic)
+    if not parts:
+        return diagnostics
+    whole = {key: _whole_fix(key, found, index, sources, texts) for key, found in parts.items()}
+    return [replace(d, fix=whole[d.fix.part_of])
+            if d.fix is not None and d.fix.part_of is not None else d for d in diagnostics]
+
+
+def _whole_fix(key: str, parts: list[Diagnostic], index: ProjectIndex,
+               sources: Mapping[str, SourceFile], texts: Callable[[str], Mapping[str, str]]
+               ) -> Fix | None:
+    qualname, name, model = key.split(" ")
+    task = index.task(qualname)
+    use = next((u for u in task.param_uses if u.name == name), None) if task else None
+    if task is None or use is None or use.use != "object":
+        return None
+    source = sources.get(task.path)
+    facts = index.files.get(task.module)
+    if source is None or facts is None:
+        return None  # the task's file is not in the run
+    loading = _loading(model, facts, index, source, task)
+    if loading is None:
+        return None
+    said = {**texts(task.function), **(texts(task.explicit_name) if task.explicit_name else {})}
+    calls = _calls_of(task, index, said)
+    if calls is None or any(not any(_inside(d, path, call) for d in parts)
+                            for path, call in calls):
+        return None  # a call of the task that passes something else, or that no check saw
+    if len(parts) != len(calls):
+        return None  # a share in a call phase 1 does not see as one (`getattr(...)`)
+    load, imports, local = loading
+    path = task.path
+    edits = [replace(e, path=e.file(d)) for d in parts for e in d.fix.edits]  # type: ignore
+    edits.append(Edit(f"{name}_id", Location(use.line, use.column),
+                      Location(use.line, use.column + len(name)), path))
+    row = Location(use.load_line, 1)
+    lines = ([local] if local else []) + [f"{name} = {load}(pk={name}_id)"]
+    edits.append(Edit("".join(f"{use.indent}{line}\n" for line in lines), row, row, path))
+    edits += [replace(e, path=path) for e in imports]
+    files = len({e.path for e in edits})
+    return Fix(Applicability.UNSAFE,
+               f"Pass the primary key to `{task.function}` ({len(calls)} "
+               f"call{'s' if len(calls) > 1 else ''}, {files} file{'s' if files > 1 else ''}) and "
+               f"load the `{model.rsplit('.', 1)[-1]}` in the task", tuple(edits))
+
+
+def _calls_of(task: TaskDefinition, index: ProjectIndex, texts: Mapping[str, str]
+              ) -> list[tuple[str, TaskCallSite]] | None:
+    """Every call of `task` in the project, by file (`texts`: the files that say its name);
+    None when some caller cannot be seen or changed: the task named by a string, handed on as a
+    value, called in a way `_bound` does not read, its module handed on, or a file that names
+    it and does not parse."""
+    qualname = task.qualname
+    named = (task.module, task.function, task.module.rpartition(".")[2])
+    words = re.compile(r"\b" + re.escape(task.function) + r"\b" + (
+        "|" + re.escape(task.explicit_name) if task.explicit_name else ""))
+    found = []
+    for facts in index.files.values():
+        text = texts.get(facts.path)
+        if text is None or not words.search(text):
+            continue  # a file that does not say the task's name cannot call it
+        seen = task_references(text, facts.module, facts.is_package, facts.imports,
+                               facts.defined)
+        if seen is None or task.registered_name in seen.names or qualname in seen.names:
+            return None
+        for reference in seen.references:
+            # the task or its module handed on, or an attribute of the task (`.run(order)`)
+            if any(part in reference for part in named) and (
+                    index.resolve(reference) in (qualname, task.module)
+                    or reference.startswith(qualname + ".")):
+                return None
+        for call in seen.calls:
+            if (call.target.startswith(task.module) or call.target.endswith(task.function)) \
+                    and index.resolve(call.target) == qualname:
+                if call.method not in HANDLED_CALLS:
+                    return None
+                found.append((facts.path, call))
+    return found
+
+
+def _inside(diagnostic: Diagnostic, path: str, call: TaskCallSite) -> bool:
+    return diagnostic.path == path and call.line <= diagnostic.location.row <= call.end_line
+
+
+def _loading(model: str, facts: FileFacts, index: ProjectIndex, source: SourceFile,
+             task: TaskDefinition) -> tuple[str, list[Edit], str] | None:
+    """How the task module names the model's manager (`Order.objects.get`), with the import it
+    needs: at the top of the module, or (`from x import Order`, third) in the task when the
+    models module imports the tasks module, as a module that sends a task on save does (the
+    import at the top would be circular). None when the model has no `objects` manager or its
+    name means something else in the task module."""
+    managers = {m for cls in index.ancestors(model) for m in cls.managers}
+    if managers and "objects" not in managers:
+        return None
+    module, _, short = model.rpartition(".")
+    bound = facts.imports.get(short)
+    load = f"{short}.objects.get"
+    if bound is not None and index.resolve(bound) == index.resolve(model) or \
+            module == facts.module:
+        return load, [], ""
+    if bound is not None or short in facts.defined:
+        return None
+    line = f"from {module} import {short}"
+    models = index.files.get(module)
+    if models is not None and any(
+            target == task.module or target.startswith(task.module + ".")
+            for target in models.imports.values()):
+        return load, [], line
+    rows = import_rows(source.text, [line], index.top_packages)
+    if rows is None:
+        return None
+    (row, text), = rows
+    return load, [Edit(text, Location(row, 1), Location(row, 1))], ""
