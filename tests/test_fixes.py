@@ -786,6 +786,17 @@ def test_checklist_no_fix_when_the_module_means_the_setting_under_a_name_celery_
                          select=(code,)) == [(code, "proj/settings.py", 1)]
 
 
+def test_an_old_name_the_pinned_celery_ignores_is_renamed_not_written_twice(
+        tmp_path: Path) -> None:
+    # Celery 5.6 reads no old name under a namespace: CEL306 renames the line, and CEL301 must not
+    # also add the setting (the module would assign it twice, the second hiding the first)
+    settings = BROKER_ONLY + 'CELERY_ACKS_LATE = os.environ.get("WORKER_ACKS_LATE") == "1"\n'
+    check_fixed(tmp_path, {**APP, "requirements.txt": "celery[redis]==5.6.3\n",
+                           "proj/settings.py": "import os\n\n" + settings}, "proj/settings.py",
+                "import os\n\n" + settings.replace("CELERY_ACKS_LATE =", "CELERY_TASK_ACKS_LATE ="),
+                unsafe=True, select=("CEL301", "CEL306"))
+
+
 def test_checklist_fix_beside_a_project_setting_that_only_ends_like_celery_s(
         tmp_path: Path) -> None:
     settings = BROKER_ONLY + "EXPORT_TIME_LIMIT = 45\nCELERY_ACKS_LATENCY_ALERT = 3\n"
