@@ -64,6 +64,7 @@ class Finding:
     row: int
     message: str
     snippet: str  # the stripped source text of `row`
+    fix: str = ""  # the applicability of the fix it offers ("safe", "unsafe"), "" for none
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -141,8 +142,9 @@ def parse_findings(output: str, root: Path, project: str) -> list[Finding]:
     for item in json.loads(output):
         path = relative_path(item["filename"], root)
         row = int((item.get("location") or {}).get("row") or 0)
+        fix = (item.get("fix") or {}).get("applicability") or ""
         findings.append(Finding(project, path, item["code"], row, item["message"],
-                                lines.snippet(path, row)))
+                                lines.snippet(path, row), fix))
     return sorted(findings, key=_order)
 
 

@@ -1,7 +1,7 @@
 """Per-rule precision on real projects, from the judged ledger `benchmarks/labels.tsv`.
 
     python benchmarks/precision.py [DIR ...] [--from-json FILE [--side head|base]]
-        [--select CODES] [--preview] [--labels FILE] [--write] [--unjudged]
+        [--select CODES] [--preview] [--labels FILE] [--write] [--unjudged] [--fixes]
 
 Runs the working tree this script sits in over each project folder (default: the wide corpus, as
 benchmarks/ecosystem.py finds it), or reads the findings of an earlier `ecosystem.py --json` run
@@ -24,6 +24,15 @@ finding matches any more is counted as gone: reported, not an error.
 benchmarks/RESULTS.md (added at the end when missing). `--unjudged` prints instead a TSV row, verdict
 and reason empty, for every finding without a label (each after a `#` line with its message),
 ready to be filled in and appended to the ledger.
+
+`--fixes` judges the fixes instead of the findings: only the findings that offer a fix (safe or
+unsafe) that `check --fix --unsafe-fixes` applies are matched (a fix another one in the same
+project makes unnecessary, `celery_lint.fixes.DEFERRED_BY`, is left out: CEL201's per-task limits
+when CEL303 adds the global ones), against the fix ledger
+`benchmarks/fixes.tsv` (same columns; verdict `merge` when a maintainer would merge the fix as it
+is, `no` when not, the reason says why), and the table per rule shows the fixes offered, merged
+as is, not, unjudged and gone. With `--write` it goes between `<!-- fixes:start -->` and
+`<!-- fixes:end -->` in RESULTS.md.
 """
 
 from __future__ import annotations
@@ -45,9 +54,13 @@ import ecosystem  # the script's own folder, when run as a script
 from ecosystem import Finding
 
 LABELS = Path(__file__).resolve().parent / "labels.tsv"
+FIXES = Path(__file__).resolve().parent / "fixes.tsv"
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 HEADER = ("project", "path", "code", "line", "snippet", "verdict", "reason")
 START, END = "<!-- precision:start -->", "<!-- precision:end -->"
+FIX_START, FIX_END = "<!-- fixes:start -->", "<!-- fixes:end -->"
+FINDING_VERDICTS = ("true", "false")
+FIX_VERDICTS = ("merge", "no")  # a maintainer would merge the fix as it is, or not
 
 
 @dataclass(frozen=True)
@@ -92,8 +105,10 @@ class LedgerError(ValueError):
     pass
 
 
-def read_labels(text: str, name: str = "labels.tsv") -> list[Label]:
-    """The labels of a ledger file's text; a malformed row raises LedgerError naming it."""
+def read_labels(text: str, name: str = "labels.tsv",
+                verdicts: tuple[str, str] = FINDING_VERDICTS) -> list[Label]:
+    """The labels of a ledger file's text; a malformed row raises LedgerError naming it.
+    `verdicts` is the (yes, no) pair the ledger writes: ("true", "false"), or FIX_VERDICTS."""
     labels = []
     rows = csv.reader(text.splitlines(), delimiter="\t", quoting=csv.QUOTE_NONE)
     for number, row in enumerate(rows, start=1):
@@ -104,12 +119,13 @@ def read_labels(text: str, name: str = "labels.tsv") -> list[Label]:
         if len(row) != len(HEADER):
             raise LedgerError(f"{name}:{number}: {len(row)} columns, expected {len(HEADER)}")
         project, path, code, line, snippet, verdict, reason = row
-        if verdict not in ("true", "false"):
-            raise LedgerError(f"{name}:{number}: verdict {verdict!r}, expected true or false")
+        if verdict not in verdicts:
+            raise LedgerError(f"{name}:{number}: verdict {verdict!r}, expected "
+                              f"{verdicts[0]} or {verdicts[1]}")
         if not line.isdigit():
             raise LedgerError(f"{name}:{number}: line {line!r} is not a number")
         labels.append(Label(project, path, code.upper(), int(line), snippet.strip(),
-                            verdict == "true", reason, number))
+                            verdict == verdicts[0], reason, number))
     return labels
 
 
@@ -170,13 +186,27 @@ def render_table(rows: Sequence[RuleRow]) -> str:
     return "\n".join(lines)
 
 
-def replace_section(document: str, body: str) -> str:
-    """`document` with the text between the precision markers replaced by `body` (or appended)."""
-    section = f"{START}\n{body.rstrip()}\n{END}"
-    start, end = document.find(START), document.find(END)
+def render_fix_table(rows: Sequence[RuleRow]) -> str:
+    """The fixes per rule: offered (judged or not), merged as is, not, unjudged, gone."""
+    lines = ["| rule | fixes offered | merged as is | not | unjudged | gone |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for row in [*rows, RuleRow("**all**", "", *(sum(getattr(r, f) for r in rows) for f in (
+            "judged", "true", "false", "unjudged", "gone")))]:
+        lines.append(f"| {row.code} | {row.judged + row.unjudged} | {row.true} | {row.false} "
+                     f"| {row.unjudged} | {row.gone} |")
+    return "\n".join(lines)
+
+
+def replace_section(document: str, body: str, markers: tuple[str, str] = (START, END),
+                    heading: str = "Precision on real projects") -> str:
+    """`document` with the text between `markers` replaced by `body` (or appended under
+    `heading`)."""
+    begin, finish = markers
+    section = f"{begin}\n{body.rstrip()}\n{finish}"
+    start, end = document.find(begin), document.find(finish)
     if start == -1 or end < start:
-        return document.rstrip() + "\n\n## Precision on real projects\n\n" + section + "\n"
-    return document[:start] + section + document[end + len(END):]
+        return document.rstrip() + f"\n\n## {heading}\n\n" + section + "\n"
+    return document[:start] + section + document[end + len(finish):]
 
 
 def unjudged_rows(findings: Iterable[Finding]) -> str:
@@ -185,6 +215,24 @@ def unjudged_rows(findings: Iterable[Finding]) -> str:
         out.append(f"# {f.code} {f.project}/{f.path}:{f.row}: {f.message}")
         out.append("\t".join((f.project, f.path, f.code, str(f.row), f.snippet, "", "")))
     return "\n".join(out) + ("\n" if out else "")
+
+
+def applied_fixes(findings: Iterable[Finding], deferred_by: dict[str, str]) -> list[Finding]:
+    """The findings whose fix `--fix` applies: those with a fix, less those deferred by another
+    code with a fix in the same project (the fixer does not apply them once that one is in)."""
+    fixable = [f for f in findings if f.fix]
+    present = {(f.project, f.code) for f in fixable}
+    return [f for f in fixable if (f.project, deferred_by.get(f.code)) not in present]
+
+
+def deferred_fixes() -> dict[str, str]:
+    """celery_lint.fixes.DEFERRED_BY of this tree, {} in a tree without it."""
+    sys.path.insert(0, str(ecosystem.REPO))
+    try:
+        from celery_lint.fixes import DEFERRED_BY
+    except ImportError:
+        return {}
+    return dict(DEFERRED_BY)
 
 
 def rule_groups() -> dict[str, str]:
@@ -242,8 +290,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--from-json", type=Path, help="the findings of an ecosystem.py --json run")
     parser.add_argument("--side", choices=("head", "base"), default="head",
                         help="with --from-json: which revision's findings (default head)")
-    parser.add_argument("--labels", type=Path, default=LABELS, help="the ledger (default: "
-                        "benchmarks/labels.tsv)")
+    parser.add_argument("--labels", type=Path, help="the ledger (default: benchmarks/labels.tsv, "
+                        "with --fixes benchmarks/fixes.tsv)")
     parser.add_argument("--select", help="passed to the run")
     parser.add_argument("--preview", action="store_true",
                         help="passed to the run; a second run without it tells the preview parts")
@@ -253,10 +301,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="replace the precision section of benchmarks/RESULTS.md")
     parser.add_argument("--unjudged", action="store_true",
                         help="print a TSV row to fill in for each finding without a label")
+    parser.add_argument("--fixes", action="store_true",
+                        help="judge the fixes the findings offer, by benchmarks/fixes.tsv")
     args = parser.parse_args(argv)
+    args.labels = args.labels or (FIXES if args.fixes else LABELS)
 
     try:
-        labels = read_labels(args.labels.read_text(encoding="utf-8"), str(args.labels))
+        labels = read_labels(args.labels.read_text(encoding="utf-8"), str(args.labels),
+                             FIX_VERDICTS if args.fixes else FINDING_VERDICTS)
     except (OSError, LedgerError) as error:
         print(f"precision: {error}", file=sys.stderr)
         return 2
@@ -275,32 +327,40 @@ def main(argv: Sequence[str] | None = None) -> int:
         source = ecosystem.working_tree_revision().label
     # Labels of projects not in this run are neither matched nor gone.
     labels = [label for label in labels if label.project in projects]
+    if args.fixes:
+        findings = applied_fixes(findings, deferred_fixes())
     matched = match(findings, labels)
     if args.unjudged:
         sys.stdout.write(unjudged_rows(matched.unjudged))
         return 2 if failed else 0
-    table = render_table(rule_rows(matched, rule_groups(), preview_part))
+    rows = rule_rows(matched, rule_groups(), preview_part)
+    table = render_fix_table(rows) if args.fixes else render_table(rows)
     options = " ".join(([f"--select {args.select}"] if args.select else [])
                        + (["--preview"] if args.preview else []))
-    note = (f"{len(findings)} findings of {source}{f' ({options})' if options else ''} on "
+    what = "fixes offered by the findings" if args.fixes else "findings"
+    note = (f"{len(findings)} {what} of {source}{f' ({options})' if options else ''} on "
             f"{len(projects)} project{'s' if len(projects) != 1 else ''} ({', '.join(projects)}), judged by "
             f"{args.labels.name}; {datetime.date.today().isoformat()}."
             + (f" Failed runs: {', '.join(failed)}." if failed else ""))
     print(table)
     print()
     print(note)
+    verdicts = FIX_VERDICTS if args.fixes else FINDING_VERDICTS
     if matched.gone:
         print(f"\n{len(matched.gone)} labels match no finding any more:")
         for label in matched.gone:
             print(f"  {args.labels.name}:{label.source_line}: {label.project} {label.path}:"
-                  f"{label.line} {label.code} ({'true' if label.verdict else 'false'})")
+                  f"{label.line} {label.code} ({verdicts[0] if label.verdict else verdicts[1]})")
     if args.write:
         given = sys.argv[1:] if argv is None else list(argv)
         command = shlex.join(["python", "benchmarks/precision.py",
                               *(a for a in given if a != "--write")])
         body = f"`{command}` (`--unjudged` lists what is left to judge):\n\n{table}\n\n{note}"
-        RESULTS.write_text(replace_section(RESULTS.read_text(encoding="utf-8"), body),
-                           encoding="utf-8")
+        document = RESULTS.read_text(encoding="utf-8")
+        document = replace_section(document, body, (FIX_START, FIX_END),
+                                   "Fixes judged on real projects") if args.fixes else \
+            replace_section(document, body)
+        RESULTS.write_text(document, encoding="utf-8")
     return 2 if failed else 0
 
 

@@ -214,3 +214,80 @@ def test_the_ledger_in_the_repository_is_well_formed() -> None:
     labels = precision.read_labels(text)
     assert all(lab.reason.strip() and lab.code.startswith("CEL") for lab in labels)
     assert all(len(lab.snippet) <= ecosystem.SNIPPET_LENGTH for lab in labels)
+
+
+# -- precision.py --fixes: the fix ledger ----------------------------------------------------
+
+
+def test_a_finding_keeps_the_applicability_of_its_fix(tmp_path: Path) -> None:
+    (tmp_path / "tasks.py").write_text("send.delay(order)\nsend.delay(1)\n")
+    output = json.dumps([
+        {"code": "CEL101", "message": "m", "filename": str(tmp_path / "tasks.py"),
+         "location": {"row": 1, "column": 12}, "fix": {"applicability": "unsafe", "edits": []}},
+        {"code": "CEL103", "message": "n", "filename": str(tmp_path / "tasks.py"),
+         "location": {"row": 2, "column": 1}, "fix": None},
+    ])
+    assert [f.fix for f in ecosystem.parse_findings(output, tmp_path, "p")] == ["unsafe", ""]
+
+
+def test_the_fix_ledger_reads_merge_and_no_and_refuses_true() -> None:
+    labels = precision.read_labels("\n".join([label(verdict="merge"), label(verdict="no")]),
+                                   "fixes.tsv", precision.FIX_VERDICTS)
+    assert [lab.verdict for lab in labels] == [True, False]
+    with pytest.raises(precision.LedgerError, match="fixes.tsv:1: verdict 'true', expected "
+                                                    "merge or no"):
+        precision.read_labels(label(verdict="true"), "fixes.tsv", precision.FIX_VERDICTS)
+
+
+def test_the_fix_table_counts_offered_merged_not_unjudged_and_gone() -> None:
+    labels = precision.read_labels("\n".join([
+        label(snippet="a()", verdict="merge"), label(snippet="b()", verdict="no"),
+        label(code="CEL303", snippet="gone()", verdict="merge")]), "fixes.tsv",
+        precision.FIX_VERDICTS)
+    findings = [finding(snippet=s) for s in ("a()", "b()", "c()")]
+    table = precision.render_fix_table(precision.rule_rows(precision.match(findings, labels), {}))
+    assert table.splitlines()[2:] == ["| CEL201 | 3 | 1 | 1 | 1 | 0 |",
+                                      "| CEL303 | 0 | 0 | 0 | 0 | 1 |",
+                                      "| **all** | 3 | 1 | 1 | 1 | 1 |"]
+
+
+def test_the_fix_table_has_its_own_section_beside_the_precision_one() -> None:
+    document = precision.replace_section("# Results\n", "precision table")
+    both = precision.replace_section(document, "fix table", (precision.FIX_START,
+                                                             precision.FIX_END), "Fixes")
+    assert both.endswith(f"## Fixes\n\n{precision.FIX_START}\nfix table\n{precision.FIX_END}\n")
+    again = precision.replace_section(both, "precision table 2")
+    assert "precision table 2" in again and "fix table" in again
+
+
+def test_only_findings_with_a_fix_are_judged_as_fixes(tmp_path: Path, monkeypatch,
+                                                      capsys) -> None:
+    ledger = tmp_path / "fixes.tsv"
+    ledger.write_text("\t".join(precision.HEADER) + "\n" + label(verdict="no") + "\n")
+    data = {"head": {"label": "HEAD"}, "projects": {"proj-1.0": {"head": {"error": None, "findings": [
+        {k: v for k, v in vars(f).items() if k != "project"}
+        for f in (finding(), Finding("proj-1.0", "b.py", "CEL103", 1, "m", "x()", "unsafe"))]}}}}
+    (tmp_path / "run.json").write_text(json.dumps(data))
+    monkeypatch.setattr(precision, "rule_groups", dict)
+    assert precision.main(["--fixes", "--from-json", str(tmp_path / "run.json"),
+                           "--labels", str(ledger)]) == 0
+    out = capsys.readouterr().out
+    assert "| CEL103 | 1 | 0 | 0 | 1 | 0 |" in out  # offered, not judged yet
+    assert "| CEL201 | 0 | 0 | 0 | 0 | 1 |" in out  # no fix offered: its label is gone
+
+
+def test_the_fix_ledger_in_the_repository_is_well_formed() -> None:
+    text = precision.FIXES.read_text(encoding="utf-8")
+    assert text.splitlines()[0].split("\t") == list(precision.HEADER)
+    labels = precision.read_labels(text, "fixes.tsv", precision.FIX_VERDICTS)
+    assert all(lab.reason.strip() and lab.code.startswith("CEL") for lab in labels)
+    assert all(len(lab.snippet) <= ecosystem.SNIPPET_LENGTH for lab in labels)
+
+
+def test_a_fix_the_fixer_defers_to_another_one_of_the_project_is_not_counted() -> None:
+    def fixable(code: str, project: str) -> Finding:
+        return Finding(project, "a.py", code, 1, "m", "x", "unsafe")
+    findings = [fixable("CEL201", "both-1.0"), fixable("CEL303", "both-1.0"),
+                fixable("CEL201", "alone-1.0"), finding(code="CEL303", project="alone-1.0")]
+    kept = precision.applied_fixes(findings, {"CEL201": "CEL303"})
+    assert [(f.project, f.code) for f in kept] == [("both-1.0", "CEL303"), ("alone-1.0", "CEL201")]

@@ -710,6 +710,24 @@ def test_cel201_writes_the_fix_time_limits_option(tmp_path: Path) -> None:
                 unsafe=True, select=("CEL201",), fix_time_limits=(("soft", 60), ("hard", 90)))
 
 
+def test_cel201_no_fix_when_the_settings_mean_a_global_limit_under_an_ignored_name(
+        tmp_path: Path) -> None:
+    # `CELERYD_TIME_LIMIT` is no name Celery reads: the module means a global limit of its own, so
+    # per-task limits with the fix's values would contradict it; the finding stays
+    tasks = """
+        from celery import shared_task
+
+
+        @shared_task
+        def rebuild_index(order_id):
+            return order_id
+    """
+    settings = NO_LIMITS["proj/settings.py"] + "CELERYD_TIME_LIMIT = 1200\n"
+    assert check_unfixed(tmp_path, {**NO_LIMITS, "proj/settings.py": settings,
+                                    "shop/tasks.py": tasks}, "shop/tasks.py",
+                         select=("CEL201",)) == [("CEL201", "shop/tasks.py", 5)]
+
+
 def test_cel201_no_fix_for_a_decorator_given_star_arguments(tmp_path: Path) -> None:
     tasks = """
         from celery import shared_task
@@ -945,6 +963,40 @@ def test_checklist_no_fix_for_a_setting_with_a_wrong_value(tmp_path: Path) -> No
     assert check_unfixed(tmp_path, {**APP, "proj/settings.py": settings}, "proj/settings.py",
                          select=CHECKLIST) == [("CEL301", "proj/settings.py", 2),
                                                ("CEL302", "proj/settings.py", 4)]
+
+
+@pytest.mark.parametrize(("code", "misnamed"), [
+    ("CEL301", "CELERYD_ACKS_LATE = True"),
+    ("CEL302", "CELERY_PREFETCH_MULTIPLIER = 4"),
+    ("CEL303", "CELERYD_SOFT_TIME_LIMIT = 900"),
+])
+def test_checklist_no_fix_when_the_module_means_the_setting_under_a_name_celery_ignores(
+        tmp_path: Path, code: str, misnamed: str) -> None:
+    # the author set it and spelt the name wrong: adding it a second time with the fix's value
+    # contradicts theirs (renaming their line is the fix); the finding stays and names the line
+    settings = BROKER_ONLY + f"# chosen for our workload\n{misnamed}\n"
+    assert check_unfixed(tmp_path, {**APP, "proj/settings.py": settings}, "proj/settings.py",
+                         select=(code,)) == [(code, "proj/settings.py", 1)]
+
+
+def test_an_old_name_the_pinned_celery_ignores_is_renamed_not_written_twice(
+        tmp_path: Path) -> None:
+    # Celery 5.6 reads no old name under a namespace: CEL306 renames the line, and CEL301 must not
+    # also add the setting (the module would assign it twice, the second hiding the first)
+    settings = BROKER_ONLY + 'CELERY_ACKS_LATE = os.environ.get("WORKER_ACKS_LATE") == "1"\n'
+    check_fixed(tmp_path, {**APP, "requirements.txt": "celery[redis]==5.6.3\n",
+                           "proj/settings.py": "import os\n\n" + settings}, "proj/settings.py",
+                "import os\n\n" + settings.replace("CELERY_ACKS_LATE =", "CELERY_TASK_ACKS_LATE ="),
+                unsafe=True, select=("CEL301", "CEL306"))
+
+
+def test_checklist_fix_beside_a_project_setting_that_only_ends_like_celery_s(
+        tmp_path: Path) -> None:
+    settings = BROKER_ONLY + "EXPORT_TIME_LIMIT = 45\nCELERY_ACKS_LATENCY_ALERT = 3\n"
+    check_fixed(tmp_path, {**APP, "proj/settings.py": settings}, "proj/settings.py",
+                BROKER_ONLY + "EXPORT_TIME_LIMIT = 45\nCELERY_ACKS_LATENCY_ALERT = 3\n"
+                "CELERY_TASK_SOFT_TIME_LIMIT = 300\nCELERY_TASK_TIME_LIMIT = 360\n",
+                unsafe=True, select=("CEL303",))
 
 
 def test_checklist_no_fix_for_limits_that_are_not_positive(tmp_path: Path) -> None:

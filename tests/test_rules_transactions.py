@@ -1175,7 +1175,9 @@ def test_fix_delay_without_a_pin_sends_it_from_on_commit(tmp_path):
         def place_order():
             with atomic():
                 order = Order.objects.create(status="new")
-                transaction.on_commit(functools.partial(process_order.delay, order.pk, note="rush"))  # tell the warehouse
+                transaction.on_commit(
+                    functools.partial(process_order.delay, order.pk, note="rush")
+                )  # tell the warehouse
     """)
     assert refix(tmp_path) == (0, [])
 
@@ -1325,7 +1327,9 @@ def test_fix_adds_the_imports_once_for_two_calls(tmp_path):
             with atomic():
                 Order.objects.filter(pk=pk).update(status="placed")
                 transaction.on_commit(functools.partial(process_order.delay, pk))
-                transaction.on_commit(functools.partial(process_order.apply_async, args=[pk], countdown=5))
+                transaction.on_commit(
+                    functools.partial(process_order.apply_async, args=[pk], countdown=5)
+                )
     """)
     assert refix(tmp_path) == (0, [])
 
@@ -1417,7 +1421,9 @@ def test_fix_of_a_canvas_and_send_task(tmp_path):
         def place_order(pk):
             Order.objects.filter(pk=pk).update(status="placed")
             transaction.on_commit(process_order.s(pk).delay)
-            transaction.on_commit(functools.partial(app.send_task, "shop.tasks.process_order", args=[pk]))
+            transaction.on_commit(
+                functools.partial(app.send_task, "shop.tasks.process_order", args=[pk])
+            )
     """)
     assert refix(tmp_path) == (0, [])
 
@@ -1450,7 +1456,9 @@ def test_fix_in_a_block_on_another_database_passes_using(tmp_path):
         def place_order(pk, alias):
             with transaction.atomic(using="orders"):
                 Order.objects.filter(pk=pk).update(status="placed")
-                transaction.on_commit(functools.partial(process_order.delay, pk), using="orders")
+                transaction.on_commit(
+                    functools.partial(process_order.delay, pk), using="orders"
+                )
             with transaction.atomic(using=alias):
                 Order.objects.filter(pk=pk).update(status="placed")
                 process_order.delay(pk)
@@ -1569,4 +1577,24 @@ PLACE_ORDER_FIXED = PLACE_ORDER.replace("process_order.delay(pk)",
 ])
 def test_fix_puts_each_import_in_its_section(tmp_path, imports, expected):
     assert fixed(tmp_path, imports + PLACE_ORDER) == expected + PLACE_ORDER_FIXED
+    assert refix(tmp_path) == (0, [])
+
+
+def test_fix_leaves_the_wrapping_to_a_project_whose_lines_are_already_longer(tmp_path):
+    # the send already runs past 88 characters: the project does not keep to that length, so the
+    # on_commit call stays on the line, as it would be written there
+    source = """
+        from django.db import transaction
+
+        from shop.models import Order
+        from shop.tasks import process_order
+
+
+        @transaction.atomic
+        def reprice(pk):
+            Order.objects.filter(pk=pk).update(status="repriced")
+            process_order.apply_async(args=[pk], kwargs={"reason": "repriced by the nightly job"})
+    """
+    assert ('    transaction.on_commit(functools.partial(process_order.apply_async, args=[pk], '
+            'kwargs={"reason": "repriced by the nightly job"}))\n') in fixed(tmp_path, source)
     assert refix(tmp_path) == (0, [])

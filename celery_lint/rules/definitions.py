@@ -73,7 +73,9 @@ class MissingTimeLimit(Rule):
         note = f"; {unread_note(misnamed, self.context.index.celery)}" if misnamed else ""
         self.report(node, f"Task `{task.function}` has no time limit, and the project sets no "
                           f"global one: a hung call holds a worker forever{note}", end=node.name,
-                    fix=self._fix(node))
+                    # the settings mean a global limit of their own: per-task limits with the
+                    # fix's values would contradict it; renaming that line is the fix
+                    fix=None if misnamed else self._fix(node))
 
     def _fix(self, node: cst.FunctionDef) -> Fix | None:
         """Time limits from `fix-time-limits` written into the task's decorator."""

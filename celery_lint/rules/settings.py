@@ -202,7 +202,10 @@ def _missing_row(audit: Audit, item: str, info: RuleInfo, setting: str, message:
     # an app configured in code only (`Celery(...)`, `app.conf`) has no module to append to:
     # names written at the end of its module are not read by Celery, and are appended again on
     # every pass
-    if fix and audit.config.source is not None:
+    # nor when the settings write it under a name Celery does not read (`CELERYD_SOFT_TIME_LIMIT
+    # = 600`): they mean a value of their own, which one added with the fix's value contradicts;
+    # renaming that line is the fix
+    if fix and audit.config.source is not None and not misnamed:
         lines = "".join(f"{audit.key(name)} = {value!r}\n" for name, value in fix.items())
         diagnostic = replace(diagnostic, fix=Fix(
             Applicability.UNSAFE, f"Add {lines.strip()!r} to the production settings",

@@ -25,6 +25,7 @@ NON_ATOMIC_REQUESTS = "django.db.transaction.non_atomic_requests"
 METHOD_DECORATOR = "django.utils.decorators.method_decorator"
 ENQUEUE_METHODS = frozenset({"delay", "apply_async", "send_task"})
 ON_COMMIT_METHODS = (5, 4)  # the Celery that gives Django tasks `delay_on_commit()`
+LINE_LENGTH = 88  # black's and ruff's: where a fix wraps the `on_commit(...)` it writes
 DJANGO_TASK = "celery.contrib.django.task.DjangoTask"
 # ModelAdmin methods Django calls after it wrote in its transaction (options.py: `save_model`
 # before `save_related`, which calls `save_formset`, and the responses; `delete_model` before
@@ -316,17 +317,40 @@ class EnqueueInTransaction(Rule):
             return None
         end = self.context.range_of(node.func).end
         paren = Location(end.line, end.column + 1 + len(node.whitespace_after_func.value))
+        inner = f"{partial}(" if node.args else ""
+        opening, closing = self._wrapped(node, f"{on_commit}(", inner, closing)
         if not node.args:
             if not isinstance(node.whitespace_before_args, cst.SimpleWhitespace):
                 return None  # a comment between the parentheses
             stop = self.context.range_of(node).end
-            return [self.context.insert_before(node, f"{on_commit}("),
+            return [self.context.insert_before(node, opening),
                     Edit(closing, paren, Location(stop.line, stop.column + 1))]
         spaced = isinstance(node.whitespace_before_args, cst.SimpleWhitespace) \
             and not node.whitespace_before_args.value
-        return [self.context.insert_before(node, f"{on_commit}({partial}("),
+        return [self.context.insert_before(node, opening),
                 Edit(", " if spaced else ",", paren, Location(paren.row, paren.column + 1)),
                 self.context.insert_after(node, closing)]
+
+    def _wrapped(self, node: cst.Call, outer: str, inner: str, closing: str) -> tuple[str, str]:
+        """The text before and after the call: `on_commit(partial(` and `)` on its line, or, when
+        that makes a line within LINE_LENGTH longer than it, the call on a line of its own inside
+        `on_commit(` as black and ruff's formatter write it. A line already longer is left long:
+        the project does not keep to that length."""
+        where = self.context.range_of(node)
+        line = self.context.source.line(where.start.line)
+        indent = line[:where.start.column]
+        if where.start.line != where.end.line or indent.strip() or "\t" in indent \
+                or len(line) > LINE_LENGTH:
+            return outer + inner, closing
+        # what the call's own text becomes: its "(" turned into ", " (with arguments), or its
+        # "()" replaced by `closing` (without)
+        grown = 1 + len(closing) if inner else len(closing) - 2
+        if len(line) + len(outer + inner) + grown <= LINE_LENGTH:
+            return outer + inner, closing
+        call = where.end.column - where.start.column
+        if len(indent) + 4 + len(inner) + call + grown - 1 > LINE_LENGTH:
+            return outer + inner, closing  # more lines than one: the formatter's work
+        return f"{outer}\n{indent}    {inner}", f"{closing[:-1]}\n{indent})"
 
     def _import_edits(self, node: cst.Call, missing: list[str]) -> list[Edit] | None:
         """`missing` imports where isort would put them (facts.placement), `transaction` added to
