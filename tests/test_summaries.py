@@ -226,6 +226,41 @@ def test_call_of_a_function_that_sends_through_on_commit_not_flagged(tmp_path):
     assert rows(tmp_path, {"shop/notify.py": NOTIFY, "shop/services.py": source}, "CEL103") == []
 
 
+def test_call_of_a_function_that_sends_no_primary_key_not_flagged(tmp_path):
+    mail = """
+        from celery import shared_task
+
+
+        @shared_task
+        def send_rendered(subject, body, recipients):
+            pass
+
+
+        def queue_mail(subject, body, recipients):
+            send_rendered.delay(subject, body, recipients)
+
+
+        def queue_mail_about(order):
+            send_rendered.apply_async(kwargs={"subject": "paid", "body": "", "order_id": order.pk,
+                                              "recipients": []})
+    """
+    source = """
+        from django.db import transaction
+
+        from shop.mail import queue_mail, queue_mail_about
+
+
+        def pay(order):
+            with transaction.atomic():
+                order.save()
+                queue_mail("paid", "Thank you", [order.email])
+                queue_mail_about(order)
+    """
+    # the rendered mail reads no row; the one given `order_id` does
+    assert rows(tmp_path, {"shop/mail.py": mail, "shop/services.py": source}, "CEL103") == [
+        ("shop/services.py", 10)]
+
+
 def test_call_of_a_function_that_sends_before_any_write_not_flagged(tmp_path):
     source = """
         from django.db import transaction

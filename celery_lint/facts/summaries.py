@@ -46,6 +46,8 @@ class TaskUse:
     params: tuple[str, ...] = ()
     conditional: bool = False  # in an `if` branch or an `except` handler of the function
     atomic: bool = False  # in the function's own `atomic` block (or it is `@atomic`)
+    # an argument is a primary key (`x.pk`, `x.id`, `order_id`, `pk=`): the task loads rows
+    keys: bool = False
 
 
 @dataclass(frozen=True)
@@ -157,7 +159,7 @@ class Collector:
                 task = self.qualify(func.value)
                 if task is not None:
                     self.uses.append(TaskUse(task, method, node.lineno,
-                                             _params(node, self.params)))
+                                             _params(node, self.params), keys=_keys(node)))
                 return
             receiver = func.value
             if method in WAIT_METHODS:
@@ -281,6 +283,33 @@ def _params(call: ast.Call, params: set[str]) -> tuple[str, ...]:
         return tuple(given)
     return tuple([name(a) for a in call.args]
                  + [name(k.value, k.arg) for k in call.keywords if k.arg])
+
+
+def _keys(call: ast.Call) -> bool:
+    """Whether `task.delay(...)` (or `apply_async(args=[...], kwargs={...})`) is given a primary
+    key: `x.pk`, `x.id`, `x.order_id`, a name `pk` or `*_id`, or a keyword `pk=`, `*_id=`."""
+    values: list[ast.expr] = list(call.args)
+    names = [k.arg for k in call.keywords if k.arg]
+    for keyword in call.keywords:
+        value = keyword.value
+        if keyword.arg in ("args", "kwargs") and isinstance(value, (ast.List, ast.Tuple)):
+            values += value.elts
+        elif keyword.arg == "kwargs" and isinstance(value, ast.Dict):
+            values += value.values
+            names += [k.value for k in value.keys
+                      if isinstance(k, ast.Constant) and isinstance(k.value, str)]
+        else:
+            values.append(value)
+    for value in values:
+        if isinstance(value, (ast.List, ast.Tuple)):
+            values += value.elts  # `apply_async((pk,), ...)`
+    return any(_is_key(name) for name in names) or any(
+        _is_key(value.attr if isinstance(value, ast.Attribute) else
+                value.id if isinstance(value, ast.Name) else "") for value in values)
+
+
+def _is_key(name: str) -> bool:
+    return name in ("pk", "id") or name.endswith(("_id", "_pk", "_ids", "_pks"))
 
 
 def _within(line: int, ranges: list[tuple[int, int]]) -> bool:
