@@ -30,7 +30,9 @@ WRITE_METHODS = frozenset({"bulk_create", "bulk_update", "get_or_create", "updat
 NO_POSITIONAL_WRITES = frozenset({"save", "asave", "delete", "adelete"})
 MANAGER_WRITES = frozenset({"create", "acreate", "update", "aupdate"})
 LATER = "?"  # a name `Collector.qualify` reads once the file's imports are all known
-LATER_ATOMIC = LATER + "atomic"  # `from django.db.transaction import atomic` in the function
+# `with atomic():` after an import in the function: taken for a transaction only to leave out a
+# send that function reports itself
+LATER_ATOMIC = LATER + "atomic"
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 
@@ -300,9 +302,7 @@ def _keys(call: ast.Call) -> bool:
                       if isinstance(k, ast.Constant) and isinstance(k.value, str)]
         else:
             values.append(value)
-    for value in values:
-        if isinstance(value, (ast.List, ast.Tuple)):
-            values += value.elts  # `apply_async((pk,), ...)`
+    values += [e for v in values if isinstance(v, (ast.List, ast.Tuple)) for e in v.elts]
     return any(_is_key(name) for name in names) or any(
         _is_key(value.attr if isinstance(value, ast.Attribute) else
                 value.id if isinstance(value, ast.Name) else "") for value in values)
