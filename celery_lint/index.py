@@ -444,6 +444,32 @@ class ProjectIndex:
         function that sends a task; in a file with views, of one that runs a task or waits on
         one; or a call of a function that sends one of its parameters. (A send in the file's own
         code makes phase 2 run anyway: runner.PHASE2_WORDS.)"""
+        if facts.path not in self._summarized:
+            self._summarized[facts.path] = self._calls_summarized(facts, text)
+        return self._summarized[facts.path]
+
+    @cached_property
+    def _summarized(self) -> dict[str, bool]:
+        return {}
+
+    @cached_property
+    def _interesting(self) -> dict[tuple[str, bool, bool], bool]:
+        return {}
+
+    def _matters(self, target: str, transactions: bool, views: bool) -> bool:
+        """Whether a call of `target` can matter to a rule, in a file that opens transactions
+        and has views as given."""
+        if self.task(target) is not None:
+            return False
+        if transactions and self.reach(target, SENDS):
+            return True
+        if views and self.reach(target, BLOCKING):
+            return True
+        callee = self.function(target)
+        return callee is not None and callee.summary is not None \
+            and bool(callee.summary.positional)
+
+    def _calls_summarized(self, facts: FileFacts, text: str) -> bool:
         functions = [f for f in facts.functions if f.summary is not None and f.summary.calls]
         if not functions:
             return False
@@ -453,16 +479,10 @@ class ProjectIndex:
             self.transaction_wrapper(c.target) for f in functions for c in f.summary.calls)
         for function in functions:
             for call in function.summary.calls:
-                target = call.target
-                if self.task(target) is not None:
-                    continue
-                if transactions and self.reach(target, SENDS):
-                    return True
-                if views and self.reach(target, BLOCKING):
-                    return True
-                callee = self.function(target)
-                if callee is not None and callee.summary is not None \
-                        and callee.summary.positional:
+                key = (call.target, transactions, views)
+                if key not in self._interesting:
+                    self._interesting[key] = self._matters(call.target, transactions, views)
+                if self._interesting[key]:
                     return True
         return False
 

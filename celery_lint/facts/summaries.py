@@ -14,8 +14,10 @@ unknown class has no name to follow, and a send inside a lambda or nested functi
 from __future__ import annotations
 
 import ast
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from celery_lint.facts.effects import chain
 from celery_lint.facts.evaluate import dotted
@@ -33,6 +35,9 @@ LATER = "?"  # a name `Collector.qualify` reads once the file's imports are all 
 # `with atomic():` after an import in the function: taken for a transaction only to leave out a
 # send that function reports itself
 LATER_ATOMIC = LATER + "atomic"
+# what no project function is under: the standard library, Django, Celery and its parts
+NOT_PROJECT = frozenset(sys.stdlib_module_names) | {"django", "celery", "kombu", "billiard",
+                                                    "rest_framework", "builtins"}
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 
@@ -52,9 +57,9 @@ class TaskUse:
     keys: bool = False
 
 
-@dataclass(frozen=True)
-class CallOf:
-    """A call of a function by a name that may be the project's (the index decides)."""
+class CallOf(NamedTuple):
+    """A call of a function by a name that may be the project's (the index decides); a tuple, as
+    there is one per call of every function and they travel in every pickle of the facts."""
 
     target: str  # qualified
     line: int
@@ -192,7 +197,7 @@ class Collector:
         calls = sorted((CallOf(target, line, _within(line, self.branches),
                                _within(line, self.atomic))
                         for target, line in ((self._late(t), n) for t, n in self.calls)
-                        if target is not None),
+                        if target is not None and target.partition(".")[0] not in NOT_PROJECT),
                        key=lambda call: call.line)
         wraps, through = _wrapper(self.function, lambda n: self._late(self.qualify(n) or ""),
                                   self.decorators)
