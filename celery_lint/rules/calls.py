@@ -286,6 +286,7 @@ class UnserializableArgument(Rule):
 
 # what a function a view calls may do that keeps the request waiting for a task
 BLOCKING_USES = frozenset({"direct", "apply", "wait"})
+WAITS = frozenset({"wait"})
 
 
 class BlockingCallInView(Rule):
@@ -304,19 +305,20 @@ class BlockingCallInView(Rule):
             self.report(node, f"`.{node.func.attr.value}()` waits for a task's result inside a "
                               "view: the request blocks until a worker finishes")
             return
+        call = self.context.task_call(node)
+        if call is None:
+            self._called(node)
+            return
         # A preview part of the rule: on real projects, a task run in the view by a direct call or
         # `.apply()` was mostly a view that needs the outcome before it answers (an error to
         # show, a file to send), which only reading the view can tell from work to hand off.
         if not self.context.config.preview:
             return
-        call = self.context.task_call(node)
-        if call is not None and call.task is not None and call.method in ("direct", "apply") \
+        if call.task is not None and call.method in ("direct", "apply") \
                 and not self._fallback(call, call.task, function):
             how = "calling it directly" if call.method == "direct" else "`.apply()`"
             self.report(node, f"{call.label} runs task `{call.task.function}` inside the view "
                               f"({how}): use `.delay()` and return")
-        elif call is None:
-            self._called(node)
 
     def _called(self, node: cst.Call) -> None:
         """A call, in a view, of a project function that runs a task in this process or waits on
@@ -325,7 +327,9 @@ class BlockingCallInView(Rule):
         if called is None:
             return
         index = self.context.index
-        for reached in index.reach(called.qualname, BLOCKING_USES):
+        # a task run in place is the preview part of the rule (above), one call away too
+        uses = BLOCKING_USES if self.context.config.preview else WAITS
+        for reached in index.reach(called.qualname, uses):
             if reached.conditional:
                 continue  # in a branch: the caller may choose the other (`synchronous=False`)
             if reached.task is not None and _sends_too(reached, index):
