@@ -18,6 +18,7 @@ from celery_lint.facts.settings import (
     SettingsModel,
     build_settings,
 )
+from celery_lint.facts.summaries import ATOMIC, TaskUse
 from celery_lint.facts.types import (
     CeleryApp,
     ClassFact,
@@ -56,6 +57,29 @@ ADMIN_METHODS = {
 ADMIN_ACTION_DECORATORS = frozenset({"django.contrib.admin.action",
                                      "django.contrib.admin.decorators.action"})
 _MAX_ALIAS_STEPS = 8
+# how many functions deep summaries are followed from a call: the function called, what it
+# calls, and what that calls (a longer chain is rarely read by anyone as "this call sends")
+SUMMARY_DEPTH = 3
+SENDS = frozenset({"delay", "apply_async"})
+BLOCKING = frozenset({"direct", "apply", "wait"})
+
+
+@dataclass(frozen=True)
+class Reached:
+    """A task use found through calls: `chain` holds the functions from the one called to the one
+    whose own body has the use, each with the line of the call that leads on (the use's line
+    for the last)."""
+
+    use: TaskUse
+    task: TaskDefinition | None  # None for a wait on a result
+    chain: tuple[tuple[FunctionFact, int], ...]
+    written: bool  # a function of the chain writes to the database before it leads on
+    conditional: bool = False  # the use, or a call that leads to it, is in a branch
+    atomic: bool = False  # ... in a function's own `atomic` block (reported there)
+
+    @property
+    def function(self) -> FunctionFact:
+        return self.chain[-1][0]
 
 
 @dataclass
@@ -338,6 +362,157 @@ class ProjectIndex:
                     views.add(function.qualname)
         return frozenset(views)
 
+    # -- function summaries ----------------------------------------------------------------
+    @cached_property
+    def _function_paths(self) -> dict[str, str]:
+        return {f.qualname: facts.path for facts in self.files.values() for f in facts.functions}
+
+    def function_path(self, qualname: str) -> str:
+        """The file that defines the project function `qualname`."""
+        return self._function_paths.get(qualname, "")
+
+    def function(self, qualname: str | None) -> FunctionFact | None:
+        """The project's function or method `qualname` names (following re-exports)."""
+        if not qualname:
+            return None
+        found = self.functions.get(qualname) or self.functions.get(self.resolve(qualname))
+        if found is not None:
+            return found
+        owner, _, name = qualname.rpartition(".")
+        if owner not in self.classes:
+            return None
+        for cls in self.ancestors(owner):  # `self.name()`: the class's method, or a base's
+            if name in cls.methods:
+                return self.functions.get(f"{cls.qualname}.{name}")
+        return None
+
+    def reach(self, qualname: str | None, methods: frozenset[str]) -> tuple[Reached, ...]:
+        """The task uses (`methods` of facts.summaries.TaskUse, and "direct" for a task called as a
+        function) of the project function `qualname` and of the project functions it calls, up
+        to SUMMARY_DEPTH functions deep; each function is visited once (a recursive pair ends).
+        A send or run counts only when its receiver is a known task."""
+        start = self.function(qualname)
+        if start is None:
+            return ()
+        key = (start.qualname, methods)
+        if key not in self._reached:
+            self._reached[key] = tuple(self._reach(start, methods))
+        return self._reached[key]
+
+    @cached_property
+    def _reached(self) -> dict[tuple[str, frozenset[str]], tuple[Reached, ...]]:
+        return {}
+
+    def _reach(self, start: FunctionFact, methods: frozenset[str]) -> Iterator[Reached]:
+        seen = {start.qualname}
+        # each path: the chain so far (its last function's line not known yet), and whether a
+        # call on it is in a branch, or in a function's own atomic block
+        pending: list[tuple[tuple[tuple[FunctionFact, int], ...], bool, bool]] = [
+            (((start, 0),), False, False)]
+        while pending:
+            path, branched, atomic = pending.pop(0)  # breadth first: shortest chains first
+            function = path[-1][0]
+            summary = function.summary
+            if summary is None:
+                continue
+            prefix = path[:-1]
+            for use in summary.uses:
+                task = self.task(use.task) if use.task else None
+                if use.method in methods and (task is not None or use.method == "wait"):
+                    chain = (*prefix, (function, use.line))
+                    yield Reached(use, task, chain, _written(chain),
+                                  branched or use.conditional, atomic or use.atomic)
+            for call in summary.calls:
+                task = self.task(call.target)
+                if task is not None:
+                    if "direct" in methods:
+                        chain = (*prefix, (function, call.line))
+                        yield Reached(TaskUse(call.target, "direct", call.line), task, chain,
+                                      _written(chain), branched or call.conditional,
+                                      atomic or call.atomic)
+                    continue
+                callee = self.function(call.target)
+                if callee is None or callee.qualname in seen or len(path) >= SUMMARY_DEPTH:
+                    continue
+                seen.add(callee.qualname)
+                pending.append(((*prefix, (function, call.line), (callee, 0)),
+                                branched or call.conditional, atomic or call.atomic))
+
+    def calls_summarized(self, facts: FileFacts, text: str) -> bool:
+        """Whether a rule can find something in `facts` (of a file whose source is `text`) one
+        call away: a call, in a file that can open a transaction (or has views), of a project
+        function that sends a task; in a file with views, of one that runs a task or waits on
+        one; or a call of a function that sends one of its parameters. (A send in the file's own
+        code makes phase 2 run anyway: runner.PHASE2_WORDS.)"""
+        if facts.path not in self._summarized:
+            self._summarized[facts.path] = self._calls_summarized(facts, text)
+        return self._summarized[facts.path]
+
+    @cached_property
+    def _summarized(self) -> dict[str, bool]:
+        return {}
+
+    @cached_property
+    def _interesting(self) -> dict[tuple[str, bool, bool], bool]:
+        return {}
+
+    def _matters(self, target: str, transactions: bool, views: bool) -> bool:
+        """Whether a call of `target` can matter to a rule, in a file that opens transactions
+        and has views as given."""
+        if self.task(target) is not None:
+            return False
+        if transactions and self.reach(target, SENDS):
+            return True
+        if views and self.reach(target, BLOCKING):
+            return True
+        callee = self.function(target)
+        return callee is not None and callee.summary is not None \
+            and bool(callee.summary.positional)
+
+    def _calls_summarized(self, facts: FileFacts, text: str) -> bool:
+        functions = [f for f in facts.functions if f.summary is not None and f.summary.calls]
+        if not functions:
+            return False
+        views = any(self.is_view(f.qualname) for f in facts.functions)
+        transactions = views or "atomic" in text or any(
+            self.transaction_wrapper(d) for f in facts.functions for d in f.decorators) or any(
+            self.transaction_wrapper(c.target) for f in functions for c in f.summary.calls)
+        for function in functions:
+            for call in function.summary.calls:
+                key = (call.target, transactions, views)
+                if key not in self._interesting:
+                    self._interesting[key] = self._matters(call.target, transactions, views)
+                if self._interesting[key]:
+                    return True
+        return False
+
+    @cached_property
+    def atomic_aliases(self) -> frozenset[str]:
+        return frozenset(a for facts in self.files.values() for a in facts.atomic_aliases)
+
+    def transaction_wrapper(self, qualname: str | None, depth: int = 0) -> str:
+        """How `qualname` opens a transaction: "atomic" for `transaction.atomic` (or a module's
+        other name for it), "with" for a project context manager whose `yield` runs inside one,
+        "decorator" for a project decorator that runs the function inside one; "" otherwise."""
+        if not qualname or depth > SUMMARY_DEPTH:
+            return ""
+        resolved = self.resolve(qualname)
+        if resolved == ATOMIC or resolved in self.atomic_aliases:
+            return "atomic"
+        function = self.function(resolved)
+        summary = function.summary if function is not None else None
+        if summary is None or not summary.wraps:
+            return ""
+        if any(self.transaction_wrapper(entered, depth + 1) for entered in summary.through):
+            return summary.wraps
+        return ""
+
+    def is_view(self, qualname: str) -> bool:
+        """Whether the project function `qualname` answers requests: a routed or views-module
+        function, a method of a view class, a ModelAdmin method the admin runs."""
+        return qualname in self.function_views or qualname in self.admin_views \
+            or qualname.rpartition(".")[0] in self.view_classes
+
     # -- configuration ---------------------------------------------------------------------
     @cached_property
     def celery(self) -> ProjectCelery:
@@ -383,6 +558,11 @@ class ProjectIndex:
         unread = tuple(dict.fromkeys(item for c in configs for item in c.unread))
         return CeleryConfig(merged, namespace=configs[0].namespace, unread=unread,
                             celery=configs[0].celery)
+
+
+def _written(chain: tuple[tuple[FunctionFact, int], ...]) -> bool:
+    """Whether a function of `chain` writes before the line where it leads on."""
+    return any(f.summary is not None and 0 < f.summary.write < line for f, line in chain)
 
 
 def _is_model_base(qualname: str) -> bool:

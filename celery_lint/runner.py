@@ -552,6 +552,8 @@ def needs_rules(source: SourceFile, facts: FileFacts, index: ProjectIndex) -> bo
         return True
     if any(word in source.text for word in PHASE2_WORDS):
         return True
+    if index.calls_summarized(facts, source.text):
+        return True
     # a task, or a module that defines tasks (`from . import tasks`, then `tasks.send(...)`)
     tasks, modules = index.tasks, index.task_modules
     return any(target in tasks or target in modules or index.resolve(target) in tasks

@@ -15,6 +15,7 @@ from typing import Any
 from celery_lint.facts import placement, task_uses
 from celery_lint.facts.effects import HANDLER_TYPES, SCOPES, Behaviour, Scanner, new_scanner
 from celery_lint.facts.evaluate import apply_op, dotted, evaluate, is_literal, source_text
+from celery_lint.facts.summaries import ATOMIC, Collector
 from celery_lint.facts.syntax import is_template, parse_python
 from celery_lint.facts.types import (
     CeleryApp,
@@ -44,6 +45,7 @@ APP_METHODS = {"config_from_object", "autodiscover_tasks"}
 MANAGER_SUFFIXES = ("Manager",)
 
 SCANNED = HANDLER_TYPES
+COLLECTED = frozenset({ast.Call, ast.Assign, ast.If, ast.ExceptHandler, ast.With, ast.AsyncWith})
 SCOPE_TYPES = frozenset(SCOPES)
 QUEUE_CALLS = frozenset({"task", "shared_task", "apply_async", "set", "signature", "send_task",
                          "s", "si", "options"})
@@ -100,7 +102,9 @@ class _Reader:
         self._scopes: list[tuple[tuple[int, int], tuple[int, int], int, Scanner | None]] = []
         self._scoped: set[int] = set()
         self._defined: list[tuple[Any, str, tuple[Param, ...], tuple[str, ...], bool,
-                                  Scanner]] = []
+                                  Scanner, Collector]] = []
+        self._collectors: dict[Scanner, Collector] = {}
+        self._file_imports: dict[str, str] = {}  # every import of the file, in functions too
         self.settings_values: dict[str, Value] = {}
         self.built: dict[str, str] = {}  # module-level name -> the callee that built it
         self.django_settings_module: str | None = None
@@ -182,8 +186,12 @@ class _Reader:
                     scanner = self._scanner_of(node)
                     if scanner is not None:
                         scanner.handle(node)
+                        if kind in COLLECTED:
+                            self._collectors[scanner].handle(node)
             elif kind is ast.Attribute or kind is ast.Name:
                 self._monitoring_name(node)  # type: ignore[arg-type]
+            elif kind is ast.Import or kind is ast.ImportFrom:
+                self._file_imports.update(self._import_names(node))  # type: ignore[arg-type]
             elif kind in SCOPE_TYPES and id(node) not in self._scoped:
                 self._add_scope(node, None)  # a nested function or lambda: runs later
         self._function_facts()
@@ -820,7 +828,10 @@ class _Reader:
         scanner = new_scanner(node, self.qualify, follow_calls=is_task)
         scanner.all_atomic = any(d.rsplit(".", 1)[-1] == "atomic" for d in decorators)
         self._add_scope(node, scanner)
-        self._defined.append((node, qualname, params, decorators, is_task, scanner))
+        collector = Collector(node, self.qualify, self._bound, self._file_imports, decorators,
+                              f"{self.module}.{owner[:-1]}" if owner else None)
+        self._collectors[scanner] = collector
+        self._defined.append((node, qualname, params, decorators, is_task, scanner, collector))
         if not owner:
             self._top_functions.append(node)
             factory = self._factory(node, qualname) if self._may_build_apps else None
@@ -921,7 +932,7 @@ class _Reader:
         return None
 
     def _function_facts(self) -> None:
-        for node, qualname, params, decorators, is_task, scanner in self._defined:
+        for node, qualname, params, decorators, is_task, scanner, collector in self._defined:
             # only a task's calls are followed (one call deep); what a function the task calls
             # records can be what the task checks first (a method is not followed)
             top = qualname.count(".") == self.module.count(".") + 1
@@ -935,9 +946,32 @@ class _Reader:
                     if behaviour.effects or (top and records) else None
             keyword = "async def " if isinstance(node, ast.AsyncFunctionDef) else "def "
             name_column = self._column(node) + len(keyword)
+            summary = collector.summary()
             self.functions.append(FunctionFact(
                 qualname, params[0].name if params else None, decorators, node.lineno,
-                self._column(node), name_column + len(node.name), behaviour))
+                self._column(node), name_column + len(node.name), behaviour, summary))
+
+    def _bound(self, name: str) -> bool:
+        return name in self.imports or name in self.local_definitions
+
+    def _import_names(self, node: ast.Import | ast.ImportFrom) -> dict[str, str]:
+        """The names one import statement binds, qualified."""
+        if isinstance(node, ast.Import):
+            return {alias.asname or alias.name.split(".")[0]:
+                    alias.name if alias.asname else alias.name.split(".")[0]
+                    for alias in node.names}
+        base = resolve_relative(self.module, self.is_package, node.level, node.module)
+        return {alias.asname or alias.name: f"{base}.{alias.name}" if base else alias.name
+                for alias in node.names if alias.name != "*"}
+
+    def _atomic_aliases(self) -> tuple[str, ...]:
+        """Module-level names bound to `transaction.atomic` (`db_transaction = atomic`)."""
+        return tuple(
+            f"{self.module}.{node.targets[0].id}" for node in self.tree.body
+            if isinstance(node, ast.Assign) and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and isinstance(node.value, (ast.Name, ast.Attribute))
+            and self.qualify(node.value) == ATOMIC)
 
     def _task(self, node: ast.FunctionDef | ast.AsyncFunctionDef, decorator: ast.expr,
               params: tuple[Param, ...]) -> TaskDefinition | None:
@@ -1051,6 +1085,7 @@ class _Reader:
             statement_lines=tuple(node.lineno for node in self.tree.body),
             assignments=placement.assignments(self.tree, self.text),
             settings_limit=placement.settings_limit(self.tree, self.text),
+            atomic_aliases=self._atomic_aliases(),
         )
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from celery_lint.facts.effects import Behaviour
+    from celery_lint.facts.summaries import Summary
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,7 @@ class FunctionFact:
     column: int = 0  # of the `def` keyword
     name_end: int = 0  # column just after the function's name
     behaviour: Behaviour | None = None  # side effects and guards, when it has any (or is a task)
+    summary: Summary | None = None  # what rules ask one call away, when it does any of it
 
 
 @dataclass(frozen=True)
@@ -293,6 +295,7 @@ class FileFacts:
     # (None: no limit)
     assignments: tuple[tuple[str, int, int, int], ...] = ()
     settings_limit: int | None = None
+    atomic_aliases: tuple[str, ...] = ()  # module-level names bound to `transaction.atomic`
 
 
 # -- deployment files ---------------------------------------------------------------------------

@@ -16,6 +16,13 @@ import libcst as cst
 from celery_lint.analysis.calls import TaskCall, chain_links, is_result_wait
 from celery_lint.analysis.flow import Calls, calls_in, exclusive, handler_of
 from celery_lint.analysis.results import has_no_result_backend, ignores_result
+from celery_lint.analysis.summaries import (
+    SUMMARY_NOTE,
+    called_function,
+    describe,
+    function_name,
+    location,
+)
 from celery_lint.analysis.values import (
     ORM_KINDS,
     Binder,
@@ -30,9 +37,10 @@ from celery_lint.diagnostics import Applicability, Diagnostic, Edit, Fix, Locati
 from celery_lint.facts.placement import import_rows
 from celery_lint.facts.requirements import version_text
 from celery_lint.facts.settings import uncertain
+from celery_lint.facts.summaries import SEND_METHODS
 from celery_lint.facts.task_uses import TaskCallSite, task_references
 from celery_lint.facts.types import FileFacts, Param, TaskDefinition
-from celery_lint.index import ProjectIndex
+from celery_lint.index import ProjectIndex, Reached
 from celery_lint.modules import is_test_module
 from celery_lint.rules.base import Rule
 from celery_lint.source import SourceFile
@@ -74,6 +82,7 @@ class OrmObjectArgument(Rule):
     def visit_Call(self, node: cst.Call) -> None:
         call = self.context.task_call(node)
         if call is None:
+            self._called(node)
             return
         for argument in _travelling(call):
             value = self.binder.infer(argument)
@@ -88,6 +97,43 @@ class OrmObjectArgument(Rule):
                 self.report(argument, _orm_message(source_of(argument), value, call) + ": "
                             + _orm_advice(source_of(argument), value),
                             fix=self._fix(argument, value, call))
+
+    def _called(self, node: cst.Call) -> None:
+        """A model instance given to a project function that hands that parameter, whole, to a
+        task's `.delay()` or `.apply_async()` in its own body (`def notify(order):
+        send_receipt.delay(order)` called as `notify(order)`)."""
+        called = called_function(node, self.binder)
+        summary = called.summary if called is not None else None
+        if called is None or summary is None or not summary.positional:
+            return
+        index = self.context.index
+        offset = 1 if isinstance(node.func, cst.Attribute) and summary.positional[:1] == ("self",) \
+            else 0
+        for position, arg in enumerate(node.args):
+            if arg.star:
+                return  # the positions after it are unknown
+            if arg.keyword is not None:
+                param = arg.keyword.value
+            elif position + offset < len(summary.positional):
+                param = summary.positional[position + offset]
+            else:
+                continue
+            value = self.binder.infer(arg.value)
+            if value.kind is not Kind.INSTANCE:
+                continue
+            for use in summary.uses:
+                task = index.task(use.task)
+                if task is None or use.method not in SEND_METHODS or not any(
+                        given == param or given.endswith(f"={param}") for given in use.params):
+                    continue
+                text = source_of(arg.value)
+                what = f"{value.a_model} instance" if value.model else "a model instance"
+                self.report(arg.value, f"`{text}` is {what}, given as `{param}` to "
+                                       f"`{function_name(called)}()`, which sends it to "
+                                       f"`{task.function}.{use.method}()` "
+                                       f"({location(index, called, use.line)}): pass `{text}.pk` "
+                                       f"and load it in the task ({SUMMARY_NOTE})")
+                break
 
     def _deleted(self, argument: cst.BaseExpression) -> str | None:
         """"pre_delete" or "post_delete" when `argument` is the `instance` a receiver of that
@@ -238,6 +284,11 @@ class UnserializableArgument(Rule):
         return False
 
 
+# what a function a view calls may do that keeps the request waiting for a task
+BLOCKING_USES = frozenset({"direct", "apply", "wait"})
+WAITS = frozenset({"wait"})
+
+
 class BlockingCallInView(Rule):
     info = rule_for("CEL102")
 
@@ -254,17 +305,41 @@ class BlockingCallInView(Rule):
             self.report(node, f"`.{node.func.attr.value}()` waits for a task's result inside a "
                               "view: the request blocks until a worker finishes")
             return
+        call = self.context.task_call(node)
+        if call is None:
+            self._called(node)
+            return
         # A preview part of the rule: on real projects, a task run in the view by a direct call or
         # `.apply()` was mostly a view that needs the outcome before it answers (an error to
         # show, a file to send), which only reading the view can tell from work to hand off.
         if not self.context.config.preview:
             return
-        call = self.context.task_call(node)
-        if call is not None and call.task is not None and call.method in ("direct", "apply") \
+        if call.task is not None and call.method in ("direct", "apply") \
                 and not self._fallback(call, call.task, function):
             how = "calling it directly" if call.method == "direct" else "`.apply()`"
             self.report(node, f"{call.label} runs task `{call.task.function}` inside the view "
                               f"({how}): use `.delay()` and return")
+
+    def _called(self, node: cst.Call) -> None:
+        """A call, in a view, of a project function that runs a task in this process or waits on
+        a result (itself, or a function it calls)."""
+        called = called_function(node, self.binder)
+        if called is None:
+            return
+        index = self.context.index
+        # a task run in place is the preview part of the rule (above), one call away too
+        uses = BLOCKING_USES if self.context.config.preview else WAITS
+        for reached in index.reach(called.qualname, uses):
+            if reached.conditional:
+                continue  # in a branch: the caller may choose the other (`synchronous=False`)
+            if reached.task is not None and _sends_too(reached, index):
+                continue  # the synchronous side of a switch whose other side sends it
+            if any(index.is_view(f.qualname) for f, _ in reached.chain):
+                continue  # reported in that view
+            self.report(node, f"{describe(reached, index)}, called inside the view: the request "
+                              "blocks until the task has run; send it with `.delay()` and return "
+                              f"({SUMMARY_NOTE})")
+            return
 
     def _fallback(self, call: TaskCall, task: TaskDefinition, function: FunctionContext) -> bool:
         """Whether `call` is the synchronous side of a switch whose other side sends the same task
@@ -284,6 +359,15 @@ class BlockingCallInView(Rule):
                     and (exclusive(path, where) or handler_of(path, where)):
                 return True
         return False
+
+
+def _sends_too(reached: Reached, index: ProjectIndex) -> bool:
+    """Whether the function that runs the task also sends it to a worker (`if eager: task(x)
+    else: task.delay(x)`): running it in place is then what the project chose for one case."""
+    summary = reached.function.summary
+    assert summary is not None and reached.task is not None
+    return any(use.method in SEND_METHODS and index.task(use.task) == reached.task
+               for use in summary.uses)
 
 
 class WaitOnIgnoredResult(Rule):

@@ -11,6 +11,7 @@ from libcst.metadata import Scope, ScopeProvider
 
 from celery_lint.analysis.calls import TaskCall, is_canvas
 from celery_lint.analysis.flow import Calls, calls_in, exclusive
+from celery_lint.analysis.summaries import SUMMARY_NOTE, called_function, describe
 from celery_lint.analysis.values import Binder, dotted_name, source_of
 from celery_lint.analysis.writes import database_write
 from celery_lint.codes import rule_for
@@ -24,6 +25,7 @@ ATOMIC = "django.db.transaction.atomic"
 NON_ATOMIC_REQUESTS = "django.db.transaction.non_atomic_requests"
 METHOD_DECORATOR = "django.utils.decorators.method_decorator"
 ENQUEUE_METHODS = frozenset({"delay", "apply_async", "send_task"})
+SENDS = frozenset({"delay", "apply_async"})  # what a function called in a transaction may do
 ON_COMMIT_METHODS = (5, 4)  # the Celery that gives Django tasks `delay_on_commit()`
 LINE_LENGTH = 88  # black's and ruff's: where a fix wraps the `on_commit(...)` it writes
 DJANGO_TASK = "celery.contrib.django.task.DjangoTask"
@@ -66,6 +68,7 @@ class Transaction:
     block: cst.With | None = None  # its line is found only when a call is reported: positions cost
     reason: str = ""
     written: str = ""  # a write made in the transaction before its code runs (the admin's)
+    wrapper: str = ""  # the project's own wrapper of `atomic` that opens it, by name
 
 
 class EnqueueInTransaction(Rule):
@@ -98,8 +101,15 @@ class EnqueueInTransaction(Rule):
 
     def visit_With(self, node: cst.With) -> None:
         for item in node.items:
-            if isinstance(item.item, cst.Call) and self._qualname(item.item.func) == ATOMIC:
+            if not isinstance(item.item, cst.Call):
+                continue
+            qualname = self._qualname(item.item.func)
+            if qualname == ATOMIC:
                 self.blocks[node.body] = Transaction(item.item, node.body, node)
+                return
+            if self.context.index.transaction_wrapper(qualname) in ("atomic", "with"):
+                self.blocks[node.body] = Transaction(item.item, node.body, node,
+                                                     wrapper=_short(item.item.func))
                 return
 
     def visit_Lambda(self, node: cst.Lambda) -> None:
@@ -134,6 +144,11 @@ class EnqueueInTransaction(Rule):
             if atomic is not None:
                 return Transaction(atomic, node.body, reason=f"in `@{_short(decorator.decorator)}` "
                                                              f"function `{node.name.value}`")
+            wrapper = self._wrapper_decorator(decorator.decorator)
+            if wrapper is not None:
+                return Transaction(wrapper, node.body, reason=(
+                    f"in `@{_short(decorator.decorator)}` function `{node.name.value}`"),
+                    wrapper=_short(wrapper.func if isinstance(wrapper, cst.Call) else wrapper))
         function = self.binder.function_at(node)
         admin_view = self.context.index.admin_views.get(function.qualname or "") \
             if function is not None else None
@@ -170,6 +185,17 @@ class EnqueueInTransaction(Rule):
             return self._decorator_match(decorator.args[0].value, qualname)
         return None
 
+    def _wrapper_decorator(self, decorator: cst.BaseExpression) -> cst.BaseExpression | None:
+        """`@traced_atomic`, `@traced_atomic(...)`: a project decorator (or context manager, which
+        decorates too) that runs the function inside `transaction.atomic`."""
+        index = self.context.index
+        if index.transaction_wrapper(self._qualname(decorator)) in ("atomic", "decorator"):
+            return decorator
+        if isinstance(decorator, cst.Call) and index.transaction_wrapper(
+                self._qualname(decorator.func)) in ("atomic", "decorator", "with"):
+            return decorator
+        return None
+
     def _qualname(self, node: cst.BaseExpression) -> str | None:
         return self.binder.infer(node).qualname
 
@@ -183,7 +209,10 @@ class EnqueueInTransaction(Rule):
         if transaction is None:
             return
         call = self.context.task_call(node)
-        if call is None or call.method not in ENQUEUE_METHODS:
+        if call is None:
+            self._called(node, transaction)
+            return
+        if call.method not in ENQUEUE_METHODS:
             return
         assert isinstance(node.func, cst.Attribute)
         receiver = node.func.value
@@ -196,18 +225,65 @@ class EnqueueInTransaction(Rule):
         if write is None and not outermost.written:
             return  # nothing written yet: the task cannot miss what the transaction holds
         canvas = is_canvas(receiver, self.binder)
-        where = transaction.reason
-        if transaction.block is not None:
-            line = self.context.range_of(transaction.block).start.line
-            where = f"inside the `{_short(transaction.atomic)}` block opened on line {line}"
-        if write is not None:
-            written = f"`{_short(write)}` on line {self.context.range_of(write).start.line}"
-        else:
-            written = outermost.written
-        self.report(node, f"{_label(call, receiver)} {where}, after {written}: a worker can run "
-                          "the task before the transaction commits, and not see that write yet "
-                          f"(or ever, on rollback); {_advice(call, receiver, canvas)}",
-                    fix=self._fix(call, canvas, transaction))
+        written = self._written(write, outermost)
+        self.report(node, f"{_label(call, receiver)} {self._where(transaction)}, after {written}: "
+                          "a worker can run the task before the transaction commits, and not see "
+                          f"that write yet (or ever, on rollback); "
+                          f"{_advice(call, receiver, canvas)}{self._note(transaction)}",
+                    fix=None if transaction.wrapper else self._fix(call, canvas, transaction))
+
+    def _called(self, node: cst.Call, transaction: Transaction) -> None:
+        """A call, in a transaction, of a project function that sends a task (itself, or a
+        function it calls): reported on the call, with the chain."""
+        function = called_function(node, self.binder)
+        if function is None:
+            return
+        index = self.context.index
+        for reached in index.reach(function.qualname, SENDS):
+            task = reached.task
+            assert task is not None
+            if reached.atomic:
+                continue  # in a transaction of its own function: reported there
+            if not reached.use.keys:
+                continue  # given no primary key, the task has no row to miss
+            overrides = ("apply_async", "delay") if reached.use.method == "delay" \
+                else ("apply_async",)
+            if index.base_defines(task, *overrides):
+                continue  # it may defer sending to on_commit itself
+            outermost = self._outermost()
+            write = first_write(self._calls(outermost.body), node, self.binder)
+            if write is not None or outermost.written:
+                written = self._written(write, outermost)
+            elif reached.written:
+                written = "a database write it makes first"
+            else:
+                continue
+            self.report(node, f"{describe(reached, index)} {self._where(transaction)}, before "
+                              f"this transaction commits, after {written}: a worker can run "
+                              "the task before that write is committed, and not see it (or "
+                              "ever, on rollback); send it from `transaction.on_commit(...)` "
+                              f"({SUMMARY_NOTE}){self._note(transaction)}")
+            return
+
+    def _where(self, transaction: Transaction) -> str:
+        if transaction.block is None:
+            return transaction.reason
+        line = self.context.range_of(transaction.block).start.line
+        return f"inside the `{_short(transaction.atomic)}` block opened on line {line}"
+
+    def _written(self, write: cst.Call | None, outermost: Transaction) -> str:
+        if write is None:
+            return outermost.written
+        return f"`{_short(write)}` on line {self.context.range_of(write).start.line}"
+
+    def _note(self, transaction: Transaction) -> str:
+        """Says that the transaction was found through the summary of a project wrapper."""
+        for open_ in reversed(self.inside):
+            if open_ is None:
+                break
+            if open_.wrapper:
+                return (f" (`{open_.wrapper}` enters `transaction.atomic()`: {SUMMARY_NOTE})")
+        return ""
 
     def _calls(self, body: cst.BaseSuite) -> Calls:
         if body not in self.bodies:

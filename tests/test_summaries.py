@@ -1,0 +1,667 @@
+"""Function summaries: a bug one call away is still found (CEL103, CEL102, CEL101), each shape
+beside its near miss: a wrapper that opens no transaction, a helper that sends through
+`on_commit`, a chain past the depth bound, a recursive pair of functions.
+
+A source string is dedented and its leading newline dropped, so its first line of code is row 1.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from helpers import CELERY_APP, MODELS, run_project
+
+TASKS = """
+    from celery import shared_task
+
+
+    @shared_task
+    def send_invoice(order_id):
+        pass
+
+
+    @shared_task
+    def render_report(order_id):
+        return order_id
+"""
+
+SHOP = {**CELERY_APP, "shop/models.py": MODELS, "shop/tasks.py": TASKS}
+
+
+def found(tmp_path: Path, files: dict[str, str], code: str,
+          **config: object) -> list[tuple[str, int, str]]:
+    """(path, row, message) of each `code` diagnostic of the shop project with `files`."""
+    result = run_project(tmp_path, {**SHOP, **files}, select=(code,), **config)
+    return sorted((Path(d.path).relative_to(tmp_path).as_posix(), d.location.row, d.message)
+                  for d in result.diagnostics if d.code == code)
+
+
+def rows(tmp_path: Path, files: dict[str, str], code: str,
+         **config: object) -> list[tuple[str, int]]:
+    return [(path, row) for path, row, _ in found(tmp_path, files, code, **config)]
+
+
+# -- CEL103: a project's own wrapper of `transaction.atomic` ----------------------------------
+
+TRACING = """
+    from contextlib import contextmanager
+
+    from django.db import transaction
+
+
+    @contextmanager
+    def traced_atomic(name):
+        with transaction.atomic():
+            yield
+
+
+    @contextmanager
+    def traced(name):
+        yield
+
+
+    def atomic_decorator(func):
+        def inner(*args, **kwargs):
+            with transaction.atomic():
+                return func(*args, **kwargs)
+        return inner
+
+
+    def logged(func):
+        def inner(*args, **kwargs):
+            return func(*args, **kwargs)
+        return inner
+
+
+    db_atomic = transaction.atomic
+"""
+
+
+def test_enqueue_inside_a_project_context_manager_that_enters_atomic(tmp_path):
+    source = """
+        from shop.db import traced_atomic
+        from shop.models import Order
+        from shop.tasks import send_invoice
+
+
+        def pay(order):
+            with traced_atomic("pay"):
+                order.save()
+                send_invoice.delay(order.pk)
+    """
+    found_ = found(tmp_path, {"shop/db.py": TRACING, "shop/services.py": source}, "CEL103")
+    assert [(p, r) for p, r, _ in found_] == [("shop/services.py", 9)]
+    assert "`traced_atomic` enters `transaction.atomic()`: found through function summaries" \
+        in found_[0][2]
+
+
+def test_enqueue_inside_a_context_manager_that_opens_no_transaction_not_flagged(tmp_path):
+    source = """
+        from shop.db import traced
+
+
+        def pay(order):
+            with traced("pay"):
+                order.save()
+                send_invoice.delay(order.pk)
+    """
+    assert rows(tmp_path, {"shop/db.py": TRACING, "shop/services.py": source}, "CEL103") == []
+
+
+def test_enqueue_inside_a_project_decorator_that_wraps_in_atomic(tmp_path):
+    source = """
+        from shop.db import atomic_decorator, logged
+        from shop.tasks import send_invoice
+
+
+        @atomic_decorator
+        def pay(order):
+            order.save()
+            send_invoice.delay(order.pk)
+
+
+        @logged
+        def refund(order):
+            order.save()
+            send_invoice.delay(order.pk)
+    """
+    assert rows(tmp_path, {"shop/db.py": TRACING, "shop/services.py": source}, "CEL103") == [
+        ("shop/services.py", 8)]
+
+
+def test_atomic_under_another_name(tmp_path):
+    source = """
+        from shop.db import db_atomic
+        from shop.tasks import send_invoice
+
+
+        def pay(order):
+            with db_atomic():
+                order.save()
+                send_invoice.delay(order.pk)
+    """
+    assert rows(tmp_path, {"shop/db.py": TRACING, "shop/services.py": source}, "CEL103") == [
+        ("shop/services.py", 8)]
+
+
+def test_a_wrapper_of_a_wrapper(tmp_path):
+    more = TRACING + """
+
+    @contextmanager
+    def request_atomic():
+        with traced_atomic("request"):
+            yield
+    """
+    source = """
+        from shop.db import request_atomic
+        from shop.tasks import send_invoice
+
+
+        def pay(order):
+            with request_atomic():
+                order.save()
+                send_invoice.delay(order.pk)
+    """
+    assert rows(tmp_path, {"shop/db.py": more, "shop/services.py": source}, "CEL103") == [
+        ("shop/services.py", 8)]
+
+
+# -- CEL103: a function called in a transaction that sends --------------------------------------
+
+NOTIFY = """
+    from django.db import transaction
+
+    from shop.tasks import send_invoice
+
+
+    def notify_customer(order):
+        send_invoice.delay(order.pk)
+
+
+    def notify_later(order):
+        transaction.on_commit(lambda: send_invoice.delay(order.pk))
+
+
+    def record_and_notify(order):
+        order.save()
+        send_invoice.delay(order.pk)
+
+
+    def just_record(order):
+        order.save()
+"""
+
+
+def test_call_of_a_function_that_sends_inside_atomic(tmp_path):
+    source = """
+        from django.db import transaction
+
+        from shop.notify import notify_customer
+
+
+        def pay(order):
+            with transaction.atomic():
+                order.save()
+                notify_customer(order)
+    """
+    found_ = found(tmp_path, {"shop/notify.py": NOTIFY, "shop/services.py": source}, "CEL103")
+    assert [(p, r) for p, r, _ in found_] == [("shop/services.py", 9)]
+    message = found_[0][2]
+    assert message.startswith("`notify_customer()` sends `send_invoice.delay()` "
+                              "(shop/notify.py:7) inside the `transaction.atomic()` block "
+                              "opened on line 7, before this transaction commits")
+    assert "found through function summaries" in message
+
+
+def test_call_of_a_function_that_sends_through_on_commit_not_flagged(tmp_path):
+    source = """
+        from django.db import transaction
+
+        from shop.notify import notify_later
+
+
+        def pay(order):
+            with transaction.atomic():
+                order.save()
+                notify_later(order)
+    """
+    assert rows(tmp_path, {"shop/notify.py": NOTIFY, "shop/services.py": source}, "CEL103") == []
+
+
+def test_call_of_a_function_that_sends_no_primary_key_not_flagged(tmp_path):
+    mail = """
+        from celery import shared_task
+
+
+        @shared_task
+        def send_rendered(subject, body, recipients):
+            pass
+
+
+        def queue_mail(subject, body, recipients):
+            send_rendered.delay(subject, body, recipients)
+
+
+        def queue_mail_about(order):
+            send_rendered.apply_async(kwargs={"subject": "paid", "body": "", "order_id": order.pk,
+                                              "recipients": []})
+    """
+    source = """
+        from django.db import transaction
+
+        from shop.mail import queue_mail, queue_mail_about
+
+
+        def pay(order):
+            with transaction.atomic():
+                order.save()
+                queue_mail("paid", "Thank you", [order.email])
+                queue_mail_about(order)
+    """
+    # the rendered mail reads no row; the one given `order_id` does
+    assert rows(tmp_path, {"shop/mail.py": mail, "shop/services.py": source}, "CEL103") == [
+        ("shop/services.py", 10)]
+
+
+def test_call_of_a_function_that_sends_before_any_write_not_flagged(tmp_path):
+    source = """
+        from django.db import transaction
+
+        from shop.notify import just_record, notify_customer
+
+
+        def pay(order):
+            with transaction.atomic():
+                notify_customer(order)
+                just_record(order)
+    """
+    assert rows(tmp_path, {"shop/notify.py": NOTIFY, "shop/services.py": source}, "CEL103") == []
+
+
+def test_call_of_a_function_that_writes_then_sends(tmp_path):
+    source = """
+        from django.db import transaction
+
+        from shop.notify import record_and_notify
+
+
+        def pay(order):
+            with transaction.atomic():
+                record_and_notify(order)
+            record_and_notify(order)
+    """
+    found_ = found(tmp_path, {"shop/notify.py": NOTIFY, "shop/services.py": source}, "CEL103")
+    assert [(p, r) for p, r, _ in found_] == [("shop/services.py", 8)]
+    assert "after a database write it makes first" in found_[0][2]
+
+
+def test_chain_of_three_functions_is_followed(tmp_path):
+    source = """
+        from django.db import transaction
+
+        from shop.tasks import send_invoice
+
+
+        def first(order):
+            second(order)
+
+
+        def second(order):
+            third(order)
+
+
+        def third(order):
+            send_invoice.delay(order.pk)
+
+
+        def pay(order):
+            with transaction.atomic():
+                order.save()
+                first(order)
+    """
+    found_ = found(tmp_path, {"shop/services.py": source}, "CEL103")
+    assert [(p, r) for p, r, _ in found_] == [("shop/services.py", 21)]
+    assert found_[0][2].startswith(
+        "`first()` calls `second()` (shop/services.py:7), which calls `third()` "
+        "(shop/services.py:11), which sends `send_invoice.delay()` (shop/services.py:15)")
+
+
+def test_chain_past_the_depth_bound_not_followed(tmp_path):
+    source = """
+        from django.db import transaction
+
+        from shop.tasks import send_invoice
+
+
+        def first(order):
+            second(order)
+
+
+        def second(order):
+            third(order)
+
+
+        def third(order):
+            fourth(order)
+
+
+        def fourth(order):
+            send_invoice.delay(order.pk)
+
+
+        def pay(order):
+            with transaction.atomic():
+                order.save()
+                first(order)
+    """
+    assert rows(tmp_path, {"shop/services.py": source}, "CEL103") == []
+
+
+def test_recursive_pair_ends(tmp_path):
+    source = """
+        from django.db import transaction
+
+        from shop.tasks import send_invoice
+
+
+        def ping(order, n):
+            if n:
+                pong(order, n - 1)
+
+
+        def pong(order, n):
+            ping(order, n)
+
+
+        def ring(order, n):
+            ring(order, n - 1)
+            send_invoice.delay(order.pk)
+
+
+        def pay(order):
+            with transaction.atomic():
+                order.save()
+                ping(order, 3)
+                ring(order, 3)
+    """
+    assert rows(tmp_path, {"shop/services.py": source}, "CEL103") == [("shop/services.py", 24)]
+
+
+def test_call_through_a_variable_or_an_unknown_object_not_followed(tmp_path):
+    source = """
+        from django.db import transaction
+
+        from shop.notify import notify_customer
+
+
+        HANDLERS = {"notify": notify_customer}
+
+
+        def pay(order, notifier, handler):
+            with transaction.atomic():
+                order.save()
+                handler(order)
+                HANDLERS["notify"](order)
+                notifier.notify_customer(order)
+    """
+    assert rows(tmp_path, {"shop/notify.py": NOTIFY, "shop/services.py": source}, "CEL103") == []
+
+
+def test_method_of_the_same_class_is_followed(tmp_path):
+    source = """
+        from django.db import transaction
+
+        from shop.tasks import send_invoice
+
+
+        class Checkout:
+            def notify(self, order):
+                send_invoice.delay(order.pk)
+
+            def pay(self, order):
+                with transaction.atomic():
+                    order.save()
+                    self.notify(order)
+    """
+    found_ = found(tmp_path, {"shop/services.py": source}, "CEL103")
+    assert [(p, r) for p, r, _ in found_] == [("shop/services.py", 13)]
+    assert found_[0][2].startswith("`Checkout.notify()` sends `send_invoice.delay()`")
+
+
+# -- CEL102: a view calls a function that runs a task or waits on its result ---------------------
+
+REPORTS = """
+    from django.conf import settings
+
+    from shop.tasks import render_report
+
+
+    def build_report(order_id):
+        return render_report(order_id)
+
+
+    def build_report_applied(order_id):
+        return render_report.apply(args=[order_id]).get()
+
+
+    def build_report_waiting(order_id):
+        result = render_report.delay(order_id)
+        return result.get(timeout=10)
+
+
+    def build_report_in_background(order_id):
+        return render_report.delay(order_id).id
+
+
+    def build_report_eager_or_not(order_id):
+        if settings.DEBUG:
+            return render_report(order_id)
+        return render_report.delay(order_id).id
+"""
+
+
+def test_view_calls_a_function_that_runs_or_waits(tmp_path):
+    views = """
+        from django.http import JsonResponse
+
+        from shop import reports
+
+
+        def report(request, order_id):
+            return JsonResponse({"report": reports.build_report(order_id)})
+
+
+        def applied(request, order_id):
+            return JsonResponse({"report": reports.build_report_applied(order_id)})
+
+
+        def waiting(request, order_id):
+            return JsonResponse({"report": reports.build_report_waiting(order_id)})
+    """
+    files = {"shop/reports.py": REPORTS, "shop/views.py": views}
+    found_ = found(tmp_path, files, "CEL102", preview=True)
+    assert [(p, r) for p, r, _ in found_] == [
+        ("shop/views.py", 7), ("shop/views.py", 11), ("shop/views.py", 15)]
+    # running a task in the view is CEL102's preview part, one call away too; the wait is stable
+    assert rows(tmp_path, files, "CEL102") == [("shop/views.py", 15)]
+    assert found_[0][2].startswith("`build_report()` runs task `render_report()` in the caller's "
+                                   "process (shop/reports.py:7), called inside the view")
+    assert all("found through function summaries" in message for _, _, message in found_)
+    assert "waits on a task's result (`.get()`) (shop/reports.py:16)" in found_[2][2]
+
+
+def test_view_calls_a_function_that_sends_and_returns_not_flagged(tmp_path):
+    views = """
+        from django.http import JsonResponse
+
+        from shop import reports
+
+
+        def report(request, order_id):
+            return JsonResponse({"id": reports.build_report_in_background(order_id)})
+
+
+        def switch(request, order_id):
+            return JsonResponse({"id": reports.build_report_eager_or_not(order_id)})
+    """
+    assert rows(tmp_path, {"shop/reports.py": REPORTS, "shop/views.py": views}, "CEL102",
+                preview=True) == []
+
+
+def test_class_based_view_method_that_waits_reported_once(tmp_path):
+    views = """
+        from django.http import JsonResponse
+        from django.views import View
+
+        from shop.tasks import render_report
+
+
+        class ReportView(View):
+            def render(self, order_id):
+                return render_report.delay(order_id).get()
+
+            def get(self, request, order_id):
+                return JsonResponse({"report": self.render(order_id)})
+    """
+    # the method is a view's too: reported where it waits, not again where it is called
+    assert rows(tmp_path, {"shop/views.py": views}, "CEL102") == [("shop/views.py", 9)]
+
+
+def test_function_outside_a_view_that_waits_not_flagged_where_it_is_called(tmp_path):
+    source = """
+        from shop import reports
+
+
+        def nightly(order_ids):
+            return [reports.build_report_waiting(order_id) for order_id in order_ids]
+    """
+    assert rows(tmp_path, {"shop/reports.py": REPORTS, "shop/jobs.py": source}, "CEL102") == []
+
+
+def test_class_based_view_calls_a_service_method_of_its_base(tmp_path):
+    views = """
+        from django.http import JsonResponse
+        from django.views import View
+
+        from shop.services import ReportMixin
+
+
+        class ReportView(ReportMixin, View):
+            def get(self, request, order_id):
+                return JsonResponse({"report": self.render(order_id)})
+    """
+    service = """
+        from shop.tasks import render_report
+
+
+        class ReportMixin:
+            def render(self, order_id):
+                return render_report.apply(args=[order_id]).get()
+    """
+    found_ = found(tmp_path, {"shop/views.py": views, "shop/services.py": service}, "CEL102",
+                   preview=True)
+    assert [(p, r) for p, r, _ in found_] == [("shop/views.py", 9)]
+    assert found_[0][2].startswith("`ReportMixin.render()` runs `render_report.apply()`")
+
+
+# -- CEL101: a model instance given to a function that sends it ---------------------------------
+
+HELPERS = """
+    from shop.tasks import send_invoice
+
+
+    def notify(order):
+        send_invoice.delay(order)
+
+
+    def notify_by_pk(order):
+        send_invoice.delay(order.pk)
+
+
+    def notify_later(note, order=None):
+        send_invoice.apply_async(kwargs={"order_id": order})
+"""
+
+
+def test_model_instance_given_to_a_function_that_sends_it(tmp_path):
+    source = """
+        from shop.helpers import notify, notify_by_pk, notify_later
+        from shop.models import Order
+
+
+        def pay(pk):
+            order = Order.objects.get(pk=pk)
+            notify(order)
+            notify_by_pk(order)
+            notify_later("paid", order=order)
+            notify(pk)
+    """
+    found_ = found(tmp_path, {"shop/helpers.py": HELPERS, "shop/services.py": source}, "CEL101")
+    assert [(p, r) for p, r, _ in found_] == [("shop/services.py", 7), ("shop/services.py", 9)]
+    assert found_[0][2] == (
+        "`order` is an `Order` instance, given as `order` to `notify()`, which sends it to "
+        "`send_invoice.delay()` (shop/helpers.py:5): pass `order.pk` and load it in the task "
+        "(found through function summaries)")
+
+
+def test_view_calls_a_function_that_runs_a_task_only_in_a_branch_not_flagged(tmp_path):
+    jobs = """
+        from django.db import transaction
+
+        from shop.tasks import render_report
+
+
+        def enqueue(order_id, synchronous=False):
+            if synchronous:
+                return render_report.apply(args=[order_id])
+            transaction.on_commit(lambda: render_report.apply_async(args=[order_id]))
+    """
+    views = """
+        from django.http import JsonResponse
+
+        from shop.jobs import enqueue
+
+
+        def report(request, order_id):
+            enqueue(order_id)
+            return JsonResponse({})
+    """
+    assert rows(tmp_path, {"shop/jobs.py": jobs, "shop/views.py": views}, "CEL102",
+                preview=True) == []
+
+
+def test_call_of_a_function_with_its_own_transaction_reported_there_only(tmp_path):
+    source = """
+        from django.db import transaction
+
+        from shop.tasks import send_invoice
+
+
+        @transaction.atomic
+        def merge(order, other):
+            other.delete()
+            send_invoice.delay(order.pk)
+
+
+        def merge_all(order, others):
+            with transaction.atomic():
+                order.save()
+                for other in others:
+                    merge(order, other)
+    """
+    assert rows(tmp_path, {"shop/services.py": source}, "CEL103") == [("shop/services.py", 9)]
+
+
+def test_function_imported_inside_the_caller_is_followed(tmp_path):
+    source = """
+        from django.db import transaction
+
+
+        def pay(order):
+            from shop.notify import record_and_notify
+
+            with transaction.atomic():
+                record_and_notify(order)
+    """
+    assert rows(tmp_path, {"shop/notify.py": NOTIFY, "shop/services.py": source}, "CEL103") == [
+        ("shop/services.py", 8)]
