@@ -14,6 +14,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10
     import tomli as tomllib
 
+# what `fix-time-limits` leaves out takes these: a soft limit the task can catch, a hard one above
+DEFAULT_FIX_TIME_LIMITS = (("soft", 300), ("hard", 360))
 DEFAULT_DEV_SETTINGS = (
     "*test*",
     "*.tests",
@@ -47,7 +49,9 @@ class Config:
     dev_deployments: tuple[str, ...] = ()  # deployment files that are not production (globs)
     view_modules: tuple[str, ...] = ()
     side_effect_calls: tuple[str, ...] = ()
-    fix_time_limits: tuple[tuple[str, int], ...] = (("soft", 300), ("hard", 360))
+    # the limits the CEL201/CEL303 fixes write; None (the default): no such fix, since only the
+    # project knows how long its longest task may run (a guessed 360 s kills a database backup)
+    fix_time_limits: tuple[tuple[str, int], ...] | None = None
     extra_task_names: tuple[str, ...] = ()
     extra_task_options: tuple[str, ...] = ()  # task decorator keywords read outside Celery
     cache_dir: str | None = None  # relative to `root`; default: .celery_lint_cache there
@@ -111,7 +115,7 @@ def _per_file_ignores(key: str, value: Any) -> tuple[tuple[str, tuple[str, ...]]
 def _fix_time_limits(key: str, value: Any) -> tuple[tuple[str, int], ...]:
     if not isinstance(value, dict):
         raise ConfigError(f"`{key}` must be a table with `soft` and `hard`")
-    limits = dict(Config().fix_time_limits)
+    limits = dict(DEFAULT_FIX_TIME_LIMITS)
     for name, seconds in value.items():
         if name not in limits:
             raise ConfigError(f"unknown key `{key}.{name}` (expected `soft` or `hard`)")

@@ -24,7 +24,7 @@ from helpers import CELERY_APP, MODELS, config_of, write_project
 
 from celery_lint import fixes
 from celery_lint.cli import main
-from celery_lint.config import Config
+from celery_lint.config import DEFAULT_FIX_TIME_LIMITS, Config
 from celery_lint.diagnostics import Applicability, Diagnostic, Edit, Fix, Location
 from celery_lint.fixes import (
     MAX_PASSES,
@@ -111,7 +111,10 @@ def shop(tasks: str = INVOICE_TASKS, services: str = SERVICES, **extra: str) -> 
 
 def fix_project(root: Path, unsafe: bool = False, select: tuple[str, ...] | None = None,
                 **config: object) -> FixResult:
-    """Fix the project under `root` and write the fixed files, as `check --fix` does."""
+    """Fix the project under `root` and write the fixed files, as `check --fix` does; the
+    project has chosen the limits the time-limit fixes write (`fix-time-limits`) unless the test
+    says otherwise."""
+    config.setdefault("fix_time_limits", DEFAULT_FIX_TIME_LIMITS)
     outcome = fix([root], config_of(root, select, **config), unsafe)
     assert write(outcome) == []
     return outcome
@@ -708,6 +711,28 @@ def test_cel201_writes_the_fix_time_limits_option(tmp_path: Path) -> None:
     check_fixed(tmp_path, {**NO_LIMITS, "shop/tasks.py": tasks}, "shop/tasks.py",
                 tasks.replace("@shared_task", "@shared_task(soft_time_limit=60, time_limit=90)"),
                 unsafe=True, select=("CEL201",), fix_time_limits=(("soft", 60), ("hard", 90)))
+
+
+def test_no_time_limit_fix_unless_the_project_chose_the_limits(tmp_path: Path) -> None:
+    # a limit guessed by the linter kills the project's long tasks (a database dump, a large
+    # export): without `fix-time-limits`, CEL201 and CEL303 are reported with no fix
+    tasks = "from celery import shared_task\n\n\n@shared_task\ndef ship(order_id):\n    return 1\n"
+    write_project(tmp_path, {**APP, "proj/settings.py": BROKER_ONLY, "proj/tasks.py": tasks})
+    outcome = fix_project(tmp_path, True, ("CEL201", "CEL303"), fix_time_limits=None)
+    assert applied(tmp_path, outcome) == {}
+    assert sorted(code for code, _, _ in remaining(tmp_path, outcome)) == ["CEL201", "CEL303"]
+    assert all(d.fix is None for d in outcome.result.diagnostics)
+    assert read(tmp_path / "proj/settings.py") == BROKER_ONLY
+
+
+def test_time_limit_fix_with_the_project_s_own_limits(tmp_path: Path) -> None:
+    # the near miss: the project says which limits it wants, and the global fix writes them
+    write_project(tmp_path, {**APP, "proj/settings.py": BROKER_ONLY})
+    outcome = fix_project(tmp_path, True, ("CEL303",), fix_time_limits=(("soft", 1800),
+                                                                         ("hard", 1900)))
+    assert applied(tmp_path, outcome) == {"proj/settings.py": {"CEL303": 1}}
+    assert "CELERY_TASK_SOFT_TIME_LIMIT = 1800\nCELERY_TASK_TIME_LIMIT = 1900\n" in read(
+        tmp_path / "proj/settings.py")
 
 
 def test_cel201_no_fix_when_the_settings_mean_a_global_limit_under_an_ignored_name(

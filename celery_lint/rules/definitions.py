@@ -78,7 +78,10 @@ class MissingTimeLimit(Rule):
                     fix=None if misnamed else self._fix(node))
 
     def _fix(self, node: cst.FunctionDef) -> Fix | None:
-        """Time limits from `fix-time-limits` written into the task's decorator."""
+        """Time limits from `fix-time-limits` written into the task's decorator; none when the
+        project has not chosen them."""
+        if self.context.config.fix_time_limits is None:
+            return None
         limits = dict(self.context.config.fix_time_limits)
         keywords = f"soft_time_limit={limits['soft']}, time_limit={limits['hard']}"
         decorator = next((d.decorator for d in node.decorators

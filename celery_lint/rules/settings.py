@@ -370,10 +370,11 @@ def time_limit(audit: Audit) -> Row:
         first = present[0]
         return Row(item, NO_TIME_LIMIT.code, FAIL, shown, where, message,
                    [audit.at(NO_TIME_LIMIT, first, message)])
-    limits = dict(audit.index.config.fix_time_limits)
+    chosen = audit.index.config.fix_time_limits
+    limits = dict(chosen) if chosen is not None else None  # no fix: the values are the project's
     return _missing_row(audit, item, NO_TIME_LIMIT, "task_soft_time_limit", message,
-                        {"task_soft_time_limit": limits["soft"],
-                         "task_time_limit": limits["hard"]}, also=("task_time_limit",))
+                        limits and {"task_soft_time_limit": limits["soft"],
+                                    "task_time_limit": limits["hard"]}, also=("task_time_limit",))
 
 
 def _positive(value: Value) -> bool:
