@@ -145,6 +145,9 @@ def write(root: Path, markers: Path) -> None:
         trap = TRAP.format(marker=str(markers / name.replace("/", "__")), stop=STOPS[stop])
         path.write_text(trap + textwrap.dedent(body).lstrip("\n"), encoding="utf-8")
     (root / "docker-compose.yml").write_text(COMPOSE, encoding="utf-8")
+    # the project chooses its time limits, so that the CEL201/CEL303 fixes are offered too
+    (root / "pyproject.toml").write_text(
+        "[tool.celery-lint]\nfix-time-limits = { soft = 300, hard = 360 }\n", encoding="utf-8")
 
 
 @pytest.fixture
