@@ -13,17 +13,17 @@ import libcst as cst
 
 from celery_lint.analysis.values import QUERYSET_METHODS, Binder, Kind, string_value
 
-# always a write, whatever holds them: nothing but Django's managers and QuerySets has these
-WRITE_METHODS = frozenset({
-    "bulk_create", "bulk_update", "get_or_create", "update_or_create",
-    "abulk_create", "abulk_update", "aget_or_create", "aupdate_or_create",
-})
-# writes when called on a model instance, a manager, a QuerySet, a form or a serializer, or on a
-# name of unknown kind; not on a module or an imported class (`stripe.Customer.create(...)`)
-SAVE_METHODS = frozenset({"save", "asave"})
-DELETE_METHODS = frozenset({"delete", "adelete"})
-CREATE_METHODS = frozenset({"create", "acreate"})
-UPDATE_METHODS = frozenset({"update", "aupdate"})
+# WRITE_METHODS are always a write; the save/delete/create/update ones write when called on a
+# model instance, a manager, a QuerySet, a form or a serializer, or on a name of unknown kind; not
+# on a module or an imported class (`stripe.Customer.create(...)`)
+from celery_lint.facts.summaries import (
+    CREATE_METHODS,
+    DELETE_METHODS,
+    SAVE_METHODS,
+    UPDATE_METHODS,
+    WRITE_METHODS,
+)
+
 MANAGER_ATTRIBUTES = frozenset({"objects", "_default_manager", "_base_manager"})
 NOT_DATABASE = frozenset({Kind.MODULE, Kind.SYMBOL, Kind.CLASS, Kind.FUNCTION, Kind.TASK,
                           Kind.TASK_SELF, Kind.SET, Kind.FILE, Kind.ASYNC_RESULT, Kind.REQUEST,

@@ -26,11 +26,19 @@ ATOMIC = "django.db.transaction.atomic"
 CONTEXT_MANAGERS = frozenset({"contextlib.contextmanager", "contextlib.asynccontextmanager"})
 SEND_METHODS = frozenset({"delay", "apply_async"})
 WAIT_METHODS = frozenset({"get", "wait", "join", "join_native"})
-# always a write: nothing but Django's managers and QuerySets has these (analysis.writes)
-WRITE_METHODS = frozenset({"bulk_create", "bulk_update", "get_or_create", "update_or_create",
-                           "abulk_create", "abulk_update", "aget_or_create", "aupdate_or_create"})
-NO_POSITIONAL_WRITES = frozenset({"save", "asave", "delete", "adelete"})
-MANAGER_WRITES = frozenset({"create", "acreate", "update", "aupdate"})
+# Django's writing methods, shared with analysis.writes (which judges them on libcst nodes).
+# Always a write, whatever holds them: nothing but Django's managers and QuerySets has these.
+WRITE_METHODS = frozenset({
+    "bulk_create", "bulk_update", "get_or_create", "update_or_create",
+    "abulk_create", "abulk_update", "aget_or_create", "aupdate_or_create",
+})
+# writes when called on a model instance, a manager or a QuerySet (the caller judges the receiver)
+SAVE_METHODS = frozenset({"save", "asave"})
+DELETE_METHODS = frozenset({"delete", "adelete"})
+CREATE_METHODS = frozenset({"create", "acreate"})
+UPDATE_METHODS = frozenset({"update", "aupdate"})
+NO_POSITIONAL_WRITES = SAVE_METHODS | DELETE_METHODS
+MANAGER_WRITES = CREATE_METHODS | UPDATE_METHODS
 LATER = "?"  # a name `Collector.qualify` reads once the file's imports are all known
 # `with atomic():` after an import in the function: taken for a transaction only to leave out a
 # send that function reports itself
