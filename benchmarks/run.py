@@ -1,7 +1,7 @@
 """Time celery-lint against ruff, flake8 and Fixit on real projects: wall time and peak memory.
 
     python benchmarks/run.py ~/.cache/celery-lint-corpus/* [--runs 5] [--jobs 2]
-        [--tools cold,warm,changed,ruff,flake8,flake8-bare,fixit] [--output FILE]
+        [--tools cold,warm,changed,ruff,flake8,flake8-bare,fixit] [--baseline REF] [--output FILE]
 
 Nothing is downloaded and the project folders are never written to. For each project, each round
 runs every tool once as a whole command line in a subprocess (the order rotates from round to
@@ -18,6 +18,12 @@ round, so machine noise hits all tools alike):
   flake8       flake8 -j N --exit-zero PROJECT  (with every installed plugin, celery-lint's included)
   flake8-bare  the same with celery-lint's flake8 plugin hidden (only when it is installed)
   fixit        fixit lint PROJECT  (exits 1 on findings; 2 when a file raised an exception)
+
+--baseline REF also times celery-lint as it was at the git ref REF of this repository (its package
+exported with `git archive`, as benchmarks/ecosystem.py does, and run as `PYTHONPATH=<folder>
+python -m celery_lint`): a "cold (REF)" and a "warm (REF)" run (its own cache) beside cold and warm
+in every round, and the ratios of the two, per project and over the sums of the medians. Before and
+after are then measured in one run, under the same load.
 
 Wall time is time.perf_counter() around each subprocess. Memory: a thread reads VmRSS from
 /proc/PID/status for the process and all its descendants (by ppid, and by session) every
@@ -51,7 +57,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+import ecosystem  # beside this script: how a git ref is exported (`--baseline`)
+
 TOOLS = ("cold", "warm", "changed", "ruff", "flake8", "flake8-bare", "fixit")
+BASELINE_TOOLS = {"cold": "cold-base", "warm": "warm-base"}  # what --baseline adds beside a tool
 PROJECT_MARKERS = ("manage.py", "pyproject.toml", "setup.py", "setup.cfg", ".git")
 CELERY_LINT_OPTIONS = ("--no-cache", "--cache-dir", "--jobs")
 
@@ -85,6 +94,7 @@ class ToolRuns:
     command: list[str]  # shown in the report, with PROJECT/COPY placeholders
     ok_codes: frozenset[int]
     runs: list[Measurement] = field(default_factory=list)
+    env: tuple[tuple[str, str], ...] = ()  # added to the environment (a baseline's PYTHONPATH)
 
 
 @dataclass
@@ -176,13 +186,15 @@ def _tail(handle: IO[bytes], size: int = 2000) -> str:
     return handle.read().decode(errors="replace")
 
 
-def measure(argv: list[str], cwd: Path, interval: float, exceptions: bool = False) -> Measurement:
+def measure(argv: list[str], cwd: Path, interval: float, exceptions: bool = False,
+            env: tuple[tuple[str, str], ...] = ()) -> Measurement:
     """Run `argv`, timing it and sampling its process tree's memory. Its output goes to files,
     not into this process: a child's ru_maxrss counts this process's memory before the exec."""
+    environment = {**os.environ, **dict(env)} if env else None
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         process = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out,
-                                   stderr=err, start_new_session=True)
+                                   stderr=err, start_new_session=True, env=environment)
         sampler = Sampler(process.pid, interval)
         sampler.start()
         try:
@@ -217,18 +229,19 @@ def celery_lint_command() -> list[str]:
     return [script] if script else [sys.executable, "-m", "celery_lint"]
 
 
-def output_of(argv: list[str]) -> str:
+def output_of(argv: list[str], env: tuple[tuple[str, str], ...] = ()) -> str:
     try:
-        done = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=120)
+        done = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=120,
+                              env={**os.environ, **dict(env)})
     except (OSError, subprocess.TimeoutExpired) as error:
         return f"(failed: {error})"
     return " ".join((done.stdout + done.stderr).split()) or f"(exit {done.returncode})"
 
 
-def known_options(celery_lint: list[str]) -> set[str]:
+def known_options(celery_lint: list[str], env: tuple[tuple[str, str], ...] = ()) -> set[str]:
     """The options of CELERY_LINT_OPTIONS that `celery-lint check` knows."""
     text = subprocess.run([*celery_lint, "check", "--help"], capture_output=True, text=True,
-                          check=False).stdout
+                          check=False, env={**os.environ, **dict(env)}).stdout
     return {option for option in CELERY_LINT_OPTIONS
             if re.search(rf"(?<![\w-]){re.escape(option)}(?![\w-])", text)}
 
@@ -257,6 +270,20 @@ class Setup:
     fixit: str | None
     versions: dict[str, str]
     notes: list[str]
+    # the baseline: its name (the ref and its commit) and PYTHONPATH; None without --baseline
+    baseline: tuple[str, tuple[tuple[str, str], ...]] | None = None
+
+
+def baseline_of(ref: str, into: Path) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """celery-lint at the git ref `ref`, exported into `into`: its name and environment."""
+    sha = ecosystem._git("rev-parse", "--short", f"{ref}^{{commit}}")
+    ecosystem.export_ref(ref, into)
+    env = (("PYTHONPATH", str(into)),)
+    options = known_options([sys.executable, "-m", "celery_lint"], env)
+    if "--no-cache" not in options or "--cache-dir" not in options:
+        raise SystemExit(f"run.py: celery-lint at {ref} has no --no-cache or --cache-dir: "
+                         "a baseline needs both")
+    return (ref if ref == sha else f"{ref} {sha}"), env
 
 
 def find_tools() -> Setup:
@@ -306,6 +333,15 @@ def tool_runs(setup: Setup, jobs: int) -> dict[str, ToolRuns]:
                              *(["--cache-dir", "CACHE2"] if cache else [])],
                             frozenset({0})),
     }
+    if setup.baseline is not None:
+        name, env = setup.baseline
+        base = [sys.executable, "-m", "celery_lint"]
+        tools["cold-base"] = ToolRuns("cold-base", f"celery-lint cold ({name})",
+                                      [*base, "check", "PROJECT", "--exit-zero", "--no-cache",
+                                       *jobs_option], frozenset({0}), env=env)
+        tools["warm-base"] = ToolRuns("warm-base", f"celery-lint warm ({name})",
+                                      [*base, "check", "PROJECT", "--exit-zero", "--cache-dir",
+                                       "CACHEB", *jobs_option], frozenset({0}), env=env)
     if setup.ruff:
         tools["ruff"] = ToolRuns("ruff", "ruff (no cache)",
                                  [setup.ruff, "check", "--no-cache", "--exit-zero", "PROJECT"],
@@ -393,7 +429,8 @@ def remove(path: Path) -> None:
 def substitute(argv: list[str], places: dict[str, str]) -> list[str]:
     out = []
     for arg in argv:
-        for placeholder in ("COPY/FILE", "PROJECT", "COPY", "COLDCOPY", "CACHE2", "CACHE"):
+        for placeholder in ("COPY/FILE", "PROJECT", "COPY", "COLDCOPY", "CACHE2", "CACHEB",
+                            "CACHE"):
             if arg == placeholder:
                 arg = places[placeholder]
                 break
@@ -410,10 +447,12 @@ def run_project(project: Path, tools: dict[str, ToolRuns], selected: list[str], 
     result = ProjectResult(project.name, len(files), count_lines(files), str(relative))
     for key in selected:
         template = tools[key]
-        result.tools[key] = ToolRuns(key, template.label, template.command, template.ok_codes)
+        result.tools[key] = ToolRuns(key, template.label, template.command, template.ok_codes,
+                                     env=template.env)
     cwd = work / "cwd"  # an empty folder: no tool reads a configuration from the current folder
     cwd.mkdir(exist_ok=True)
     copy, cache, cache2 = work / "copy" / project.name, work / "cache", work / "cache-copy"
+    cache_base = work / "cache-base"
     has_cache_dir = "--cache-dir" in known
     before = {entry.name for entry in project.iterdir()}
     needs_copy = "changed" in selected or ("warm" in selected and not has_cache_dir)
@@ -428,7 +467,8 @@ def run_project(project: Path, tools: dict[str, ToolRuns], selected: list[str], 
         result.notes.append("celery-lint cold checked a copy of the project (no --no-cache: "
                             "whatever the run adds to the copy's top is removed before each run)")
     places = {"PROJECT": str(project), "COPY": str(copy), "COPY/FILE": str(copy / relative),
-              "COLDCOPY": str(cold_copy), "CACHE": str(cache), "CACHE2": str(cache2)}
+              "COLDCOPY": str(cold_copy), "CACHE": str(cache), "CACHE2": str(cache2),
+              "CACHEB": str(cache_base)}
     celery_lint = tools["cold"].command[:tools["cold"].command.index("check")]
     cache_option = ["--cache-dir", str(cache)] if has_cache_dir else []
     if "warm" in selected:
@@ -438,6 +478,13 @@ def run_project(project: Path, tools: dict[str, ToolRuns], selected: list[str], 
                         *jobs_option], cwd, interval)
         if fill.exit_code:
             result.notes.append(f"filling the cache failed (exit {fill.exit_code}): "
+                                f"{fill.stderr_tail.strip()[-300:]}")
+    if "warm-base" in selected:
+        progress(f"{project.name}: filling the baseline's cache (untimed)")
+        base = tools["warm-base"]
+        fill = measure(substitute(base.command, places), cwd, interval, env=base.env)
+        if fill.exit_code:
+            result.notes.append(f"filling the baseline's cache failed (exit {fill.exit_code}): "
                                 f"{fill.stderr_tail.strip()[-300:]}")
     if "changed" in selected:
         progress(f"{project.name}: filling the copy's cache (untimed)")
@@ -461,7 +508,7 @@ def run_project(project: Path, tools: dict[str, ToolRuns], selected: list[str], 
                     original + suffix + f"x_bench = {round_number + 1}\n".encode())
             runs_of = result.tools[key]
             measurement = measure(substitute(runs_of.command, places), cwd, interval,
-                                  exceptions=key == "fixit")
+                                  exceptions=key == "fixit", env=runs_of.env)
             runs_of.runs.append(measurement)
             flag = "" if measurement.exit_code in runs_of.ok_codes else \
                 f", exit {measurement.exit_code}!"
@@ -475,6 +522,7 @@ def run_project(project: Path, tools: dict[str, ToolRuns], selected: list[str], 
     shutil.rmtree(work / "copy-cold", ignore_errors=True)
     shutil.rmtree(cache, ignore_errors=True)
     shutil.rmtree(cache2, ignore_errors=True)
+    shutil.rmtree(cache_base, ignore_errors=True)
     return result
 
 
@@ -486,6 +534,11 @@ def median(values: list[float]) -> float:
 
 def wall(runs: ToolRuns) -> float:
     return median([m.seconds for m in runs.runs])
+
+
+def total(results: list[ProjectResult], key: str) -> float:
+    """The sum over the projects of a tool's median wall time."""
+    return sum(wall(result.tools[key]) for result in results)
 
 
 def seconds_text(value: float) -> str:
@@ -578,6 +631,10 @@ def report(results: list[ProjectResult], setup: Setup, tools: dict[str, ToolRuns
               ("fixit / celery-lint cold", "fixit", "cold"),
               ("celery-lint warm / ruff cold", "warm", "ruff"),
               ("1 changed file / ruff cold", "changed", "ruff")]
+    if setup.baseline is not None:
+        name = setup.baseline[0]
+        ratios = [(f"cold / cold ({name})", "cold", "cold-base"),
+                  (f"warm / warm ({name})", "warm", "warm-base"), *ratios]
     ratios = [r for r in ratios if r[1] in selected and r[2] in selected]
     if ratios:
         lines += ["", "Ratios of the median wall times:", "",
@@ -587,6 +644,9 @@ def report(results: list[ProjectResult], setup: Setup, tools: dict[str, ToolRuns
             cells = [f"{wall(result.tools[a]) / wall(result.tools[b]):.2f}"
                      for _, a, b in ratios]
             lines.append(f"| {result.name} | " + " | ".join(cells) + " |")
+        if len(results) > 1:
+            cells = [f"{total(results, a) / total(results, b):.2f}" for _, a, b in ratios]
+            lines.append("| all projects (sums of the medians) | " + " | ".join(cells) + " |")
     details = []
     for result in results:
         if "changed" in selected:
@@ -609,6 +669,9 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"comma-separated subset of {','.join(TOOLS)} (default: all)")
     parser.add_argument("--sample-ms", type=float, default=20.0,
                         help="memory sampling interval in milliseconds (default 20)")
+    parser.add_argument("--baseline", metavar="REF",
+                        help="also time celery-lint at this git ref (cold and warm) beside the "
+                             "installed one, in the same rounds")
     parser.add_argument("--output", type=Path, help="write the Markdown report here")
     options = parser.parse_args(argv)
     wanted = [key.strip() for key in options.tools.split(",") if key.strip()]
@@ -625,8 +688,15 @@ def main(argv: list[str] | None = None) -> int:
     setup = find_tools()
     for note in setup.notes:
         progress(f"note: {note}")
+    baseline_folder = Path(tempfile.mkdtemp(prefix="celery-lint-baseline-"))
+    if options.baseline:
+        setup.baseline = baseline_of(options.baseline, baseline_folder)
+        setup.versions[f"celery-lint ({setup.baseline[0]})"] = output_of(
+            [sys.executable, "-m", "celery_lint", "--version"], setup.baseline[1]).replace(
+                "celery-lint, version ", "")
     tools = tool_runs(setup, options.jobs)
-    selected = [key for key in TOOLS if key in wanted and key in tools]
+    selected = [name for key in TOOLS if key in wanted and key in tools
+                for name in (key, BASELINE_TOOLS.get(key)) if name in tools]
     for key in wanted:
         if key not in tools:
             message = ("celery-lint's flake8 plugin is not installed: flake8 is already bare"
@@ -652,6 +722,7 @@ def main(argv: list[str] | None = None) -> int:
         progress(f"wrote {options.output}")
     else:
         print(text, end="")
+    shutil.rmtree(baseline_folder, ignore_errors=True)
     failed = any(m.exit_code not in runs_of.ok_codes
                  for result in results for runs_of in result.tools.values() for m in runs_of.runs)
     return 1 if failed else 0
