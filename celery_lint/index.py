@@ -62,6 +62,7 @@ _MAX_ALIAS_STEPS = 8
 SUMMARY_DEPTH = 3
 SENDS = frozenset({"delay", "apply_async"})
 BLOCKING = frozenset({"direct", "apply", "wait"})
+WAITS = frozenset({"wait"})
 
 
 @dataclass(frozen=True)
@@ -371,6 +372,15 @@ class ProjectIndex:
         """The file that defines the project function `qualname`."""
         return self._function_paths.get(qualname, "")
 
+    @cached_property
+    def parameter_senders(self) -> frozenset[str]:
+        """The last part of the name of every project function that sends one of its parameters
+        to a task: a call by any other name reaches none (a rule's gate before it infers what a
+        call runs, which costs more)."""
+        return frozenset(qualname.rpartition(".")[2] for qualname, function
+                         in self.functions.items()
+                         if function.summary is not None and function.summary.positional)
+
     def function(self, qualname: str | None) -> FunctionFact | None:
         """The project's function or method `qualname` names (following re-exports)."""
         if not qualname:
@@ -438,50 +448,64 @@ class ProjectIndex:
                 pending.append(((*prefix, (function, call.line), (callee, 0)),
                                 branched or call.conditional, atomic or call.atomic))
 
-    def calls_summarized(self, facts: FileFacts, text: str) -> bool:
+    def calls_summarized(self, facts: FileFacts, text: str, asked: frozenset[str]) -> bool:
         """Whether a rule can find something in `facts` (of a file whose source is `text`) one
-        call away: a call, in a file that can open a transaction (or has views), of a project
-        function that sends a task; in a file with views, of one that runs a task or waits on
-        one; or a call of a function that sends one of its parameters. (A send in the file's own
-        code makes phase 2 run anyway: runner.PHASE2_WORDS.)"""
-        if facts.path not in self._summarized:
-            self._summarized[facts.path] = self._calls_summarized(facts, text)
-        return self._summarized[facts.path]
+        call away, for the questions `asked` (runner.summary_questions: only the selected rules'):
+        "sends", a call, in a file that can open a transaction (or has views), of a project
+        function that sends a task a primary key outside a transaction of its own; "waits", in a
+        file with views, of one that waits on a result, not in a branch; "blocks", the same or
+        runs a task in place; "parameters", a call of a function that sends one of its
+        parameters. (A send in the file's own code makes phase 2 run anyway:
+        runner.PHASE2_WORDS.) The rules ask the same of what `reach` finds, and more."""
+        if not asked:
+            return False
+        key = (facts.path, asked)
+        if key not in self._summarized:
+            self._summarized[key] = self._calls_summarized(facts, text, asked)
+        return self._summarized[key]
 
     @cached_property
-    def _summarized(self) -> dict[str, bool]:
+    def _summarized(self) -> dict[tuple[str, frozenset[str]], bool]:
         return {}
 
     @cached_property
-    def _interesting(self) -> dict[tuple[str, bool, bool], bool]:
+    def _interesting(self) -> dict[tuple[str, bool, frozenset[str], bool], bool]:
         return {}
 
-    def _matters(self, target: str, transactions: bool, views: bool) -> bool:
-        """Whether a call of `target` can matter to a rule, in a file that opens transactions
-        and has views as given."""
+    def _matters(self, target: str, transactions: bool, blocking: frozenset[str],
+                 parameters: bool) -> bool:
+        """Whether a call of `target` can matter to a rule: in a file that opens transactions,
+        when `transactions`; in a file with views, when it reaches `blocking` uses; and, when
+        `parameters`, when the function sends one of its parameters."""
         if self.task(target) is not None:
             return False
-        if transactions and self.reach(target, SENDS):
+        if transactions and any(r.use.keys and not r.atomic for r in self.reach(target, SENDS)):
             return True
-        if views and self.reach(target, BLOCKING):
+        if blocking and any(not r.conditional for r in self.reach(target, blocking)):
             return True
         callee = self.function(target)
-        return callee is not None and callee.summary is not None \
+        return parameters and callee is not None and callee.summary is not None \
             and bool(callee.summary.positional)
 
-    def _calls_summarized(self, facts: FileFacts, text: str) -> bool:
+    def _calls_summarized(self, facts: FileFacts, text: str, asked: frozenset[str]) -> bool:
         functions = [f for f in facts.functions if f.summary is not None and f.summary.calls]
         if not functions:
             return False
-        views = any(self.is_view(f.qualname) for f in facts.functions)
-        transactions = views or "atomic" in text or any(
+        has_views = any(self.is_view(f.qualname) for f in facts.functions)
+        blocking = (BLOCKING if "blocks" in asked else WAITS if "waits" in asked
+                    else frozenset()) if has_views else frozenset()
+        transactions = "sends" in asked and (has_views or "atomic" in text or any(
             self.transaction_wrapper(d) for f in facts.functions for d in f.decorators) or any(
-            self.transaction_wrapper(c.target) for f in functions for c in f.summary.calls)
+            self.transaction_wrapper(c.target) for f in functions for c in f.summary.calls))
+        parameters = "parameters" in asked
+        if not (blocking or transactions or parameters):
+            return False
         for function in functions:
             for call in function.summary.calls:
-                key = (call.target, transactions, views)
+                key = (call.target, transactions, blocking, parameters)
                 if key not in self._interesting:
-                    self._interesting[key] = self._matters(call.target, transactions, views)
+                    self._interesting[key] = self._matters(call.target, transactions, blocking,
+                                                           parameters)
                 if self._interesting[key]:
                     return True
         return False

@@ -374,7 +374,7 @@ def _check_all(project: Project, entries: list[_Loaded], fingerprint: bytes) -> 
     codes = selected_rules(config.select, config.ignore, config.extend_select, config.preview)
     index = project.index
     by_file = project_diagnostics_by_file(index, codes, result)
-    heavy = [e for e in entries if _needs_tree(e, index)]
+    heavy = [e for e in entries if _needs_tree(e, index, config, codes)]
     outcomes: dict[Path, RunResult] = {}
     if project.jobs > 1 and len(heavy) >= POOL_MIN_CHECKS and _FORK is not None:
         global _PHASE2
@@ -405,10 +405,11 @@ def _check_job(path: Path) -> RunResult:
     return _check_entry(project.loaded[path], project.index, project.config, codes, by_file)
 
 
-def _needs_tree(entry: _Loaded, index: ProjectIndex) -> bool:
+def _needs_tree(entry: _Loaded, index: ProjectIndex, config: Config,
+                codes: frozenset[str]) -> bool:
     source, facts = entry.source, entry.facts
     return source is not None and facts is not None and facts.syntax_error is None and \
-        needs_rules(source, facts, index)
+        needs_rules(source, facts, index, config, codes)
 
 
 def reload_file(project: Project, path: Path, config: Config, text: str | None = None
@@ -530,7 +531,7 @@ def check_file(source: SourceFile, facts: FileFacts, index: ProjectIndex, config
         if not facts.template:  # a template is not Python: the run warns once about its folder
             message, row, column = facts.syntax_error
             diagnostics.append(_syntax_diagnostic(source.path, message, row, column))
-    elif needs_rules(source, facts, index):
+    elif needs_rules(source, facts, index, config, codes):
         diagnostics += _visit(source, facts, index, config, codes)
     return _finish(source, diagnostics, config, codes, line_noqa)
 
@@ -544,20 +545,31 @@ def _finish(source: SourceFile, diagnostics: list[Diagnostic], config: Config,
     return _apply_noqa(source, diagnostics, codes - ignored, line_noqa)
 
 
-def needs_rules(source: SourceFile, facts: FileFacts, index: ProjectIndex) -> bool:
-    """Whether phase 2 can find anything in this file (parsing with libcst is the costly part)."""
+def needs_rules(source: SourceFile, facts: FileFacts, index: ProjectIndex, config: Config,
+                codes: frozenset[str]) -> bool:
+    """Whether phase 2 can find anything in this file with the rules `codes` (parsing with
+    libcst is the costly part)."""
     if not PREFILTER:
         return True
     if facts.tasks or facts.candidate_tasks:
         return True
     if any(word in source.text for word in PHASE2_WORDS):
         return True
-    if index.calls_summarized(facts, source.text):
+    if index.calls_summarized(facts, source.text, summary_questions(codes, config)):
         return True
     # a task, or a module that defines tasks (`from . import tasks`, then `tasks.send(...)`)
     tasks, modules = index.tasks, index.task_modules
     return any(target in tasks or target in modules or index.resolve(target) in tasks
                or index.resolve(target) in modules for target in facts.imports.values())
+
+
+def summary_questions(codes: frozenset[str], config: Config) -> frozenset[str]:
+    """What index.calls_summarized asks of a call for the rules `codes`: a file is read with
+    libcst for what its calls reach only when a rule that looks there is selected (CEL102 looks
+    for a task run in place only with preview, as rules.calls.BlockingCallInView does)."""
+    asked = {"CEL101": "parameters", "CEL103": "sends",
+             "CEL102": "blocks" if config.preview else "waits"}
+    return frozenset(question for code, question in asked.items() if code in codes)
 
 
 def _visit(source: SourceFile, facts: FileFacts, index: ProjectIndex, config: Config,

@@ -65,6 +65,63 @@ def test_the_prefilter_skips_files_that_cannot_raise_anything(tmp_path: Path,
     assert not any("def add" in text for text in parsed)  # a noqa comment alone is no reason
 
 
+SENDING_HELPER = """\
+from proj.tasks import send_invoice
+
+
+def notify(order_id):
+    send_invoice.delay(order_id)
+"""
+CALLER = """\
+from django.db import transaction
+
+from proj.helpers import notify
+
+
+def pay(order):
+    with transaction.atomic():
+        order.save()
+        notify(order.pk)
+"""
+RUNNING_HELPER = """\
+from proj.tasks import send_invoice
+
+
+def invoice_now(order_id):
+    return send_invoice.apply(args=[order_id])
+"""
+VIEW = """\
+from django.http import HttpResponse
+
+from proj.running import invoice_now
+
+
+def invoice(request, pk):
+    invoice_now(pk)
+    return HttpResponse()
+"""
+
+
+@pytest.mark.parametrize(("select", "preview", "caller", "parsed"), [
+    (("CEL103",), True, CALLER, True),  # a call in a transaction of a function that sends
+    (("CEL102", "CEL2"), True, CALLER, False),  # ... asked by no selected rule
+    (("CEL101",), False, CALLER, True),  # a call of a function that sends its parameter
+    (("CEL102",), True, VIEW, True),  # a view calls a function that runs a task in place
+    (("CEL102",), False, VIEW, False),  # ... which only preview reports
+])
+def test_a_file_is_parsed_for_what_its_calls_reach_only_for_a_rule_that_looks(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, select: tuple[str, ...],
+        preview: bool, caller: str, parsed: bool) -> None:
+    write_project(tmp_path, {**CELERY_APP, "proj/models.py": MODELS, "proj/tasks.py": TASKS,
+                             "proj/helpers.py": SENDING_HELPER, "proj/services.py": CALLER,
+                             "proj/running.py": RUNNING_HELPER, "proj/views.py": VIEW})
+    texts: list[str] = []
+    real = cst.parse_module
+    monkeypatch.setattr(cst, "parse_module", lambda text: texts.append(text) or real(text))
+    run([tmp_path], Config(root=tmp_path, select=select, preview=preview))
+    assert (caller in texts) is parsed
+
+
 # -- positions, one top-level statement at a time ----------------------------------------------
 POSITIONS = '''\
 """Doc."""

@@ -604,6 +604,30 @@ def test_model_instance_given_to_a_function_that_sends_it(tmp_path):
         "(found through function summaries)")
 
 
+def test_model_instance_given_to_a_function_imported_under_another_name(tmp_path):
+    source = """
+        from shop import helpers
+        from shop.helpers import notify as tell
+        from shop.models import Order
+
+
+        def pay(pk):
+            order = Order.objects.get(pk=pk)
+            tell(order)
+            helpers.notify(order)
+            helpers.notify_by_pk(order)
+
+
+        def refund(pk):
+            from shop.helpers import notify as inform
+
+            inform(Order.objects.get(pk=pk))
+    """
+    assert rows(tmp_path, {"shop/helpers.py": HELPERS, "shop/services.py": source},
+                "CEL101") == [("shop/services.py", 8), ("shop/services.py", 9),
+                              ("shop/services.py", 16)]
+
+
 def test_view_calls_a_function_that_runs_a_task_only_in_a_branch_not_flagged(tmp_path):
     jobs = """
         from django.db import transaction

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import builtins
 import difflib
 import fnmatch
 import re
@@ -40,7 +41,7 @@ from celery_lint.facts.settings import uncertain
 from celery_lint.facts.summaries import SEND_METHODS
 from celery_lint.facts.task_uses import TaskCallSite, task_references
 from celery_lint.facts.types import FileFacts, Param, TaskDefinition
-from celery_lint.index import ProjectIndex, Reached
+from celery_lint.index import BLOCKING, WAITS, ProjectIndex, Reached
 from celery_lint.modules import is_test_module
 from celery_lint.rules.base import Rule
 from celery_lint.source import SourceFile
@@ -102,6 +103,8 @@ class OrmObjectArgument(Rule):
         """A model instance given to a project function that hands that parameter, whole, to a
         task's `.delay()` or `.apply_async()` in its own body (`def notify(order):
         send_receipt.delay(order)` called as `notify(order)`)."""
+        if not _may_call(node.func, self.context.facts, self.context.index.parameter_senders):
+            return
         called = called_function(node, self.binder)
         summary = called.summary if called is not None else None
         if called is None or summary is None or not summary.positional:
@@ -285,8 +288,24 @@ class UnserializableArgument(Rule):
 
 
 # what a function a view calls may do that keeps the request waiting for a task
-BLOCKING_USES = frozenset({"direct", "apply", "wait"})
-WAITS = frozenset({"wait"})
+
+
+BUILTIN_NAMES = frozenset(dir(builtins))
+
+
+def _may_call(func: cst.BaseExpression, facts: FileFacts, names: frozenset[str]) -> bool:
+    """Whether a call of `func` may run a function whose name (the last part) is in `names`:
+    `notify()`, `services.notify()`, `self.notify()`, `n()` after `from services import notify as
+    n` at the top of the module; and any other name but a builtin's, which an import inside the
+    function may bind. A gate before inferring what the call runs, which costs more."""
+    if isinstance(func, cst.Attribute):
+        return func.attr.value in names
+    if isinstance(func, cst.Name):
+        imported = facts.imports.get(func.value)
+        if imported is not None:
+            return imported.rpartition(".")[2] in names
+        return func.value in names or func.value not in BUILTIN_NAMES
+    return False
 
 
 class BlockingCallInView(Rule):
@@ -328,7 +347,7 @@ class BlockingCallInView(Rule):
             return
         index = self.context.index
         # a task run in place is the preview part of the rule (above), one call away too
-        uses = BLOCKING_USES if self.context.config.preview else WAITS
+        uses = BLOCKING if self.context.config.preview else WAITS
         for reached in index.reach(called.qualname, uses):
             if reached.conditional:
                 continue  # in a branch: the caller may choose the other (`synchronous=False`)
