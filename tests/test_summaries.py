@@ -689,3 +689,399 @@ def test_function_imported_inside_the_caller_is_followed(tmp_path):
     """
     assert rows(tmp_path, {"shop/notify.py": NOTIFY, "shop/services.py": source}, "CEL103") == [
         ("shop/services.py", 8)]
+
+
+# -- CEL206: the retry one call away ------------------------------------------------------------
+
+RETRYING = """
+    from celery.exceptions import Retry
+
+
+    def retry_later(task, exc):
+        raise task.retry(exc=exc, countdown=60)
+
+
+    def retry_quietly(task, exc):
+        task.retry(exc=exc, throw=False)
+
+
+    def not_ready(name):
+        raise Retry(f"{name} is not ready")
+
+
+    def check(name):
+        not_ready(name)
+
+
+    def check_twice(name):
+        check(name)
+
+
+    def check_thrice(name):
+        check_twice(name)
+"""
+
+
+def test_retry_in_a_sibling_handler_not_flagged(tmp_path):
+    source = """
+        from celery import shared_task
+
+        from shop.retrying import retry_later
+
+
+        @shared_task(bind=True)
+        def fetch(self, url):
+            try:
+                response = download(url)
+            except OSError as exc:
+                retry_later(self, exc)
+            except Exception:
+                response = None
+            publish(url, response)
+    """
+    assert rows(tmp_path, {**HARD_LIMIT_ONLY, "shop/retrying.py": RETRYING,
+                           "shop/jobs.py": source}, "CEL206") == []
+
+
+def test_function_that_retries_the_task_it_is_given(tmp_path):
+    source = """
+        from celery import shared_task
+
+        from shop.retrying import retry_later
+
+
+        @shared_task(bind=True)
+        def fetch(self, url):
+            try:
+                response = download(url)
+                if response is None:
+                    retry_later(self, ValueError(url))
+            except Exception:
+                response = None
+            publish(url, response)
+    """
+    found_ = found(tmp_path, {**HARD_LIMIT_ONLY, "shop/retrying.py": RETRYING,
+                              "shop/jobs.py": source}, "CEL206")
+    assert [(p, r) for p, r, _ in found_] == [("shop/jobs.py", 12)]
+    assert found_[0][2].endswith(
+        "; `retry_later()` calls `task.retry()` on the task it is given (shop/retrying.py:5) "
+        "(found through function summaries)")
+
+
+def test_function_that_retries_something_else_it_is_given_not_flagged(tmp_path):
+    source = """
+        from celery import shared_task
+
+        from shop.models import Order
+        from shop.retrying import retry_later, retry_quietly
+
+
+        @shared_task(bind=True)
+        def fetch(self, url, order_id):
+            order = Order.objects.get(pk=order_id)
+            try:
+                retry_later(order, ValueError(url))
+                retry_quietly(self, ValueError(url))
+            except Exception:
+                pass
+            publish(url)
+    """
+    assert rows(tmp_path, {**HARD_LIMIT_ONLY, "shop/retrying.py": RETRYING,
+                           "shop/jobs.py": source}, "CEL206") == []
+
+
+def test_retry_raised_through_a_chain_and_past_the_depth_bound(tmp_path):
+    source = """
+        from celery import shared_task
+
+        from shop.retrying import check_thrice, check_twice
+
+
+        @shared_task
+        def fetch(url):
+            try:
+                check_twice(url)
+            except Exception:
+                pass
+            publish(url)
+
+
+        @shared_task
+        def fetch_later(url):
+            try:
+                check_thrice(url)
+            except Exception:
+                pass
+            publish(url)
+    """
+    found_ = found(tmp_path, {**HARD_LIMIT_ONLY, "shop/retrying.py": RETRYING,
+                              "shop/jobs.py": source}, "CEL206")
+    assert [(p, r) for p, r, _ in found_] == [("shop/jobs.py", 10)]
+    assert "`check_twice()` calls `check()` (shop/retrying.py:21), which calls `not_ready()` " \
+           "(shop/retrying.py:17), which raises `Retry` (shop/retrying.py:13)" in found_[0][2]
+
+
+# -- CEL206: the soft limit's exception swallowed one call away (a preview part) --------------
+
+SWALLOWING = """
+    import logging
+
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    logger = logging.getLogger(__name__)
+
+
+    def reindex(product_id):
+        try:
+            rebuild(product_id)
+        except Exception:
+            logger.exception("Could not reindex %s", product_id)
+
+
+    def reindex_or_fail(product_id):
+        try:
+            rebuild(product_id)
+        except Exception:
+            logger.exception("Could not reindex %s", product_id)
+            raise
+
+
+    def reindex_in_time(product_id):
+        try:
+            rebuild(product_id)
+        except SoftTimeLimitExceeded:
+            raise
+        except Exception:
+            logger.exception("Could not reindex %s", product_id)
+
+
+    def refresh(product_id):
+        reindex(product_id)
+
+
+    def refresh_twice(product_id):
+        refresh(product_id)
+
+
+    def refresh_thrice(product_id):
+        refresh_twice(product_id)
+
+
+    def ping(product_id):
+        pong(product_id)
+
+
+    def pong(product_id):
+        ping(product_id)
+"""
+
+# the shop's settings give every task a soft limit (helpers.CELERY_APP); these give none
+HARD_LIMIT_ONLY = {
+    "proj/settings.py": """
+        CELERY_BROKER_URL = "redis://localhost:6379/0"
+        CELERY_TASK_TIME_LIMIT = 300
+    """,
+}
+
+
+def test_function_that_swallows_everything_called_in_a_loop_of_a_task(tmp_path):
+    source = """
+        from celery import shared_task
+
+        from shop.search import reindex
+
+
+        @shared_task
+        def reindex_catalogue(product_ids):
+            for product_id in product_ids:
+                reindex(product_id)
+    """
+    found_ = found(tmp_path, {"shop/search.py": SWALLOWING, "shop/jobs.py": source}, "CEL206",
+                   preview=True)
+    assert [(p, r) for p, r, _ in found_] == [("shop/jobs.py", 9)]
+    assert found_[0][2] == (
+        "`reindex()` catches everything in a broad `except` and returns as if nothing happened "
+        "(shop/search.py:11): it catches the `SoftTimeLimitExceeded` that the soft time limit "
+        "of task `reindex_catalogue` raises to stop it, and the loop of the task goes on with "
+        "its next turn: the task runs on past its soft limit until the hard limit, if any, "
+        "kills its worker process (found through function summaries)")
+    # the preview part of the rule: not in a default run
+    assert rows(tmp_path, {"shop/search.py": SWALLOWING, "shop/jobs.py": source},
+                "CEL206") == []
+
+
+def test_function_that_swallows_everything_called_before_more_work(tmp_path):
+    source = """
+        from celery import shared_task
+
+        from shop.search import reindex
+
+
+        @shared_task
+        def reindex_product(product_id):
+            reindex(product_id)
+            publish(product_id)
+
+
+        @shared_task
+        def reindex_last(product_id):
+            publish(product_id)
+            reindex(product_id)
+            return product_id
+
+
+        @shared_task
+        def reindex_first(product_ids):
+            for product_id in product_ids:
+                reindex(product_id)
+                return
+    """
+    assert rows(tmp_path, {"shop/search.py": SWALLOWING, "shop/jobs.py": source}, "CEL206",
+                preview=True) == [("shop/jobs.py", 8)]
+
+
+def test_function_that_reraises_or_catches_the_soft_limit_first_not_flagged(tmp_path):
+    source = """
+        from celery import shared_task
+
+        from shop.search import reindex_in_time, reindex_or_fail
+
+
+        @shared_task
+        def reindex_catalogue(product_ids):
+            for product_id in product_ids:
+                reindex_or_fail(product_id)
+                reindex_in_time(product_id)
+    """
+    assert rows(tmp_path, {"shop/search.py": SWALLOWING, "shop/jobs.py": source}, "CEL206",
+                preview=True) == []
+
+
+def test_task_without_a_soft_limit_not_flagged(tmp_path):
+    source = """
+        from celery import shared_task
+
+        from shop.search import reindex
+
+
+        @shared_task
+        def reindex_catalogue(product_ids):
+            for product_id in product_ids:
+                reindex(product_id)
+
+
+        @shared_task(soft_time_limit=60)
+        def reindex_limited(product_ids):
+            for product_id in product_ids:
+                reindex(product_id)
+    """
+    assert rows(tmp_path, {**HARD_LIMIT_ONLY, "shop/search.py": SWALLOWING,
+                           "shop/jobs.py": source}, "CEL206", preview=True) == [
+        ("shop/jobs.py", 15)]
+
+
+def test_swallow_through_a_chain_past_the_depth_bound_and_a_recursive_pair(tmp_path):
+    source = """
+        from celery import shared_task
+
+        from shop.search import ping, refresh_thrice, refresh_twice
+
+
+        @shared_task
+        def reindex_catalogue(product_ids):
+            for product_id in product_ids:
+                refresh_twice(product_id)
+                refresh_thrice(product_id)
+                ping(product_id)
+    """
+    found_ = found(tmp_path, {"shop/search.py": SWALLOWING, "shop/jobs.py": source}, "CEL206",
+                   preview=True)
+    assert [(p, r) for p, r, _ in found_] == [("shop/jobs.py", 9)]
+    assert found_[0][2].startswith(
+        "`refresh_twice()` calls `refresh()` (shop/search.py:37), which calls `reindex()` "
+        "(shop/search.py:33), which catches everything")
+
+
+def test_swallowing_function_called_through_a_variable_not_followed(tmp_path):
+    source = """
+        from celery import shared_task
+
+        from shop.search import reindex
+
+        STEPS = {"reindex": reindex}
+
+
+        @shared_task
+        def reindex_catalogue(product_ids, indexer):
+            step = STEPS["reindex"]
+            for product_id in product_ids:
+                step(product_id)
+                indexer.reindex(product_id)
+    """
+    assert rows(tmp_path, {"shop/search.py": SWALLOWING, "shop/jobs.py": source}, "CEL206",
+                preview=True) == []
+
+
+# -- CEL204: a retry one call away ---------------------------------------------------------------
+
+GIVE_UP = """
+    def retry_later(task, exc):
+        task.retry(exc=exc, countdown=60)
+
+
+    def retry_if_young(task, exc):
+        if task.request.retries < 3:
+            raise task.retry(exc=exc)
+
+
+    def retry_unless_done(task, exc, done):
+        if done:
+            return
+        raise task.retry(exc=exc)
+"""
+
+
+def test_statements_after_a_call_of_a_function_that_always_retries(tmp_path):
+    source = """
+        from celery import shared_task
+
+        from shop.retrying import retry_later
+
+
+        @shared_task(bind=True)
+        def fetch(self, url):
+            try:
+                return download(url)
+            except OSError as exc:
+                retry_later(self, exc)
+                mark_failed(url)
+    """
+    found_ = found(tmp_path, {"shop/retrying.py": GIVE_UP, "shop/jobs.py": source}, "CEL204")
+    assert [(p, r) for p, r, _ in found_] == [("shop/jobs.py", 11)]
+    assert found_[0][2] == (
+        "`retry_later()` calls `task.retry()` on the task it is given (shop/retrying.py:2) "
+        "every time it is called, so the statement after this call never runs: move it before "
+        "the call if it should run, or delete it (found through function summaries)")
+
+
+def test_call_of_a_function_that_retries_only_in_a_branch_not_flagged(tmp_path):
+    source = """
+        from celery import shared_task
+
+        from shop.models import Order
+        from shop.retrying import retry_if_young, retry_later, retry_unless_done
+
+
+        @shared_task(bind=True)
+        def fetch(self, url, order_id):
+            try:
+                return download(url)
+            except OSError as exc:
+                retry_if_young(self, exc)
+                retry_unless_done(self, exc, done=False)
+                retry_later(Order.objects.get(pk=order_id), exc)
+                mark_failed(url)
+            finally:
+                retry_later(self, None)
+    """
+    assert rows(tmp_path, {"shop/retrying.py": GIVE_UP, "shop/jobs.py": source}, "CEL204") == []

@@ -5,6 +5,7 @@ chain from the call to what the rule found."""
 from __future__ import annotations
 
 import os
+from itertools import pairwise
 
 import libcst as cst
 
@@ -36,19 +37,25 @@ def called_function(node: cst.Call, binder: Binder) -> FunctionFact | None:
 def describe(reached: Reached, index: ProjectIndex) -> str:
     """"`notify()` sends `send_invoice.delay()` (orders/services.py:41)", with every step of a
     longer chain: "`a()` calls `b()` (x.py:10), which sends ..."."""
-    steps = []
-    for (function, line), (callee, _) in zip(reached.chain, reached.chain[1:]):
-        steps.append(f"calls `{function_name(callee)}()` ({location(index, function, line)})")
     use = reached.use
     task = reached.task.function if reached.task is not None else "a task"
-    last, line = reached.chain[-1]
     what = {"direct": f"runs task `{task}()` in the caller's process",
             "apply": f"runs `{task}.apply()` in the caller's process",
             "wait": "waits on a task's result (`.get()`)"}.get(
         use.method, f"sends `{task}.{use.method}()`")
+    return describe_chain(reached.chain, what, index)
+
+
+def describe_chain(chain: tuple[tuple[FunctionFact, int], ...], what: str,
+                   index: ProjectIndex) -> str:
+    """"`a()` calls `b()` (x.py:10), which {what} (y.py:4)": `chain` as index.Reached holds it,
+    from the function called to the one whose own body does `what` (at the last line)."""
+    steps = []
+    for (function, line), (callee, _) in pairwise(chain):
+        steps.append(f"calls `{function_name(callee)}()` ({location(index, function, line)})")
+    last, line = chain[-1]
     steps.append(f"{what} ({location(index, last, line)})")
-    first = reached.chain[0][0]
-    return f"`{function_name(first)}()` " + ", which ".join(steps)
+    return f"`{function_name(chain[0][0])}()` " + ", which ".join(steps)
 
 
 def function_name(function: FunctionFact) -> str:

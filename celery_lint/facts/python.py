@@ -44,8 +44,11 @@ URL_FUNCTIONS = {"path", "re_path", "url"}
 APP_METHODS = {"config_from_object", "autodiscover_tasks"}
 MANAGER_SUFFIXES = ("Manager",)
 
-SCANNED = HANDLER_TYPES
-COLLECTED = frozenset({ast.Call, ast.Assign, ast.If, ast.ExceptHandler, ast.With, ast.AsyncWith})
+# `try` statements only for function summaries (a broad handler that swallows: CEL206)
+TRY_TYPES = frozenset({ast.Try, *([ast.TryStar] if hasattr(ast, "TryStar") else [])})
+SCANNED = HANDLER_TYPES | TRY_TYPES
+COLLECTED = frozenset({ast.Call, ast.Assign, ast.If, ast.ExceptHandler, ast.With, ast.AsyncWith,
+                       *TRY_TYPES})
 SCOPE_TYPES = frozenset(SCOPES)
 QUEUE_CALLS = frozenset({"task", "shared_task", "apply_async", "set", "signature", "send_task",
                          "s", "si", "options"})

@@ -46,7 +46,13 @@ LATER_ATOMIC = LATER + "atomic"
 # what no project function is under: the standard library, Django, Celery and its parts
 NOT_PROJECT = frozenset(sys.stdlib_module_names) | {"django", "celery", "kombu", "billiard",
                                                     "rest_framework", "builtins"}
+RETRY = "celery.exceptions.Retry"
+# the handlers that catch everything a task can raise (CEL206), and the name that catches the
+# soft limit's exception first (it derives from Exception alone)
+BROAD = ("Exception", "BaseException")
+CATCHES_SOFT_LIMIT = frozenset({"SoftTimeLimitExceeded"})
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+_TRY = (ast.Try, *([ast.TryStar] if hasattr(ast, "TryStar") else []))
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,18 @@ class CallOf(NamedTuple):
     atomic: bool = False
 
 
+class RetryOf(NamedTuple):
+    """Where a function raises Celery's `Retry`: `param.retry(...)` on one of its parameters (the
+    task a caller gives it; `position` among the positional ones, -1 for a keyword-only one), or
+    `Retry(...)` itself (`param` ""). `always`: a statement of the function's own body that
+    every call reaches (no branch around it, no `return` or `yield` before it, no decorator)."""
+
+    line: int
+    param: str = ""
+    position: int = -1
+    always: bool = False
+
+
 @dataclass(frozen=True)
 class Summary:
     uses: tuple[TaskUse, ...] = ()
@@ -88,9 +106,15 @@ class Summary:
     # its positional parameters in order (`self` first for a method), when a task use is given
     # one: a caller's arguments are matched to them
     positional: tuple[str, ...] = ()
+    retry: RetryOf | None = None  # where it raises `Retry` (an unconditional one first)
+    # the line of its first broad `except` (or bare `except:`) that catches a soft time limit's
+    # `SoftTimeLimitExceeded` raised in its `try` block (no handler before names it) and does
+    # not raise again: the function returns as if nothing happened (0: none)
+    swallows: int = 0
 
     def __bool__(self) -> bool:
-        return bool(self.uses or self.calls or self.write or self.wraps)
+        return bool(self.uses or self.calls or self.write or self.wraps or self.retry
+                    or self.swallows)
 
 
 class Collector:
@@ -125,6 +149,8 @@ class Collector:
         self.waits: list[tuple[str, int]] = []  # (name, line) of `name.get()`
         self.branches: list[tuple[int, int]] = []  # lines of `if` bodies and `except` handlers
         self.atomic: list[tuple[int, int]] = []  # lines of `with transaction.atomic():` blocks
+        self.retries: list[tuple[int, str]] = []  # (line, parameter) of `param.retry(...)`
+        self.swallows = 0
         if any((d.rsplit(".", 1)[-1] == "atomic") for d in decorators):
             self.atomic.append((function.lineno, function.end_lineno or function.lineno))
 
@@ -165,11 +191,35 @@ class Collector:
                 self.qualify(_callee(item.context_expr)) in (ATOMIC, LATER_ATOMIC)
                 for item in node.items):
             self.atomic.append((node.body[0].lineno, node.end_lineno or node.lineno))
+        elif isinstance(node, _TRY):
+            self._try(node)
+
+    def _try(self, node: ast.Try) -> None:
+        """Keeps the line of the first broad handler of `node` that swallows what its `try` block
+        raises, a soft limit's exception included: a `try` block that does something (a call),
+        and a handler that raises nothing (no `raise`, no `.retry()`)."""
+        for handler in node.handlers:
+            types = handler.type.elts if isinstance(handler.type, ast.Tuple) else \
+                [handler.type] if handler.type is not None else None
+            names = [dotted(t) or "" for t in types or ()]
+            if any(name.rpartition(".")[2] in CATCHES_SOFT_LIMIT for name in names):
+                return  # caught by name: what it does with it is on purpose
+            if types is None or any(name in BROAD and not self.bound(name) for name in names):
+                if (not self.swallows or handler.lineno < self.swallows) \
+                        and not any(isinstance(n, ast.Raise) or _is_retry(n)
+                                    for n in _own_nodes(handler.body)) \
+                        and any(isinstance(n, ast.Call) for n in _own_nodes(node.body)):
+                    self.swallows = handler.lineno
+                return  # later handlers never see what this one catches
 
     def _call(self, node: ast.Call) -> None:
         func = node.func
         if isinstance(func, ast.Attribute):
             method = func.attr
+            if method == "retry" and isinstance(func.value, ast.Name) \
+                    and func.value.id in self.params and func.value.id != self.first \
+                    and _is_retry(node):
+                self.retries.append((node.lineno, func.value.id))
             if method in SEND_METHODS or method == "apply":
                 task = self.qualify(func.value)
                 if task is not None:
@@ -212,8 +262,20 @@ class Collector:
         positional = tuple(a.arg for a in self.function.args.posonlyargs
                            + self.function.args.args) \
             if any(any(use.params) for use in uses) else ()
-        summary = Summary(tuple(uses), tuple(calls), self.write, wraps, through, positional)
+        retries = self.retries + [(line, "") for target, line in self.calls
+                                  if self._late(target) == RETRY]
+        summary = Summary(tuple(uses), tuple(calls), self.write, wraps, through, positional,
+                          self._retry(retries) if retries else None, self.swallows)
         return summary or None
+
+    def _retry(self, retries: list[tuple[int, str]]) -> RetryOf:
+        """The function's retry that every call reaches, else its first one."""
+        function = self.function
+        positional = [a.arg for a in function.args.posonlyargs + function.args.args]
+        found = [RetryOf(line, param, positional.index(param) if param in positional else -1,
+                         _always(function, line, bool(self.decorators)))
+                 for line, param in sorted(retries)]
+        return next((retry for retry in found if retry.always), found[0])
 
 
 def _wrapper(function: ast.FunctionDef | ast.AsyncFunctionDef,
@@ -323,6 +385,35 @@ def _keys(call: ast.Call) -> bool:
 
 def _is_key(name: str) -> bool:
     return name in ("pk", "id") or name.endswith(("_id", "_pk", "_ids", "_pks"))
+
+
+def _is_retry(node: ast.AST) -> bool:
+    """`x.retry(...)` that raises: without `throw=False` (with it, `retry()` returns)."""
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+        and node.func.attr == "retry" and not any(
+            k.arg == "throw" and not (isinstance(k.value, ast.Constant) and k.value.value is True)
+            for k in node.keywords)
+
+
+def _always(function: ast.FunctionDef | ast.AsyncFunctionDef, line: int,
+            decorated: bool) -> bool:
+    """Whether the call at `line` is a statement of the function's own body (`x.retry()`,
+    `raise ...`, `return ...`) that every call of it reaches: not a branch's, no `return` before
+    it, and the function is plain (not async, not a generator, not decorated: a decorator may
+    catch what it raises)."""
+    if decorated or isinstance(function, ast.AsyncFunctionDef) or any(
+            isinstance(n, (ast.Yield, ast.YieldFrom)) for n in _own_nodes(function.body)):
+        return False
+    for statement in function.body:
+        if statement.lineno > line:
+            return False
+        if isinstance(statement, (ast.Expr, ast.Raise, ast.Return)):
+            value = statement.exc if isinstance(statement, ast.Raise) else statement.value
+            if isinstance(value, ast.Call) and value.lineno == line:
+                return True
+        if any(isinstance(n, ast.Return) for n in _own_nodes([statement])):
+            return False
+    return False
 
 
 def _within(line: int, ranges: list[tuple[int, int]]) -> bool:

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 import libcst as cst
 
 from celery_lint.analysis.calls import is_result_wait
+from celery_lint.analysis.raising import retry_through
+from celery_lint.analysis.summaries import SUMMARY_NOTE, describe_chain
 from celery_lint.analysis.task_options import (
     EXCEPTION_OPTIONS,
     TaskClass,
@@ -149,11 +151,35 @@ class RetryNotRaised(Rule):
             items += statement.body if isinstance(
                 statement, (cst.SimpleStatementLine, cst.SimpleStatementSuite)) else [statement]
         for index, item in enumerate(items):
-            if isinstance(item, cst.Expr) and self._is_bare_retry(item.value):
-                later = [s for s in items[index + 1:]
-                         if not isinstance(s, (cst.Pass, cst.Return, cst.Raise))]
-                if later:
-                    self._report(item, len(later))
+            if not isinstance(item, cst.Expr):
+                continue
+            later = [s for s in items[index + 1:]
+                     if not isinstance(s, (cst.Pass, cst.Return, cst.Raise))]
+            if later and self._is_bare_retry(item.value):
+                self._report(item, len(later))
+            elif later and isinstance(item.value, cst.Call):
+                self._retrying_call(item.value, len(later))
+
+    def _retrying_call(self, call: cst.Call, count: int) -> None:
+        """A call, in a task, of a project function that always raises `Retry` for it (a
+        `.retry()` on the task it is given, or `raise Retry(...)`, that every call reaches), with
+        statements after it in the same block. Only the function called: a retry further down
+        the chain, or in a branch, is not certain."""
+        function = self.binder.function_at(call)
+        if function is None or function.task is None:
+            return
+        found = retry_through(call, self.binder)
+        if found is None or len(found[0]) > 1 or not found[1].always:
+            return
+        chain, retry = found
+        what = f"calls `{retry.param}.retry()` on the task it is given" if retry.param else \
+            "raises `Retry`"
+        after = "the statement after this call never runs: move it before the call if it " \
+            "should run, or delete it" if count == 1 else \
+            f"the {count} statements after this call never run: move them before the call if " \
+            "they should run, or delete them"
+        self.report(call, f"{describe_chain(chain, what, self.context.index)} every time it is "
+                          f"called, so {after} ({SUMMARY_NOTE})")
 
     def _is_bare_retry(self, call: cst.BaseExpression) -> bool:
         if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)

@@ -6,20 +6,21 @@ from collections.abc import Iterator, Sequence
 
 import libcst as cst
 
+from celery_lint.analysis.raising import Chain, first_chain, retry_through
+from celery_lint.analysis.summaries import SUMMARY_NOTE, called_function, describe_chain
 from celery_lint.analysis.values import Kind, dotted_name, source_of
 from celery_lint.analysis.walk import children
 from celery_lint.analysis.workers import is_cli_limit, production_workers
 from celery_lint.codes import rule_for
 from celery_lint.facts.effects import BUILTIN_CALLS
+from celery_lint.facts.summaries import BROAD, CATCHES_SOFT_LIMIT
 from celery_lint.facts.types import FromEnv, TaskDefinition, Unknown, Value
 from celery_lint.index import ProjectIndex
 from celery_lint.rules.base import Rule
 from celery_lint.rules.definitions import _decorator_keyword, _task_of
 
-BROAD = ("Exception", "BaseException")
-# handlers that catch Retry or SoftTimeLimitExceeded by name (Retry derives from these two)
+# handlers that catch Retry by name (Retry derives from these two)
 CATCHES_RETRY = frozenset({"Retry", "TaskPredicate", "CeleryError"})
-CATCHES_SOFT_LIMIT = frozenset({"SoftTimeLimitExceeded"})
 _SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 # pools that never raise SoftTimeLimitExceeded: only prefork's supervisor enforces a soft limit
 # (threads and solo enforce no limit at all; gevent and eventlet only the hard one)
@@ -62,14 +63,12 @@ def _is_task_retry(rule: Rule, node: cst.CSTNode) -> bool:
     return rule.binder.infer(node.func.value).kind in (Kind.TASK_SELF, Kind.TASK)
 
 
-def _raises_retry(node: cst.CSTNode, any_retry_call: bool = False) -> bool:
-    """`raise Retry(...)`; with `any_retry_call`, also `raise task.retry(...)` on whatever task a
-    helper function was given."""
+def _raises_retry(node: cst.CSTNode) -> bool:
+    """`raise Retry(...)`."""
     if not isinstance(node, cst.Raise) or node.exc is None:
         return False
     exc = node.exc.func if isinstance(node.exc, cst.Call) else node.exc
-    name = (dotted_name(exc) or "").rpartition(".")[2]
-    return name == "Retry" or (any_retry_call and name == "retry")
+    return (dotted_name(exc) or "").rpartition(".")[2] == "Retry"
 
 
 def _is_limit(value: Value) -> bool:
@@ -121,8 +120,9 @@ def _does_work(statement: cst.BaseStatement) -> bool:
     return False
 
 
-def _ends(block: cst.BaseSuite) -> str:
-    """How a block ends: "return", "raise", "continue", "break", or "" (it falls through)."""
+def _ends(block: cst.BaseSuite | cst.SimpleStatementLine) -> str:
+    """How a block (or a line) ends: "return", "raise", "continue", "break", or "" (it falls
+    through)."""
     last = block.body[-1] if block.body else None  # a statement, or a one-line suite's small one
     if isinstance(last, cst.SimpleStatementLine):
         last = last.body[-1] if last.body else None
@@ -134,19 +134,33 @@ def _ends(block: cst.BaseSuite) -> str:
 
 
 def _handler_outcomes(body: Sequence[cst.BaseStatement], after: bool,
-                      loop: tuple[bool, bool], found: dict[cst.ExceptHandler, str]) -> None:
-    """What the task does once each handler under `body` is done: "loop" (the loop around it
-    goes on), "after" (work after the `try`), or "" (the task ends). `after` says whether work
-    follows `body`; `loop` is (inside a loop of the task, work after that loop)."""
+                      loop: tuple[bool, bool], found: dict[cst.CSTNode, str]) -> None:
+    """What the task does once each handler under `body` is done, and once each call under it
+    that is a statement of its own (its result unused) returns: "loop" (the loop around it
+    goes on), "after" (work after it), or "" (the task ends). `after` says whether work
+    follows `body`; `loop` is (inside a loop of the task, work after that loop). A `return`,
+    `raise` or `break` later in the same block ends the loop's turn for what comes before it."""
     following = after
     for statement in reversed(body):
         _statement_outcomes(statement, following, loop, found)
-        following = following or _does_work(statement)
+        ends = _ends(statement) if isinstance(statement, cst.SimpleStatementLine) else ""
+        if ends in ("return", "raise"):
+            following, loop = _does_work(statement), (False, False)
+        elif ends == "break":
+            following, loop = loop[1], (False, False)
+        else:
+            following = following or _does_work(statement)
 
 
 def _statement_outcomes(node: cst.BaseStatement, after: bool, loop: tuple[bool, bool],
-                        found: dict[cst.ExceptHandler, str]) -> None:
-    if isinstance(node, (cst.For, cst.While)):
+                        found: dict[cst.CSTNode, str]) -> None:
+    if isinstance(node, cst.SimpleStatementLine) and len(node.body) == 1 \
+            and isinstance(node.body[0], cst.Expr):
+        value = node.body[0].value
+        value = value.expression if isinstance(value, cst.Await) else value
+        if isinstance(value, cst.Call):
+            found[value] = "loop" if loop[0] else "after" if after else ""
+    elif isinstance(node, (cst.For, cst.While)):
         _handler_outcomes(node.body.body, True, (True, after), found)
         if node.orelse is not None:
             _handler_outcomes(node.orelse.body.body, after, loop, found)
@@ -180,14 +194,45 @@ class SwallowedCeleryException(Rule):
     def __init__(self, context) -> None:  # type: ignore[no-untyped-def]
         super().__init__(context)
         self._tasks: list[TaskDefinition | None] = []
-        self._helpers: dict[str, bool] = {}
-        self._outcomes: dict[cst.ExceptHandler, str] = {}
+        self._outcomes: dict[cst.CSTNode, str] = {}
+        self._swallowing: dict[str, Chain | None] = {}  # by the qualified name of the function
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         task = _task_of(self, node)
         self._tasks.append(task)
-        if task is not None and isinstance(node.body, cst.IndentedBlock):
-            _handler_outcomes(node.body.body, False, (False, False), self._outcomes)
+        if task is None or not isinstance(node.body, cst.IndentedBlock):
+            return
+        outcomes: dict[cst.CSTNode, str] = {}
+        _handler_outcomes(node.body.body, False, (False, False), outcomes)
+        self._outcomes.update(outcomes)
+        if _has_soft_limit(task, self.context.index):
+            for call, goes_on in outcomes.items():
+                if goes_on and isinstance(call, cst.Call):
+                    self._swallowed_in_call(task, call, goes_on)
+
+    def _swallowed_in_call(self, task: TaskDefinition, call: cst.Call, goes_on: str) -> None:
+        """A call, in a task with a soft limit, of a project function whose broad `except`
+        swallows the limit's exception, when the task goes on once it returns."""
+        function = called_function(call, self.binder)
+        if function is None:
+            return
+        if function.qualname not in self._swallowing:
+            self._swallowing[function.qualname] = first_chain(
+                self.context.index, function, lambda summary: summary.swallows)
+        chain = self._swallowing[function.qualname]
+        if chain is None:
+            return
+        # A preview part of the rule, until the corpus shows it holds on real projects.
+        if not self.context.config.preview:
+            return
+        words = describe_chain(chain, "catches everything in a broad `except` and returns as if "
+                                      "nothing happened", self.context.index)
+        where = "the loop of the task goes on with its next turn" if goes_on == "loop" else \
+            "the task goes on after this call"
+        self.report(call, f"{words}: it catches the `SoftTimeLimitExceeded` that the soft time "
+                          f"limit of task `{task.function}` raises to stop it, and {where}: the "
+                          f"task runs on past its soft limit until the hard limit, if any, kills "
+                          f"its worker process ({SUMMARY_NOTE})")
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self._tasks.pop()
@@ -202,7 +247,8 @@ class SwallowedCeleryException(Rule):
         task = self._tasks[-1] if self._tasks else None
         if task is None:
             return
-        retry = self._retries(node.body)
+        retried = self._retries(node.body)
+        retry = retried is not None
         soft_limit = _has_soft_limit(task, self.context.index)
         for handler in node.handlers:
             types = self._caught(handler)
@@ -213,7 +259,8 @@ class SwallowedCeleryException(Rule):
                 # a handler that ends the task is what a soft limit and a retry expect
                 goes_on = self._outcomes.get(handler, "")
                 if (retry or soft_limit) and goes_on and not self._reraises(handler):
-                    self._report(task, handler, retry, soft_limit, goes_on)
+                    self._report(task, handler, retried if retry else None, soft_limit,
+                                 goes_on)
                 return  # later handlers never see what this one catches
 
     def _caught(self, handler: cst.ExceptHandler) -> list[cst.BaseExpression] | None:
@@ -224,52 +271,50 @@ class SwallowedCeleryException(Rule):
             return [e.value for e in handler.type.elements]
         return [handler.type]
 
-    def _retries(self, body: cst.CSTNode) -> bool:
-        """Whether `body` raises Retry: `self.retry()`, `raise Retry(...)` or a helper that does."""
+    def _retries(self, body: cst.CSTNode) -> str | None:
+        """How `body` raises Retry: "" for `self.retry()` or `raise Retry(...)` in it, the chain
+        of calls for a project function that raises it for this task; None when it does not."""
         for node in _descendants(body):
             if _is_task_retry(self, node) or _raises_retry(node):
-                return True
-            if isinstance(node, cst.Call) and self._is_retrying_helper(node.func):
-                return True
-        return False
-
-    def _is_retrying_helper(self, func: cst.BaseExpression) -> bool:
-        """A call of a function of this module that raises Retry."""
-        value = self.binder.infer(func)
-        if value.kind is not Kind.FUNCTION or not value.qualname:
-            return False
-        module, _, name = value.qualname.rpartition(".")
-        if module != self.context.facts.module:
-            return False
-        if name not in self._helpers:
-            definition = next((s for s in self.context.module.body
-                               if isinstance(s, cst.FunctionDef) and s.name.value == name), None)
-            self._helpers[name] = definition is not None and any(
-                _raises_retry(n, any_retry_call=True) for n in _descendants(definition.body))
-        return self._helpers[name]
+                return ""
+        for node in _descendants(body):
+            if isinstance(node, cst.Call):
+                found = retry_through(node, self.binder)
+                if found is not None:
+                    chain, retry = found
+                    what = "raises `Retry`" if not retry.param else \
+                        f"calls `{retry.param}.retry()` on the task it is given"
+                    return describe_chain(chain, what, self.context.index)
+        return None
 
     def _reraises(self, handler: cst.ExceptHandler) -> bool:
         return any(isinstance(n, cst.Raise) or _is_task_retry(self, n)
                    for n in _descendants(handler.body))
 
-    def _report(self, task: TaskDefinition, handler: cst.ExceptHandler, retry: bool,
+    def _report(self, task: TaskDefinition, handler: cst.ExceptHandler, retry: str | None,
                 soft_limit: bool, goes_on: str) -> None:
+        """`retry`: None when the `try` block raises no Retry, "" when it does itself, the chain
+        of calls when a project function it calls does."""
         clause = "except:" if handler.type is None else f"except {source_of(handler.type)}"
         caught = []
-        if retry:
+        if retry == "":
             caught.append("the `Retry` that `self.retry()` raises to end the attempt")
+        elif retry is not None:
+            caught.append("the `Retry` that a function called in the `try` block raises to end "
+                          "the attempt")
         if soft_limit:
             caught.append("the `SoftTimeLimitExceeded` the soft time limit raises to stop it")
         where = "the loop goes on" if goes_on == "loop" else "the task goes on after the `try`"
         effects = []
-        if retry:
+        if retry is not None:
             effects.append("the work that follows runs in this attempt and again in the retry "
                            "already queued")
         if soft_limit:
             effects.append("the task runs on past its soft limit until the hard limit, if any, "
                            "kills its worker process")
+        note = f"; {retry} ({SUMMARY_NOTE})" if retry else ""
         self.report(handler, f"`{clause}` in task `{task.function}` catches "
-                             f"{' and '.join(caught)}, and {where}: {'; '.join(effects)}",
+                             f"{' and '.join(caught)}, and {where}: {'; '.join(effects)}{note}",
                     end=handler.type)
 
 
