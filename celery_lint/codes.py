@@ -87,7 +87,8 @@ RULES: tuple[RuleInfo, ...] = (
              "`self.request`/`self.retry` without `bind=True`, or `bind=True` with no parameter"),
     RuleInfo("CEL206", "swallowed-celery-exception", W, STABLE, None,
              "`except Exception`/bare `except` that catches `Retry` or an enforced "
-             "`SoftTimeLimitExceeded`, after which the task goes on working"),
+             "`SoftTimeLimitExceeded`, after which the task goes on working; one in a function "
+             "the task calls (preview part)"),
     RuleInfo("CEL207", "result-get-in-task", E, STABLE, None,
              "`.get()`/`.wait()`/`.join()` on a task result inside a task: the pool can deadlock"),
     RuleInfo("CEL208", "unbounded-retry", W, STABLE, None,

@@ -120,6 +120,34 @@ def test_cel206_handler_returns_inside_a_loop(tmp_path: Path) -> None:
     assert tasks(tmp_path, "CEL206", source) == []
 
 
+def test_cel206_loop_turn_that_returns_after_the_try(tmp_path: Path) -> None:
+    source = """
+        from celery import shared_task
+
+
+        @shared_task(bind=True)
+        def fetch_first(self, urls):
+            for url in urls:
+                try:
+                    raise self.retry()
+                except BaseException as exc:
+                    note(exc)
+                return url
+
+
+        @shared_task(bind=True)
+        def fetch_until(self, urls):
+            for url in urls:
+                try:
+                    raise self.retry()
+                except BaseException as exc:
+                    note(exc)
+                publish(url)
+                break
+    """
+    assert tasks(tmp_path, "CEL206", source) == [("CEL206", 19)]
+
+
 def test_cel206_one_line_handler_that_returns(tmp_path: Path) -> None:
     source = """
         from celery import shared_task
