@@ -873,6 +873,14 @@ SWALLOWING = """
 
     def pong(product_id):
         ping(product_id)
+
+
+    def rebuild_or_explain(product_id, output):
+        try:
+            text = output.decode()
+        except Exception:
+            text = output.decode("latin1")
+        raise ValueError(f"Could not rebuild {product_id}: {text}")
 """
 
 # the shop's settings give every task a soft limit (helpers.CELERY_APP); these give none
@@ -940,11 +948,12 @@ def test_function_that_swallows_everything_called_before_more_work(tmp_path):
                 preview=True) == [("shop/jobs.py", 8)]
 
 
-def test_function_that_reraises_or_catches_the_soft_limit_first_not_flagged(tmp_path):
+def test_function_that_reraises_catches_the_soft_limit_first_or_raises_after_not_flagged(
+        tmp_path):
     source = """
         from celery import shared_task
 
-        from shop.search import reindex_in_time, reindex_or_fail
+        from shop.search import rebuild_or_explain, reindex_in_time, reindex_or_fail
 
 
         @shared_task
@@ -952,6 +961,7 @@ def test_function_that_reraises_or_catches_the_soft_limit_first_not_flagged(tmp_
             for product_id in product_ids:
                 reindex_or_fail(product_id)
                 reindex_in_time(product_id)
+                rebuild_or_explain(product_id, b"")
     """
     assert rows(tmp_path, {"shop/search.py": SWALLOWING, "shop/jobs.py": source}, "CEL206",
                 preview=True) == []

@@ -150,7 +150,8 @@ class Collector:
         self.branches: list[tuple[int, int]] = []  # lines of `if` bodies and `except` handlers
         self.atomic: list[tuple[int, int]] = []  # lines of `with transaction.atomic():` blocks
         self.retries: list[tuple[int, str]] = []  # (line, parameter) of `param.retry(...)`
-        self.swallows = 0
+        # (handler, the `try` around it) of each broad handler that raises nothing again
+        self.swallowing: list[tuple[ast.ExceptHandler, ast.Try]] = []
         if any((d.rsplit(".", 1)[-1] == "atomic") for d in decorators):
             self.atomic.append((function.lineno, function.end_lineno or function.lineno))
 
@@ -195,9 +196,9 @@ class Collector:
             self._try(node)
 
     def _try(self, node: ast.Try) -> None:
-        """Keeps the line of the first broad handler of `node` that swallows what its `try` block
+        """Keeps the first broad handler of `node` when it may swallow what its `try` block
         raises, a soft limit's exception included: a `try` block that does something (a call),
-        and a handler that raises nothing (no `raise`, no `.retry()`)."""
+        and a handler that raises nothing (no `raise`, no `.retry()`). `summary()` decides."""
         for handler in node.handlers:
             types = handler.type.elts if isinstance(handler.type, ast.Tuple) else \
                 [handler.type] if handler.type is not None else None
@@ -205,11 +206,10 @@ class Collector:
             if any(name.rpartition(".")[2] in CATCHES_SOFT_LIMIT for name in names):
                 return  # caught by name: what it does with it is on purpose
             if types is None or any(name in BROAD and not self.bound(name) for name in names):
-                if (not self.swallows or handler.lineno < self.swallows) \
-                        and not any(isinstance(n, ast.Raise) or _is_retry(n)
-                                    for n in _own_nodes(handler.body)) \
+                if not any(isinstance(n, ast.Raise) or _is_retry(n)
+                           for n in _own_nodes(handler.body)) \
                         and any(isinstance(n, ast.Call) for n in _own_nodes(node.body)):
-                    self.swallows = handler.lineno
+                    self.swallowing.append((handler, node))
                 return  # later handlers never see what this one catches
 
     def _call(self, node: ast.Call) -> None:
@@ -265,8 +265,23 @@ class Collector:
         retries = self.retries + [(line, "") for target, line in self.calls
                                   if self._late(target) == RETRY]
         summary = Summary(tuple(uses), tuple(calls), self.write, wraps, through, positional,
-                          self._retry(retries) if retries else None, self.swallows)
+                          self._retry(retries) if retries else None, self._swallows())
         return summary or None
+
+    def _swallows(self) -> int:
+        """The line of the first broad handler after which the function returns as if nothing
+        happened: it ends with `return` (or `continue`, `break`), or it falls through and no
+        `raise` follows its `try` in the same block (a function that raises its own error once
+        the handler is done does not swallow)."""
+        for handler, node in sorted(self.swallowing, key=lambda found: found[0].lineno):
+            if handler.body and isinstance(handler.body[-1], (ast.Return, ast.Continue,
+                                                               ast.Break)):
+                return handler.lineno
+            block = _block_of(self.function.body, node)
+            if block is not None and not any(isinstance(statement, ast.Raise)
+                                             for statement in block[block.index(node) + 1:]):
+                return handler.lineno
+        return 0
 
     def _retry(self, retries: list[tuple[int, str]]) -> RetryOf:
         """The function's retry that every call reaches, else its first one."""
@@ -414,6 +429,26 @@ def _always(function: ast.FunctionDef | ast.AsyncFunctionDef, line: int,
         if any(isinstance(n, ast.Return) for n in _own_nodes([statement])):
             return False
     return False
+
+
+def _block_of(body: list[ast.stmt], node: ast.stmt) -> list[ast.stmt] | None:
+    """The statement list of the function's own code that holds `node` (nested functions and
+    classes left out)."""
+    pending = [body]
+    while pending:
+        block = pending.pop()
+        for statement in block:
+            if statement is node:
+                return block
+            if isinstance(statement, _SCOPES):
+                continue
+            for field in ("body", "orelse", "finalbody"):
+                inner = getattr(statement, field, None)
+                if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
+                    pending.append(inner)
+            for part in getattr(statement, "handlers", ()) or getattr(statement, "cases", ()):
+                pending.append(part.body)
+    return None
 
 
 def _within(line: int, ranges: list[tuple[int, int]]) -> bool:
