@@ -83,6 +83,17 @@ class Reached:
         return self.chain[-1][0]
 
 
+@dataclass(frozen=True)
+class Handed:
+    """A parameter handed on, whole, to a task's `.delay()` or `.apply_async()`: `chain` holds the
+    functions from the one called to the one that sends, each with the line where it hands the
+    value on (the send's line for the last) and the parameter that holds it there."""
+
+    use: TaskUse
+    task: TaskDefinition
+    chain: tuple[tuple[FunctionFact, int, str], ...]
+
+
 @dataclass
 class ProjectIndex:
     files: dict[str, FileFacts]  # by module name
@@ -375,11 +386,13 @@ class ProjectIndex:
     @cached_property
     def parameter_senders(self) -> frozenset[str]:
         """The last part of the name of every project function that sends one of its parameters
-        to a task: a call by any other name reaches none (a rule's gate before it infers what a
+        to a task (itself, or through the functions it hands it to): a call by any other name
+        reaches none (a rule's gate before it infers what a
         call runs, which costs more)."""
         return frozenset(qualname.rpartition(".")[2] for qualname, function
                          in self.functions.items()
-                         if function.summary is not None and function.summary.positional)
+                         if function.summary is not None and any(
+                             self.handed(qualname, param) for param in function.summary.positional))
 
     def function(self, qualname: str | None) -> FunctionFact | None:
         """The project's function or method `qualname` names (following re-exports)."""
@@ -448,6 +461,47 @@ class ProjectIndex:
                 pending.append(((*prefix, (function, call.line), (callee, 0)),
                                 branched or call.conditional, atomic or call.atomic))
 
+    def handed(self, qualname: str, param: str) -> tuple[Handed, ...]:
+        """The sends to which the project function `qualname` hands its parameter `param`, whole:
+        in its own body, or through the functions it calls with it (as a positional argument or
+        by keyword), up to SUMMARY_DEPTH functions deep, each function visited once."""
+        start = self.function(qualname)
+        if start is None:
+            return ()
+        key = (start.qualname, param)
+        if key not in self._handed:
+            self._handed[key] = tuple(self._hand(start, param))
+        return self._handed[key]
+
+    @cached_property
+    def _handed(self) -> dict[tuple[str, str], tuple[Handed, ...]]:
+        return {}
+
+    def _hand(self, start: FunctionFact, param: str) -> Iterator[Handed]:
+        seen = {start.qualname}
+        pending: list[tuple[tuple[tuple[FunctionFact, int, str], ...], FunctionFact, str]] = [
+            ((), start, param)]
+        while pending:
+            prefix, function, held = pending.pop(0)  # breadth first: shortest chains first
+            summary = function.summary
+            if summary is None:
+                continue
+            for use in summary.uses:
+                task = self.task(use.task) if use.method in SENDS else None
+                if task is not None and any(given == held or given.endswith(f"={held}")
+                                            for given in use.params):
+                    yield Handed(use, task, (*prefix, (function, use.line, held)))
+            if len(prefix) + 1 >= SUMMARY_DEPTH:
+                continue
+            for call in summary.calls:
+                callee = self.function(call.target) if held in _held(call.args) else None
+                if callee is None or callee.qualname in seen or callee.summary is None \
+                        or self.task(call.target) is not None:
+                    continue
+                for name in _received(call.args, held, callee.summary.positional):
+                    seen.add(callee.qualname)
+                    pending.append(((*prefix, (function, call.line, held)), callee, name))
+
     def calls_summarized(self, facts: FileFacts, text: str, asked: frozenset[str]) -> bool:
         """Whether a rule can find something in `facts` (of a file whose source is `text`) one
         call away, for the questions `asked` (runner.summary_questions: only the selected rules'):
@@ -455,8 +509,8 @@ class ProjectIndex:
         function that sends a task a primary key outside a transaction of its own; "waits", in a
         file with views, of one that waits on a result, not in a branch; "blocks", the same or
         runs a task in place; "parameters", a call of a function that sends one of its
-        parameters. (A send in the file's own code makes phase 2 run anyway:
-        runner.PHASE2_WORDS.) The rules ask the same of what `reach` finds, and more."""
+        parameters (itself, or through the functions it hands it to). (A send in the file's own
+        code makes phase 2 run anyway: runner.PHASE2_WORDS.) The rules ask the same of what `reach` finds, and more."""
         if not asked:
             return False
         key = (facts.path, asked)
@@ -484,8 +538,8 @@ class ProjectIndex:
         if blocking and any(not r.conditional for r in self.reach(target, blocking)):
             return True
         callee = self.function(target)
-        return parameters and callee is not None and callee.summary is not None \
-            and bool(callee.summary.positional)
+        return parameters and callee is not None and callee.summary is not None and any(
+            self.handed(callee.qualname, param) for param in callee.summary.positional)
 
     def _calls_summarized(self, facts: FileFacts, text: str, asked: frozenset[str]) -> bool:
         functions = [f for f in facts.functions if f.summary is not None and f.summary.calls]
@@ -587,6 +641,23 @@ class ProjectIndex:
 def _written(chain: tuple[tuple[FunctionFact, int], ...]) -> bool:
     """Whether a function of `chain` writes before the line where it leads on."""
     return any(f.summary is not None and 0 < f.summary.write < line for f, line in chain)
+
+
+def _held(args: tuple[str, ...]) -> set[str]:
+    return {given.rpartition("=")[2] for given in args}
+
+
+def _received(args: tuple[str, ...], held: str, positional: tuple[str, ...]) -> Iterator[str]:
+    """The callee's parameters that receive the caller's `held` from a call given `args`
+    (facts.summaries.CallOf.args), matched with the callee's `positional` parameters."""
+    starred = False
+    for position, given in enumerate(args):
+        starred = starred or given == "*"
+        name, equals, value = given.rpartition("=")
+        if equals and value == held:
+            yield name
+        elif given == held and not starred and position < len(positional):
+            yield positional[position]
 
 
 def _is_model_base(qualname: str) -> bool:

@@ -628,6 +628,161 @@ def test_model_instance_given_to_a_function_imported_under_another_name(tmp_path
                               ("shop/services.py", 16)]
 
 
+RELAY = """
+    from shop.tasks import send_invoice
+
+
+    def announce(order):
+        forward(order)
+
+
+    def forward(order):
+        send_invoice.delay(order)
+
+
+    def announce_pk(order):
+        forward(order.pk)
+
+
+    def announce_named(order):
+        remind(note="paid", order=order)
+
+
+    def announce_misnamed(order):
+        remind(note=order, order=None)
+
+
+    def remind(note, order):
+        send_invoice.delay(order)
+
+
+    def announce_spread(*orders):
+        forward(*orders)
+
+
+    def announce_shifted(order):
+        forward_second(*[], order)
+
+
+    def forward_second(first, order):
+        send_invoice.delay(order)
+
+
+    def announce_replaced(order):
+        order = order.pk
+        forward(order)
+
+
+    def relay_one(order):
+        relay_two(order)
+
+
+    def relay_two(order):
+        relay_three(order)
+
+
+    def relay_three(order):
+        forward(order)
+
+
+    def ping(order, n):
+        if n:
+            pong(order, n - 1)
+
+
+    def pong(order, n):
+        ping(order, n)
+"""
+
+
+def test_model_instance_handed_on_through_helpers(tmp_path):
+    source = """
+        from shop.models import Order
+        from shop.relay import announce, announce_named, relay_two
+
+
+        def pay(pk):
+            order = Order.objects.get(pk=pk)
+            announce(order)
+            announce_named(order)
+            relay_two(order)
+    """
+    found_ = found(tmp_path, {"shop/relay.py": RELAY, "shop/services.py": source}, "CEL101")
+    assert [(p, r) for p, r, _ in found_] == [
+        ("shop/services.py", 7), ("shop/services.py", 8), ("shop/services.py", 9)]
+    assert found_[0][2] == (
+        "`order` is an `Order` instance, given as `order` to `announce()`, which hands it to "
+        "`forward()` (shop/relay.py:5), which sends it to `send_invoice.delay()` "
+        "(shop/relay.py:9): pass `order.pk` and load it in the task "
+        "(found through function summaries)")
+    assert "which hands it to `remind()` (shop/relay.py:17)" in found_[1][2]
+
+
+def test_model_instance_not_handed_on_whole_or_too_deep_not_flagged(tmp_path):
+    source = """
+        from shop.models import Order
+        from shop.relay import (
+            announce,
+            announce_misnamed,
+            announce_pk,
+            announce_replaced,
+            announce_shifted,
+            announce_spread,
+            ping,
+            relay_one,
+        )
+
+
+        def pay(pk):
+            order = Order.objects.get(pk=pk)
+            announce_pk(order)
+            announce_misnamed(order)
+            announce_spread(order)
+            announce_shifted(order)
+            announce_replaced(order)
+            relay_one(order)
+            ping(order, 3)
+            handler = announce
+            handler(order)
+    """
+    assert rows(tmp_path, {"shop/relay.py": RELAY, "shop/services.py": source}, "CEL101") == []
+
+
+def test_model_instance_handed_on_through_a_method_of_the_same_class(tmp_path):
+    source = """
+        from shop.models import Order
+        from shop.tasks import send_invoice
+
+
+        class Receipts:
+            def issue(self, order):
+                self.deliver(order)
+
+            def deliver(self, order):
+                send_invoice.delay(order)
+
+            def issue_pk(self, order):
+                self.deliver(order.pk)
+
+
+        def pay(pk):
+            order = Order.objects.get(pk=pk)
+            Receipts().issue(order)
+            Receipts().issue_pk(order)
+
+
+        class Checkout(Receipts):
+            def pay(self, pk):
+                order = Order.objects.get(pk=pk)
+                self.issue(order)
+                self.issue_pk(order)
+    """
+    found_ = found(tmp_path, {"shop/services.py": source}, "CEL101")
+    assert [(p, r) for p, r, _ in found_] == [("shop/services.py", 25)]
+    assert "given as `order` to `Receipts.issue()`, which hands it to `Receipts.deliver()`" \
+        in found_[0][2]
+
+
 def test_view_calls_a_function_that_runs_a_task_only_in_a_branch_not_flagged(tmp_path):
     jobs = """
         from django.db import transaction

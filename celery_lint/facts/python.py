@@ -47,8 +47,8 @@ MANAGER_SUFFIXES = ("Manager",)
 # `try` statements only for function summaries (a broad handler that swallows: CEL206)
 TRY_TYPES = frozenset({ast.Try, *([ast.TryStar] if hasattr(ast, "TryStar") else [])})
 SCANNED = HANDLER_TYPES | TRY_TYPES
-COLLECTED = frozenset({ast.Call, ast.Assign, ast.If, ast.ExceptHandler, ast.With, ast.AsyncWith,
-                       *TRY_TYPES})
+COLLECTED = frozenset({ast.Call, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.If,
+                       ast.ExceptHandler, ast.With, ast.AsyncWith, *TRY_TYPES})
 SCOPE_TYPES = frozenset(SCOPES)
 QUEUE_CALLS = frozenset({"task", "shared_task", "apply_async", "set", "signature", "send_task",
                          "s", "si", "options"})

@@ -79,6 +79,10 @@ class CallOf(NamedTuple):
     line: int
     conditional: bool = False
     atomic: bool = False
+    # for each argument (the receiver first for `self.name(...)`, then positional ones, then
+    # keywords as `name=`), the parameter of the caller it is, whole, "" for anything else, "*"
+    # for a star argument (the positions after it are unknown); () when none is a parameter
+    args: tuple[str, ...] = ()
 
 
 class RetryOf(NamedTuple):
@@ -103,8 +107,8 @@ class Summary:
     # the qualified names of what it enters (`transaction.atomic`, or a project wrapper)
     wraps: str = ""
     through: tuple[str, ...] = ()
-    # its positional parameters in order (`self` first for a method), when a task use is given
-    # one: a caller's arguments are matched to them
+    # its positional parameters in order (`self` first for a method), when a task use or a call
+    # is given one: a caller's arguments are matched to them
     positional: tuple[str, ...] = ()
     retry: RetryOf | None = None  # where it raises `Retry` (an unconditional one first)
     # the line of its first broad `except` (or bare `except:`) that catches a soft time limit's
@@ -143,7 +147,9 @@ class Collector:
         positional = function.args.posonlyargs + function.args.args
         self.first = positional[0].arg if positional and owner else None
         self.uses: list[TaskUse] = []
-        self.calls: list[tuple[str, int]] = []
+        self.calls: list[tuple[str, int, tuple[str, ...]]] = []
+        # names the body assigns: a parameter among them may hold something else when handed on
+        self.rebound: set[str] = set()
         self.write = 0
         self.results: set[str] = set()  # names assigned an AsyncResult
         self.waits: list[tuple[str, int]] = []  # (name, line) of `name.get()`
@@ -184,14 +190,19 @@ class Collector:
         elif isinstance(node, ast.Assign):
             if isinstance(node.value, ast.Call) and _sends(node.value):
                 self.results.update(t.id for t in node.targets if isinstance(t, ast.Name))
+            self.rebound.update(_names(node.targets))
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+            self.rebound.update(_names([node.target]))
         elif isinstance(node, ast.If):
             self.branches.append((node.body[0].lineno, node.end_lineno or node.lineno))
         elif isinstance(node, ast.ExceptHandler):
             self.branches.append((node.lineno, node.end_lineno or node.lineno))
-        elif isinstance(node, (ast.With, ast.AsyncWith)) and any(
-                self.qualify(_callee(item.context_expr)) in (ATOMIC, LATER_ATOMIC)
-                for item in node.items):
-            self.atomic.append((node.body[0].lineno, node.end_lineno or node.lineno))
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            self.rebound.update(_names([item.optional_vars for item in node.items
+                                        if item.optional_vars is not None]))
+            if any(self.qualify(_callee(item.context_expr)) in (ATOMIC, LATER_ATOMIC)
+                   for item in node.items):
+                self.atomic.append((node.body[0].lineno, node.end_lineno or node.lineno))
         elif isinstance(node, _TRY):
             self._try(node)
 
@@ -237,32 +248,34 @@ class Collector:
                 self.write = node.lineno
             if self.first is not None and isinstance(receiver, ast.Name) \
                     and receiver.id == self.first:
-                self.calls.append((f"{self.owner}.{method}", node.lineno))
+                self.calls.append((f"{self.owner}.{method}", node.lineno,
+                                   _args(node, self.params, self.first)))
                 return
         if isinstance(func, (ast.Name, ast.Attribute)):
             target = self.qualify(func)
             if target is not None:
-                self.calls.append((target, node.lineno))
+                self.calls.append((target, node.lineno, _args(node, self.params)))
 
     def summary(self) -> Summary | None:
         uses = [replace(use, task=self._late(use.task) or "",
                         conditional=_within(use.line, self.branches),
-                        atomic=_within(use.line, self.atomic))
+                        atomic=_within(use.line, self.atomic),
+                        params=self._unbound(use.params))
                 for use in self.uses + [TaskUse("", "wait", line) for name, line in self.waits
                                         if name in self.results]]
         uses = sorted((use for use in uses if use.task or use.method == "wait"),
                       key=lambda use: use.line)
         calls = sorted((CallOf(target, line, _within(line, self.branches),
-                               _within(line, self.atomic))
-                        for target, line in ((self._late(t), n) for t, n in self.calls)
+                               _within(line, self.atomic), self._unbound(args, receiver=True))
+                        for target, line, args in ((self._late(t), n, a) for t, n, a in self.calls)
                         if target is not None and target.partition(".")[0] not in NOT_PROJECT),
                        key=lambda call: call.line)
         wraps, through = _wrapper(self.function, lambda n: self._late(self.qualify(n) or ""),
                                   self.decorators)
         positional = tuple(a.arg for a in self.function.args.posonlyargs
                            + self.function.args.args) \
-            if any(any(use.params) for use in uses) else ()
-        retries = self.retries + [(line, "") for target, line in self.calls
+            if any(any(use.params) for use in uses) or any(call.args for call in calls) else ()
+        retries = self.retries + [(line, "") for target, line, _ in self.calls
                                   if self._late(target) == RETRY]
         summary = Summary(tuple(uses), tuple(calls), self.write, wraps, through, positional,
                           self._retry(retries) if retries else None, self._swallows())
@@ -291,6 +304,15 @@ class Collector:
                          _always(function, line, bool(self.decorators)))
                  for line, param in sorted(retries)]
         return next((retry for retry in found if retry.always), found[0])
+
+
+    def _unbound(self, given: tuple[str, ...], receiver: bool = False) -> tuple[str, ...]:
+        """`given` with the parameters the body assigns again as "" (what they hold when handed on
+        is not what the caller gave); () when no parameter is left (besides a call's receiver)."""
+        kept = tuple("" if given_ and given_ != "*" and given_.rpartition("=")[2] in self.rebound
+                     else given_ for given_ in given)
+        shown = kept[1:] if receiver and kept[:1] == (self.first,) and self.first else kept
+        return kept if any(k and k != "*" for k in shown) else ()
 
 
 def _wrapper(function: ast.FunctionDef | ast.AsyncFunctionDef,
@@ -377,6 +399,17 @@ def _params(call: ast.Call, params: set[str]) -> tuple[str, ...]:
                  + [name(k.value, k.arg) for k in call.keywords if k.arg])
 
 
+def _args(call: ast.Call, params: set[str], receiver: str | None = None) -> tuple[str, ...]:
+    """For each argument of a call of a function (`receiver` first for `self.name(...)`), the
+    parameter it is, whole, "" for anything else, "*" for a star argument."""
+    given = [receiver] if receiver else []
+    given += ["*" if isinstance(a, ast.Starred) else a.id if isinstance(a, ast.Name)
+              and a.id in params else "" for a in call.args]
+    given += [f"{k.arg}={k.value.id}" if isinstance(k.value, ast.Name) and k.value.id in params
+              else "" for k in call.keywords if k.arg]
+    return tuple(given)
+
+
 def _keys(call: ast.Call) -> bool:
     """Whether `task.delay(...)` (or `apply_async(args=[...], kwargs={...})`) is given a primary
     key: `x.pk`, `x.id`, `x.order_id`, a name `pk` or `*_id`, or a keyword `pk=`, `*_id=`."""
@@ -449,6 +482,17 @@ def _block_of(body: list[ast.stmt], node: ast.stmt) -> list[ast.stmt] | None:
             for part in getattr(statement, "handlers", ()) or getattr(statement, "cases", ()):
                 pending.append(part.body)
     return None
+
+
+def _names(targets: list[ast.expr]) -> Iterator[str]:
+    """The names an assignment binds (`a`, and `a, b` of a tuple or list target)."""
+    for target in targets:
+        if isinstance(target, ast.Name):
+            yield target.id
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            yield from _names(target.elts)
+        elif isinstance(target, ast.Starred):
+            yield from _names([target.value])
 
 
 def _within(line: int, ranges: list[tuple[int, int]]) -> bool:

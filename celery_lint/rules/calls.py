@@ -41,7 +41,7 @@ from celery_lint.facts.settings import uncertain
 from celery_lint.facts.summaries import SEND_METHODS
 from celery_lint.facts.task_uses import TaskCallSite, task_references
 from celery_lint.facts.types import FileFacts, Param, TaskDefinition
-from celery_lint.index import BLOCKING, WAITS, ProjectIndex, Reached
+from celery_lint.index import BLOCKING, WAITS, Handed, ProjectIndex, Reached
 from celery_lint.modules import is_test_module
 from celery_lint.rules.base import Rule
 from celery_lint.source import SourceFile
@@ -101,8 +101,9 @@ class OrmObjectArgument(Rule):
 
     def _called(self, node: cst.Call) -> None:
         """A model instance given to a project function that hands that parameter, whole, to a
-        task's `.delay()` or `.apply_async()` in its own body (`def notify(order):
-        send_receipt.delay(order)` called as `notify(order)`)."""
+        task's `.delay()` or `.apply_async()`: in its own body (`def notify(order):
+        send_receipt.delay(order)` called as `notify(order)`), or through the functions it hands
+        it on to, up to the summaries' depth bound."""
         if not _may_call(node.func, self.context.facts, self.context.index.parameter_senders):
             return
         called = called_function(node, self.binder)
@@ -124,19 +125,14 @@ class OrmObjectArgument(Rule):
             value = self.binder.infer(arg.value)
             if value.kind is not Kind.INSTANCE:
                 continue
-            for use in summary.uses:
-                task = index.task(use.task)
-                if task is None or use.method not in SEND_METHODS or not any(
-                        given == param or given.endswith(f"={param}") for given in use.params):
-                    continue
-                text = source_of(arg.value)
-                what = f"{value.a_model} instance" if value.model else "a model instance"
-                self.report(arg.value, f"`{text}` is {what}, given as `{param}` to "
-                                       f"`{function_name(called)}()`, which sends it to "
-                                       f"`{task.function}.{use.method}()` "
-                                       f"({location(index, called, use.line)}): pass `{text}.pk` "
-                                       f"and load it in the task ({SUMMARY_NOTE})")
-                break
+            handed = index.handed(called.qualname, param)
+            if not handed:
+                continue
+            text = source_of(arg.value)
+            what = f"{value.a_model} instance" if value.model else "a model instance"
+            self.report(arg.value, f"`{text}` is {what}, given as `{param}` to "
+                                   f"`{function_name(called)}()`, {_handing(handed[0], index)}: "
+                                   f"pass `{text}.pk` and load it in the task ({SUMMARY_NOTE})")
 
     def _deleted(self, argument: cst.BaseExpression) -> str | None:
         """"pre_delete" or "post_delete" when `argument` is the `instance` a receiver of that
@@ -177,6 +173,16 @@ class OrmObjectArgument(Rule):
             edits.append(self.context.replace(key, _renamed_key(key, f"{name}_id")))
         return Fix(Applicability.UNSAFE, f"Pass `{text}.pk`", tuple(edits),
                    part_of=f"{task.qualname} {name} {value.model}")
+
+
+def _handing(handed: Handed, index: ProjectIndex) -> str:
+    """"which hands it to `b()` (x.py:3), which sends it to `t.delay()` (x.py:7)"."""
+    steps = [f"which hands it to `{function_name(callee)}()` ({location(index, function, line)})"
+             for (function, line, _), (callee, _, _) in zip(handed.chain, handed.chain[1:])]
+    last, line, _ = handed.chain[-1]
+    steps.append(f"which sends it to `{handed.task.function}.{handed.use.method}()` "
+                 f"({location(index, last, line)})")
+    return ", ".join(steps)
 
 
 def _bound(call: TaskCall, argument: cst.BaseExpression
