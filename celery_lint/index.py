@@ -61,6 +61,8 @@ _MAX_ALIAS_STEPS = 8
 # calls, and what that calls (a longer chain is rarely read by anyone as "this call sends")
 SUMMARY_DEPTH = 3
 SENDS = frozenset({"delay", "apply_async"})
+# what Django's `View.dispatch` (and DRF's) calls for a request: `super().dispatch(...)` runs them
+HTTP_HANDLERS = ("get", "post", "put", "patch", "delete", "head", "options", "trace")
 BLOCKING = frozenset({"direct", "apply", "wait"})
 WAITS = frozenset({"wait"})
 
@@ -248,6 +250,39 @@ class ProjectIndex:
             yield cls
             pending += [self.resolve(b) for b in cls.bases]
 
+    def mro(self, qualname: str) -> tuple[ClassFact, ...]:
+        """The project's class `qualname` and the project classes it derives from, in the order
+        Python looks a name up in them (C3, bases of other packages left out); in `ancestors`'
+        order when the bases cannot be linearized."""
+        resolved = self.resolve(qualname)
+        if resolved not in self._mro:
+            self._mro[resolved] = ()  # a class deriving from itself: no order
+            order = self._linearize(resolved)
+            self._mro[resolved] = tuple(self.classes[q] for q in order) if order is not None \
+                else tuple(self.ancestors(resolved))
+        return self._mro[resolved]
+
+    @cached_property
+    def _mro(self) -> dict[str, tuple[ClassFact, ...]]:
+        return {}
+
+    def _linearize(self, qualname: str) -> list[str] | None:
+        cls = self.classes.get(qualname)
+        if cls is None:
+            return None
+        bases = [b for b in (self.resolve(b) for b in cls.bases) if b in self.classes]
+        sequences = [[c.qualname for c in self.mro(b)] for b in bases] + [bases]
+        order = [qualname]
+        while any(sequences):
+            sequences = [seq for seq in sequences if seq]
+            head = next((seq[0] for seq in sequences
+                         if not any(seq[0] in other[1:] for other in sequences)), None)
+            if head is None:
+                return None
+            order.append(head)
+            sequences = [seq[1:] if seq[0] == head else seq for seq in sequences]
+        return order
+
     def task(self, qualname: str | None) -> TaskDefinition | None:
         if qualname is None:
             return None
@@ -404,7 +439,7 @@ class ProjectIndex:
         owner, _, name = qualname.rpartition(".")
         if owner not in self.classes:
             return None
-        for cls in self.ancestors(owner):  # `self.name()`: the class's method, or a base's
+        for cls in self.mro(owner):  # `self.name()`: the class's method, or a base's
             if name in cls.methods:
                 return self.functions.get(f"{cls.qualname}.{name}")
         return None
@@ -501,6 +536,48 @@ class ProjectIndex:
                 for name in _received(call.args, held, callee.summary.positional):
                     seen.add(callee.qualname)
                     pending.append(((*prefix, (function, call.line, held)), callee, name))
+
+    @cached_property
+    def dispatch_transactions(self) -> dict[str, tuple[str, FunctionFact]]:
+        """The methods a view's `dispatch` runs inside its `transaction.atomic()` block (or that
+        `dispatch` decorated with `atomic`), by qualified name, with the view class and that
+        `dispatch`: the methods it calls there as `self.name(...)` (looked up in the view's
+        class, as Python does), what they call so, SUMMARY_DEPTH deep, and the HTTP handlers
+        when it calls `super().dispatch(...)` there. A `dispatch` whose block is the body of
+        `if self.X:` counts only for a view whose class attribute `X` is `True`, read plainly in
+        the class or a project base; any other condition around the block leaves it out."""
+        found: dict[str, tuple[str, FunctionFact]] = {}
+        for view in sorted(self.view_classes):
+            dispatch = self.function(f"{view}.dispatch")
+            summary = dispatch.summary if dispatch is not None else None
+            if dispatch is None or summary is None or summary.guard in ("", "?"):
+                continue
+            if summary.guard != "always" and self.class_attribute(view, summary.guard) is not True:
+                continue
+            names = _self_calls(dispatch, atomic=True) + list(
+                HTTP_HANDLERS if summary.handlers else ())
+            seen = {dispatch.qualname}
+            pending = [(name, 1) for name in names]
+            while pending:
+                name, depth = pending.pop(0)
+                method = self.function(f"{view}.{name}")
+                if method is None or method.qualname in seen:
+                    continue
+                seen.add(method.qualname)
+                found.setdefault(method.qualname, (view, dispatch))
+                if depth < SUMMARY_DEPTH:
+                    pending += [(called, depth + 1) for called in _self_calls(method)]
+        return found
+
+    def class_attribute(self, qualname: str, name: str) -> object:
+        """The value the project class `qualname` (or the first project base that sets it, as
+        Python looks it up) gives the class attribute `name` in its body; None when none sets
+        it or it is not a plain literal (facts.types.Unknown)."""
+        for cls in self.mro(qualname):
+            for attribute, value in cls.attributes:
+                if attribute == name:
+                    return None if isinstance(value, Unknown) else value
+        return None
 
     def calls_summarized(self, facts: FileFacts, text: str, asked: frozenset[str]) -> bool:
         """Whether a rule can find something in `facts` (of a file whose source is `text`) one
@@ -641,6 +718,16 @@ class ProjectIndex:
 def _written(chain: tuple[tuple[FunctionFact, int], ...]) -> bool:
     """Whether a function of `chain` writes before the line where it leads on."""
     return any(f.summary is not None and 0 < f.summary.write < line for f, line in chain)
+
+
+def _self_calls(function: FunctionFact, atomic: bool = False) -> list[str]:
+    """The names of the methods `function` calls as `self.name(...)` (or through its class);
+    only in its own `atomic` block when `atomic`."""
+    summary = function.summary
+    owner = function.qualname.rpartition(".")[0]
+    return [] if summary is None else list(dict.fromkeys(
+        c.target.rpartition(".")[2] for c in summary.calls
+        if c.target.rpartition(".")[0] == owner and (c.atomic or not atomic)))
 
 
 def _held(args: tuple[str, ...]) -> set[str]:

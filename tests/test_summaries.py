@@ -428,6 +428,212 @@ def test_method_of_the_same_class_is_followed(tmp_path):
     assert found_[0][2].startswith("`Checkout.notify()` sends `send_invoice.delay()`")
 
 
+# -- CEL103: a class-based view whose `dispatch` runs its methods in a transaction -----------------
+
+GUARDED = """
+    from django.db import transaction
+    from django.views import View
+
+
+    class GuardedView(View):
+        in_transaction = True
+
+        def dispatch(self, request, *args, **kwargs):
+            if self.in_transaction:
+                with transaction.atomic():
+                    return self.route(request)
+            return self.route(request)
+
+        def route(self, request):
+            return self.handle(request)
+
+        def handle(self, request):
+            return None
+
+
+    class PlainView(View):
+        def dispatch(self, request, *args, **kwargs):
+            return self.handle(request)
+
+        def handle(self, request):
+            return None
+
+
+    class AtomicMixin:
+        def dispatch(self, request, *args, **kwargs):
+            with transaction.atomic():
+                return super().dispatch(request, *args, **kwargs)
+"""
+
+
+def test_method_a_guarded_atomic_dispatch_runs(tmp_path):
+    source = """
+        from django.conf import settings
+        from django.db import transaction
+        from django.views import View
+
+        from shop.base import AtomicMixin, GuardedView, PlainView
+        from shop.models import Order
+        from shop.tasks import send_invoice
+
+
+        class Upload(GuardedView):
+            def handle(self, request):
+                order = Order.objects.create(status="new")
+                send_invoice.delay(order.pk)
+
+
+        class Draft(GuardedView):
+            in_transaction = False
+
+            def handle(self, request):
+                order = Order.objects.create(status="draft")
+                send_invoice.delay(order.pk)
+
+
+        class Unread(GuardedView):
+            in_transaction = settings.ATOMIC_UPLOADS
+
+            def handle(self, request):
+                order = Order.objects.create(status="new")
+                send_invoice.delay(order.pk)
+
+
+        class Plain(PlainView):
+            def handle(self, request):
+                order = Order.objects.create(status="new")
+                send_invoice.delay(order.pk)
+
+
+        class Later(GuardedView):
+            def handle(self, request):
+                order = Order.objects.create(status="new")
+                transaction.on_commit(lambda: send_invoice.delay(order.pk))
+
+
+        class First(GuardedView):
+            def handle(self, request):
+                send_invoice.delay(request.POST["pk"])
+                Order.objects.create(status="new")
+
+
+        class Checkout(AtomicMixin, View):
+            def post(self, request):
+                order = Order.objects.create(status="paid")
+                send_invoice.delay(order.pk)
+
+            def helper(self, request):
+                order = Order.objects.create(status="paid")
+                send_invoice.delay(order.pk)
+    """
+    found_ = found(tmp_path, {"shop/base.py": GUARDED, "shop/views.py": source}, "CEL103",
+                   preview=True)
+    assert [(p, r) for p, r, _ in found_] == [("shop/views.py", 13), ("shop/views.py", 53)]
+    assert found_[0][2].startswith(
+        "`send_invoice.delay()` in `Upload.handle`, which `GuardedView.dispatch()` "
+        "(shop/base.py:8) runs inside `transaction.atomic()`, after "
+        "`Order.objects.create(status=\"new\")` on line 12: ")
+    assert found_[0][2].endswith("(found through function summaries)")
+    assert "in `Checkout.post`, which `AtomicMixin.dispatch()` (shop/base.py:30)" in found_[1][2]
+
+
+def test_handler_of_a_view_whose_dispatch_is_decorated_atomic(tmp_path):
+    source = """
+        from django.db import transaction
+        from django.utils.decorators import method_decorator
+        from django.views import View
+
+        from shop.models import Order
+        from shop.tasks import send_invoice
+
+
+        class Atomic(View):
+            @method_decorator(transaction.atomic)
+            def dispatch(self, request, *args, **kwargs):
+                return super().dispatch(request, *args, **kwargs)
+
+
+        class Pay(Atomic):
+            def post(self, request):
+                order = Order.objects.create(status="paid")
+                send_invoice.delay(order.pk)
+
+
+        @method_decorator(transaction.atomic, name="dispatch")
+        class Refund(View):
+            def post(self, request):
+                order = Order.objects.create(status="refunded")
+                send_invoice.delay(order.pk)
+
+
+        @method_decorator(transaction.atomic, name="get")
+        class Lookup(View):
+            def post(self, request):
+                order = Order.objects.create(status="seen")
+                send_invoice.delay(order.pk)
+
+
+        class Logged(View):
+            @method_decorator(transaction.non_atomic_requests)
+            def dispatch(self, request, *args, **kwargs):
+                return super().dispatch(request, *args, **kwargs)
+
+            def post(self, request):
+                order = Order.objects.create(status="logged")
+                send_invoice.delay(order.pk)
+    """
+    found_ = found(tmp_path, {"shop/views.py": source}, "CEL103", preview=True)
+    assert [(p, r) for p, r, _ in found_] == [("shop/views.py", 18), ("shop/views.py", 25)]
+    assert "`Pay.post`, which `Atomic.dispatch()` (shop/views.py:11)" in found_[0][2]
+    assert "`Refund.post`, which Django's `dispatch` runs inside `transaction.atomic()`" \
+        in found_[1][2]
+
+
+def test_method_the_view_resolves_first_and_a_helper_it_calls(tmp_path):
+    importer = """
+        from shop.models import Order
+        from shop.tasks import send_invoice
+
+
+        def import_orders(rows):
+            order = Order.objects.create(status=rows[0])
+            send_invoice.delay(order.pk)
+
+
+        def import_later(rows):
+            send_invoice.delay(rows[0])
+    """
+    source = """
+        from shop.base import GuardedView
+        from shop.importer import import_later, import_orders
+
+
+        class Steps:
+            def handle(self, request):
+                return self.load(request)
+
+
+        class Import(Steps, GuardedView):
+            def load(self, request):
+                import_orders(request.POST)
+
+            def handle_other(self, request):
+                import_orders(request.POST)
+
+
+        class ImportLater(Steps, GuardedView):
+            def load(self, request):
+                import_later(request.POST)
+    """
+    found_ = found(tmp_path, {"shop/base.py": GUARDED, "shop/importer.py": importer,
+                              "shop/views.py": source}, "CEL103", preview=True)
+    assert [(p, r) for p, r, _ in found_] == [("shop/views.py", 12)]
+    assert found_[0][2].startswith(
+        "`import_orders()` sends `send_invoice.delay()` (shop/importer.py:7) in `Import.load`, "
+        "which `GuardedView.dispatch()` (shop/base.py:8) runs inside `transaction.atomic()`, ")
+    assert found_[0][2].count("found through function summaries") == 1
+
+
 # -- CEL102: a view calls a function that runs a task or waits on its result ---------------------
 
 REPORTS = """

@@ -23,6 +23,7 @@ from celery_lint.facts.effects import chain
 from celery_lint.facts.evaluate import dotted
 
 ATOMIC = "django.db.transaction.atomic"
+METHOD_DECORATOR = "django.utils.decorators.method_decorator"
 CONTEXT_MANAGERS = frozenset({"contextlib.contextmanager", "contextlib.asynccontextmanager"})
 SEND_METHODS = frozenset({"delay", "apply_async"})
 WAIT_METHODS = frozenset({"get", "wait", "join", "join_native"})
@@ -115,10 +116,16 @@ class Summary:
     # `SoftTimeLimitExceeded` raised in its `try` block (no handler before names it) and does
     # not raise again: the function returns as if nothing happened (0: none)
     swallows: int = 0
+    # a view's `dispatch` with an `atomic` block (or decorated with it): when that block runs,
+    # "always" when it is in no branch and no `if` of the method tests `self`; the class
+    # attribute `X` when every such block is the body of `if self.X:`; "?" otherwise
+    guard: str = ""
+    # its `atomic` block calls `super().dispatch(...)`: the view's HTTP handlers run in it
+    handlers: bool = False
 
     def __bool__(self) -> bool:
         return bool(self.uses or self.calls or self.write or self.wraps or self.retry
-                    or self.swallows)
+                    or self.swallows or self.guard)
 
 
 class Collector:
@@ -158,8 +165,19 @@ class Collector:
         self.retries: list[tuple[int, str]] = []  # (line, parameter) of `param.retry(...)`
         # (handler, the `try` around it) of each broad handler that raises nothing again
         self.swallowing: list[tuple[ast.ExceptHandler, ast.Try]] = []
-        if any((d.rsplit(".", 1)[-1] == "atomic") for d in decorators):
+        # a method `dispatch`: what runs the view's methods, in a transaction or not
+        self.dispatch = owner is not None and function.name == "dispatch"
+        self.tests: list[tuple[int, int, str]] = []  # a dispatch's `if` bodies: what they test
+        self.supers: list[int] = []  # lines of a dispatch's `super().dispatch(...)`
+        if any((d.rsplit(".", 1)[-1] == "atomic") for d in decorators) or self.dispatch and any(
+                self._atomic_method(d) for d in function.decorator_list):
             self.atomic.append((function.lineno, function.end_lineno or function.lineno))
+
+    def _atomic_method(self, decorator: ast.expr) -> bool:
+        """`@method_decorator(transaction.atomic)` (or `atomic(...)`)."""
+        return isinstance(decorator, ast.Call) and bool(decorator.args) \
+            and self.qualify(decorator.func) == METHOD_DECORATOR \
+            and self.qualify(_callee(decorator.args[0])) in (ATOMIC, LATER_ATOMIC)
 
     def qualify(self, node: ast.AST) -> str | None:
         """A name the module imports or defines, qualified; None for a parameter or anything
@@ -195,6 +213,9 @@ class Collector:
             self.rebound.update(_names([node.target]))
         elif isinstance(node, ast.If):
             self.branches.append((node.body[0].lineno, node.end_lineno or node.lineno))
+            if self.dispatch:
+                self.tests.append((node.body[0].lineno, node.body[-1].end_lineno or node.lineno,
+                                   self._tested(node.test)))
         elif isinstance(node, ast.ExceptHandler):
             self.branches.append((node.lineno, node.end_lineno or node.lineno))
         elif isinstance(node, (ast.With, ast.AsyncWith)):
@@ -238,6 +259,9 @@ class Collector:
                                              _params(node, self.params), keys=_keys(node)))
                 return
             receiver = func.value
+            if self.dispatch and method == "dispatch" and isinstance(receiver, ast.Call) \
+                    and isinstance(receiver.func, ast.Name) and receiver.func.id == "super":
+                self.supers.append(node.lineno)
             if method in WAIT_METHODS:
                 if isinstance(receiver, ast.Call) and _sends(receiver):
                     self.uses.append(TaskUse("", "wait", node.lineno))
@@ -277,8 +301,11 @@ class Collector:
             if any(any(use.params) for use in uses) or any(call.args for call in calls) else ()
         retries = self.retries + [(line, "") for target, line, _ in self.calls
                                   if self._late(target) == RETRY]
+        guard = self._guard() if self.dispatch and self.atomic else ""
+        handlers = bool(guard) and any(_within(line, self.atomic) for line in self.supers)
         summary = Summary(tuple(uses), tuple(calls), self.write, wraps, through, positional,
-                          self._retry(retries) if retries else None, self._swallows())
+                          self._retry(retries) if retries else None, self._swallows(), guard,
+                          handlers)
         return summary or None
 
     def _swallows(self) -> int:
@@ -304,6 +331,25 @@ class Collector:
                          _always(function, line, bool(self.decorators)))
                  for line, param in sorted(retries)]
         return next((retry for retry in found if retry.always), found[0])
+
+    def _tested(self, test: ast.expr) -> str:
+        """What an `if` of a dispatch tests: "X" for `self.X`, "?" for anything else that reads
+        `self`, "" for what does not."""
+        if isinstance(test, ast.Attribute) and isinstance(test.value, ast.Name) \
+                and test.value.id == self.first:
+            return test.attr
+        return "?" if any(isinstance(n, ast.Name) and n.id == self.first
+                          for n in ast.walk(test)) else ""
+
+    def _guard(self) -> str:
+        """Summary.guard of a dispatch with `atomic` blocks."""
+        guards = set()
+        for first, last in self.atomic:
+            around = [tested for start, end, tested in self.tests if start <= first <= end]
+            inner = [(start, end) for start, end in self.branches if start <= first <= end]
+            guards.add(around[-1] if len(around) == 1 and len(inner) == 1 else
+                       "always" if not inner and not any(t for *_, t in self.tests) else "?")
+        return guards.pop() if len(guards) == 1 and "" not in guards else "?"
 
 
     def _unbound(self, given: tuple[str, ...], receiver: bool = False) -> tuple[str, ...]:

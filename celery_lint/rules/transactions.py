@@ -11,14 +11,26 @@ from libcst.metadata import Scope, ScopeProvider
 
 from celery_lint.analysis.calls import TaskCall, is_canvas
 from celery_lint.analysis.flow import Calls, calls_in, exclusive
-from celery_lint.analysis.summaries import SUMMARY_NOTE, called_function, describe
-from celery_lint.analysis.values import Binder, dotted_name, source_of
+from celery_lint.analysis.summaries import (
+    SUMMARY_NOTE,
+    called_function,
+    describe,
+    function_name,
+    location,
+)
+from celery_lint.analysis.values import (
+    Binder,
+    FunctionContext,
+    dotted_name,
+    source_of,
+    string_value,
+)
 from celery_lint.analysis.writes import database_write
 from celery_lint.codes import rule_for
 from celery_lint.diagnostics import Applicability, Edit, Fix, Location
 from celery_lint.facts.placement import import_rows
 from celery_lint.facts.types import TaskDefinition
-from celery_lint.index import ProjectIndex
+from celery_lint.index import HTTP_HANDLERS, ProjectIndex
 from celery_lint.rules.base import Rule
 
 ATOMIC = "django.db.transaction.atomic"
@@ -69,6 +81,7 @@ class Transaction:
     reason: str = ""
     written: str = ""  # a write made in the transaction before its code runs (the admin's)
     wrapper: str = ""  # the project's own wrapper of `atomic` that opens it, by name
+    summarized: bool = False  # found through function summaries (a view's `dispatch`)
 
 
 class EnqueueInTransaction(Rule):
@@ -80,6 +93,10 @@ class EnqueueInTransaction(Rule):
         self.blocks: dict[cst.CSTNode, Transaction | None] = {}
         self.inside: list[Transaction | None] = [None]
         self.non_atomic_classes: list[bool] = []
+        # per class entered: its HTTP handlers when `@method_decorator(atomic, name="dispatch")`
+        # runs them in a transaction, with the decorator
+        self.atomic_handlers: list[tuple[frozenset[cst.FunctionDef], cst.BaseExpression | None]] \
+            = []
         self.statements: set[cst.Call] = set()  # calls in a transaction whose result is unused
         self.bodies: dict[cst.BaseSuite, Calls] = {}  # the calls of the transactions reported in
 
@@ -92,8 +109,35 @@ class EnqueueInTransaction(Rule):
         self.non_atomic_classes.append(any(
             self._decorates_with(d.decorator, NON_ATOMIC_REQUESTS) for d in node.decorators))
 
+        self.atomic_handlers.append(self._atomic_dispatch(node))
+
     def leave_ClassDef(self, node: cst.ClassDef) -> None:
         self.non_atomic_classes.pop()
+        self.atomic_handlers.pop()
+
+    def _atomic_dispatch(self, node: cst.ClassDef
+                         ) -> tuple[frozenset[cst.FunctionDef], cst.BaseExpression | None]:
+        """The HTTP handlers (`get`, `post`, ...) of a view class decorated
+        `@method_decorator(transaction.atomic, name="dispatch")` whose `dispatch` is Django's (no
+        project class of its lineage defines one): Django's `dispatch` calls them in it."""
+        for decorator in node.decorators:
+            call = decorator.decorator
+            atomic = self._decorator_match(call, ATOMIC)
+            if atomic is None or not isinstance(call, cst.Call) or not any(
+                    arg.keyword is not None and arg.keyword.value == "name"
+                    and string_value(arg.value) == "dispatch" for arg in call.args):
+                continue
+            handlers = frozenset(statement for statement in node.body.body
+                                 if isinstance(statement, cst.FunctionDef)
+                                 and statement.name.value in HTTP_HANDLERS)
+            function = self.binder.function_at(next(iter(handlers))) if handlers else None
+            index = self.context.index
+            qualname = function.class_qualname if function is not None else None
+            if qualname is None or qualname not in index.view_classes \
+                    or index.function(f"{qualname}.dispatch") is not None:
+                break
+            return handlers, atomic
+        return frozenset(), None
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         # a function's body runs when it is called, not where it is defined
@@ -158,6 +202,17 @@ class EnqueueInTransaction(Rule):
                 f"in `{owner}.{node.name.value}`, which the Django admin runs inside its own "
                 f"transaction (its `{admin_view}` wraps it in `transaction.atomic`)"),
                 written=ADMIN_WRITTEN.get(node.name.value, ""))
+        handlers, decorator = self.atomic_handlers[-1] if self.atomic_handlers \
+            else (frozenset(), None)
+        if node in handlers:
+            owner = (function.class_qualname or "").rpartition(".")[2] if function else ""
+            return Transaction(decorator, node.body, reason=(
+                f"in `{owner}.{node.name.value}`, which Django's `dispatch` runs inside "
+                f"`transaction.atomic()` (the class is decorated with "
+                f"`@method_decorator({_short(decorator)}, name=\"dispatch\")`)"))
+        dispatched = self._dispatched(function, node)
+        if dispatched is not None:
+            return dispatched
         if function is None or not function.is_view or not self.atomic_requests:
             return None
         if any(self._decorates_with(d.decorator, NON_ATOMIC_REQUESTS) for d in node.decorators):
@@ -167,6 +222,22 @@ class EnqueueInTransaction(Rule):
             return None
         return Transaction(None, node.body, reason=f"in view `{node.name.value}`, which "
                                                    "`ATOMIC_REQUESTS` runs in a transaction")
+
+    def _dispatched(self, function: FunctionContext | None,
+                    node: cst.FunctionDef) -> Transaction | None:
+        """A method of a view class whose `dispatch` runs it inside `transaction.atomic()`
+        (index.ProjectIndex.dispatch_transactions)."""
+        index = self.context.index
+        if function is None or function.qualname not in index.dispatch_transactions:
+            return None
+        view, dispatch = index.dispatch_transactions[function.qualname]
+        owner = (function.class_qualname or "").rpartition(".")[2]
+        view_name = view.rpartition(".")[2]
+        for_view = f" for view `{view_name}`" if view_name != owner else ""
+        return Transaction(None, node.body, reason=(
+            f"in `{owner}.{node.name.value}`, which `{function_name(dispatch)}()` "
+            f"({location(index, dispatch, dispatch.line)}) runs inside `transaction.atomic()`"
+            f"{for_view}"), summarized=True)
 
     def _decorates_with(self, decorator: cst.BaseExpression, qualname: str) -> bool:
         return self._decorator_match(decorator, qualname) is not None
@@ -262,7 +333,7 @@ class EnqueueInTransaction(Rule):
                               f"this transaction commits, after {written}: a worker can run "
                               "the task before that write is committed, and not see it (or "
                               "ever, on rollback); send it from `transaction.on_commit(...)` "
-                              f"({SUMMARY_NOTE}){self._note(transaction)}")
+                              f"({SUMMARY_NOTE}){self._note(transaction, summarized=False)}")
             return
 
     def _where(self, transaction: Transaction) -> str:
@@ -276,14 +347,15 @@ class EnqueueInTransaction(Rule):
             return outermost.written
         return f"`{_short(write)}` on line {self.context.range_of(write).start.line}"
 
-    def _note(self, transaction: Transaction) -> str:
-        """Says that the transaction was found through the summary of a project wrapper."""
+    def _note(self, transaction: Transaction, summarized: bool = True) -> str:
+        """Says that the transaction was found through the summary of a project wrapper or of a
+        view's `dispatch` (the latter left to the message when it says so already)."""
         for open_ in reversed(self.inside):
             if open_ is None:
                 break
             if open_.wrapper:
                 return (f" (`{open_.wrapper}` enters `transaction.atomic()`: {SUMMARY_NOTE})")
-        return ""
+        return f" ({SUMMARY_NOTE})" if transaction.summarized and summarized else ""
 
     def _calls(self, body: cst.BaseSuite) -> Calls:
         if body not in self.bodies:
