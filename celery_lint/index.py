@@ -424,10 +424,18 @@ class ProjectIndex:
         to a task (itself, or through the functions it hands it to): a call by any other name
         reaches none (a rule's gate before it infers what a
         call runs, which costs more)."""
-        return frozenset(qualname.rpartition(".")[2] for qualname, function
-                         in self.functions.items()
-                         if function.summary is not None and any(
-                             self.handed(qualname, param) for param in function.summary.positional))
+        handing = {q: f.summary for q, f in self.functions.items()
+                   if f.summary is not None and f.summary.positional}
+        # by name alone first (no name resolved): a function that sends a parameter, or that
+        # hands one to a function of such a name, SUMMARY_DEPTH deep; then `handed` decides
+        names = {q.rpartition(".")[2] for q, summary in handing.items()
+                 if any(any(use.params) for use in summary.uses)}
+        for _ in range(SUMMARY_DEPTH - 1):
+            names |= {q.rpartition(".")[2] for q, summary in handing.items() if any(
+                call.args and call.target.rpartition(".")[2] in names for call in summary.calls)}
+        return frozenset(qualname.rpartition(".")[2] for qualname, summary in handing.items()
+                         if qualname.rpartition(".")[2] in names and any(
+                             self.handed(qualname, param) for param in summary.positional))
 
     def function(self, qualname: str | None) -> FunctionFact | None:
         """The project's function or method `qualname` names (following re-exports)."""
@@ -615,8 +623,9 @@ class ProjectIndex:
         if blocking and any(not r.conditional for r in self.reach(target, blocking)):
             return True
         callee = self.function(target)
-        return parameters and callee is not None and callee.summary is not None and any(
-            self.handed(callee.qualname, param) for param in callee.summary.positional)
+        return parameters and callee is not None and callee.summary is not None \
+            and callee.qualname.rpartition(".")[2] in self.parameter_senders and any(
+                self.handed(callee.qualname, param) for param in callee.summary.positional)
 
     def _calls_summarized(self, facts: FileFacts, text: str, asked: frozenset[str]) -> bool:
         functions = [f for f in facts.functions if f.summary is not None and f.summary.calls]
