@@ -355,6 +355,8 @@ class Collector:
     def _unbound(self, given: tuple[str, ...], receiver: bool = False) -> tuple[str, ...]:
         """`given` with the parameters the body assigns again as "" (what they hold when handed on
         is not what the caller gave); () when no parameter is left (besides a call's receiver)."""
+        if not given:
+            return given
         kept = tuple("" if given_ and given_ != "*" and given_.rpartition("=")[2] in self.rebound
                      else given_ for given_ in given)
         shown = kept[1:] if receiver and kept[:1] == (self.first,) and self.first else kept
@@ -447,7 +449,11 @@ def _params(call: ast.Call, params: set[str]) -> tuple[str, ...]:
 
 def _args(call: ast.Call, params: set[str], receiver: str | None = None) -> tuple[str, ...]:
     """For each argument of a call of a function (`receiver` first for `self.name(...)`), the
-    parameter it is, whole, "" for anything else, "*" for a star argument."""
+    parameter it is, whole, "" for anything else, "*" for a star argument; () when no argument
+    is a parameter (most calls: nothing to keep)."""
+    if not any(isinstance(a, ast.Name) and a.id in params for a in call.args) and not any(
+            isinstance(k.value, ast.Name) and k.value.id in params for k in call.keywords):
+        return ()
     given = [receiver] if receiver else []
     given += ["*" if isinstance(a, ast.Starred) else a.id if isinstance(a, ast.Name)
               and a.id in params else "" for a in call.args]
