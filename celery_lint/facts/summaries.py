@@ -289,7 +289,9 @@ class Collector:
                                         if name in self.results]]
         uses = sorted((use for use in uses if use.task or use.method == "wait"),
                       key=lambda use: use.line)
-        calls = sorted((CallOf(target, line, _within(line, self.branches),
+        # each target interned: the pickle of a file's facts (to the pool's parent, into the
+        # cache) then holds a name called many times once (`self.assertEqual` in a test module)
+        calls = sorted((CallOf(sys.intern(target), line, _within(line, self.branches),
                                _within(line, self.atomic), self._unbound(args, receiver=True))
                         for target, line, args in ((self._late(t), n, a) for t, n, a in self.calls)
                         if target is not None and target.partition(".")[0] not in NOT_PROJECT),
