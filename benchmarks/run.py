@@ -23,7 +23,9 @@ round, so machine noise hits all tools alike):
 exported with `git archive`, as benchmarks/ecosystem.py does, and run as `PYTHONPATH=<folder>
 python -m celery_lint`): a "cold (REF)" and a "warm (REF)" run (its own cache) beside cold and warm
 in every round, and the ratios of the two, per project and over the sums of the medians. Before and
-after are then measured in one run, under the same load.
+after are then measured in one run, under the same load. Both packages are compiled to bytecode
+first, as pip does when it installs one: an editable install, or any run with
+PYTHONDONTWRITEBYTECODE set, would otherwise compile the linter's source at every start.
 
 Wall time is time.perf_counter() around each subprocess. Memory: a thread reads VmRSS from
 /proc/PID/status for the process and all its descendants (by ppid, and by session) every
@@ -39,6 +41,7 @@ left out with a note, so the script also measures older versions.
 from __future__ import annotations
 
 import argparse
+import compileall
 import datetime
 import os
 import platform
@@ -274,10 +277,27 @@ class Setup:
     baseline: tuple[str, tuple[tuple[str, str], ...]] | None = None
 
 
+def compile_package(folder: Path) -> None:
+    """Write the bytecode of the Python files under `folder`, as pip does when it installs a
+    package: otherwise, with PYTHONDONTWRITEBYTECODE set (or a folder Python cannot write to),
+    every run compiles the linter's source first, and a version with more code seems slower."""
+    compileall.compile_dir(str(folder), quiet=1)
+
+
+def installed_package(celery_lint: list[str]) -> Path | None:
+    """The folder of the celery_lint package the command `celery_lint` runs."""
+    python = celery_lint[0] if celery_lint[1:2] == ["-m"] else interpreter_of(celery_lint[0])
+    code = "import celery_lint, os; print(os.path.dirname(celery_lint.__file__))"
+    folder = output_of([python, "-c", code])
+    return Path(folder) if Path(folder).is_dir() else None
+
+
 def baseline_of(ref: str, into: Path) -> tuple[str, tuple[tuple[str, str], ...]]:
-    """celery-lint at the git ref `ref`, exported into `into`: its name and environment."""
+    """celery-lint at the git ref `ref`, exported into `into` and compiled: its name and
+    environment."""
     sha = ecosystem._git("rev-parse", "--short", f"{ref}^{{commit}}")
     ecosystem.export_ref(ref, into)
+    compile_package(into / "celery_lint")
     env = (("PYTHONPATH", str(into)),)
     options = known_options([sys.executable, "-m", "celery_lint"], env)
     if "--no-cache" not in options or "--cache-dir" not in options:
@@ -686,6 +706,9 @@ def main(argv: list[str] | None = None) -> int:
         if not python_files(project):
             parser.error(f"no Python file in {project}")
     setup = find_tools()
+    package = installed_package(setup.celery_lint)
+    if package is not None:  # an editable install's source has no bytecode until it runs
+        compile_package(package)
     for note in setup.notes:
         progress(f"note: {note}")
     baseline_folder = Path(tempfile.mkdtemp(prefix="celery-lint-baseline-"))
