@@ -88,6 +88,9 @@ class Measurement:
     exit_code: int
     stderr_tail: str
     exceptions: list[str]  # fixit's files that raised an exception
+    # user + system CPU seconds from wait4: the process and the descendants it waited for (a
+    # process pool's workers), steadier than wall time on a machine shared with others
+    cpu: float = 0.0
 
 
 @dataclass
@@ -216,7 +219,7 @@ def measure(argv: list[str], cwd: Path, interval: float, exceptions: bool = Fals
             failed = [line.split(b": EXCEPTION: ")[0].decode(errors="replace")
                       for line in out if b": EXCEPTION: " in line]
         return Measurement(seconds, sampler.peak_kb, usage.ru_maxrss, process.returncode,
-                           _tail(err), failed)
+                           _tail(err), failed, usage.ru_utime + usage.ru_stime)
 
 
 # --- the tools -----------------------------------------------------------------------------------
@@ -556,9 +559,13 @@ def wall(runs: ToolRuns) -> float:
     return median([m.seconds for m in runs.runs])
 
 
-def total(results: list[ProjectResult], key: str) -> float:
-    """The sum over the projects of a tool's median wall time."""
-    return sum(wall(result.tools[key]) for result in results)
+def cpu(runs: ToolRuns) -> float:
+    return median([m.cpu for m in runs.runs])
+
+
+def total(results: list[ProjectResult], key: str, of=wall) -> float:  # type: ignore[no-untyped-def]
+    """The sum over the projects of a tool's median wall time (or `of` another measure)."""
+    return sum(of(result.tools[key]) for result in results)
 
 
 def seconds_text(value: float) -> str:
@@ -628,8 +635,8 @@ def report(results: list[ProjectResult], setup: Setup, tools: dict[str, ToolRuns
     lines += [f"  - {tools[key].label}: `{shown(tools[key].command)}`" for key in selected]
     lines += [f"- Note: {note}" for note in setup.notes]
     lines += ["", ("| project | Python files | lines | tool | wall (median) | min–max | "
-                   "peak RSS, tree | largest process |"),
-              "|---|---:|---:|---|---:|---:|---:|---:|"]
+                   "CPU (median) | peak RSS, tree | largest process |"),
+              "|---|---:|---:|---|---:|---:|---:|---:|---:|"]
     for result in results:
         first = True
         for key in selected:
@@ -643,6 +650,7 @@ def report(results: list[ProjectResult], setup: Setup, tools: dict[str, ToolRuns
             lines.append("| " + " | ".join([
                 *head, runs_of.label + flag, f"{seconds_text(median(seconds))} s",
                 f"{seconds_text(min(seconds))}–{seconds_text(max(seconds))}",
+                f"{seconds_text(cpu(runs_of))} s",
                 f"{median([m.tree_kb / 1024 for m in runs_of.runs]):.0f} MB",
                 f"{median([m.maxrss_kb / 1024 for m in runs_of.runs]):.0f} MB"]) + " |")
     ratios = [("celery-lint cold / ruff", "cold", "ruff"),
@@ -667,6 +675,21 @@ def report(results: list[ProjectResult], setup: Setup, tools: dict[str, ToolRuns
         if len(results) > 1:
             cells = [f"{total(results, a) / total(results, b):.2f}" for _, a, b in ratios]
             lines.append("| all projects (sums of the medians) | " + " | ".join(cells) + " |")
+    if setup.baseline is not None:
+        # on a machine shared with others wall time moves with their load; CPU time less so
+        pairs = [(key, f"{key}-base") for key in ("cold", "warm")
+                 if key in selected and f"{key}-base" in selected]
+        lines += ["", "Ratios of the median CPU times (user + system, the process and its pool):",
+                  "", "| project | " + " | ".join(
+                      f"{key} / {key} ({setup.baseline[0]})" for key, _ in pairs) + " |",
+                  "|---|" + "---:|" * len(pairs)]
+        for result in results:
+            lines.append(f"| {result.name} | " + " | ".join(
+                f"{cpu(result.tools[a]) / cpu(result.tools[b]):.2f}" for a, b in pairs) + " |")
+        if len(results) > 1:
+            lines.append("| all projects (sums of the medians) | " + " | ".join(
+                f"{total(results, a, cpu) / total(results, b, cpu):.2f}" for a, b in pairs)
+                + " |")
     details = []
     for result in results:
         if "changed" in selected:
