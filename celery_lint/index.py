@@ -595,7 +595,8 @@ class ProjectIndex:
         file with views, of one that waits on a result, not in a branch; "blocks", the same or
         runs a task in place; "parameters", a call of a function that sends one of its
         parameters (itself, or through the functions it hands it to). (A send in the file's own
-        code makes phase 2 run anyway: runner.PHASE2_WORDS.) The rules ask the same of what `reach` finds, and more."""
+        code makes phase 2 run anyway: runner.PHASE2_WORDS.) The rules ask the same of what
+        `reach` and `handed` find, and more."""
         if not asked:
             return False
         key = (facts.path, asked)
