@@ -18,7 +18,7 @@ from celery_lint.facts.settings import (
     SettingsModel,
     build_settings,
 )
-from celery_lint.facts.summaries import ATOMIC, TaskUse
+from celery_lint.facts.summaries import ATOMIC, SEND_METHODS, TaskUse
 from celery_lint.facts.types import (
     CeleryApp,
     ClassFact,
@@ -60,7 +60,6 @@ _MAX_ALIAS_STEPS = 8
 # how many functions deep summaries are followed from a call: the function called, what it
 # calls, and what that calls (a longer chain is rarely read by anyone as "this call sends")
 SUMMARY_DEPTH = 3
-SENDS = frozenset({"delay", "apply_async"})
 # what Django's `View.dispatch` (and DRF's) calls for a request: `super().dispatch(...)` runs them
 HTTP_HANDLERS = ("get", "post", "put", "patch", "delete", "head", "options", "trace")
 BLOCKING = frozenset({"direct", "apply", "wait"})
@@ -530,7 +529,7 @@ class ProjectIndex:
             if summary is None:
                 continue
             for use in summary.uses:
-                task = self.task(use.task) if use.method in SENDS else None
+                task = self.task(use.task) if use.method in SEND_METHODS else None
                 if task is not None and any(given == held or given.endswith(f"={held}")
                                             for given in use.params):
                     yield Handed(use, task, (*prefix, (function, use.line, held)))
@@ -619,7 +618,7 @@ class ProjectIndex:
         `parameters`, when the function sends one of its parameters."""
         if self.task(target) is not None:
             return False
-        if transactions and any(r.use.keys and not r.atomic for r in self.reach(target, SENDS)):
+        if transactions and any(r.use.keys and not r.atomic for r in self.reach(target, SEND_METHODS)):
             return True
         if blocking and any(not r.conditional for r in self.reach(target, blocking)):
             return True

@@ -29,15 +29,14 @@ from celery_lint.analysis.writes import database_write
 from celery_lint.codes import rule_for
 from celery_lint.diagnostics import Applicability, Edit, Fix, Location
 from celery_lint.facts.placement import import_rows
+from celery_lint.facts.summaries import ATOMIC, SEND_METHODS
 from celery_lint.facts.types import TaskDefinition
 from celery_lint.index import HTTP_HANDLERS, ProjectIndex
 from celery_lint.rules.base import Rule
 
-ATOMIC = "django.db.transaction.atomic"
 NON_ATOMIC_REQUESTS = "django.db.transaction.non_atomic_requests"
 METHOD_DECORATOR = "django.utils.decorators.method_decorator"
 ENQUEUE_METHODS = frozenset({"delay", "apply_async", "send_task"})
-SENDS = frozenset({"delay", "apply_async"})  # what a function called in a transaction may do
 ON_COMMIT_METHODS = (5, 4)  # the Celery that gives Django tasks `delay_on_commit()`
 LINE_LENGTH = 88  # black's and ruff's: where a fix wraps the `on_commit(...)` it writes
 DJANGO_TASK = "celery.contrib.django.task.DjangoTask"
@@ -310,7 +309,7 @@ class EnqueueInTransaction(Rule):
         if function is None:
             return
         index = self.context.index
-        for reached in index.reach(function.qualname, SENDS):
+        for reached in index.reach(function.qualname, SEND_METHODS):
             task = reached.task
             assert task is not None
             if reached.atomic:
