@@ -56,6 +56,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -563,7 +564,8 @@ def cpu(runs: ToolRuns) -> float:
     return median([m.cpu for m in runs.runs])
 
 
-def total(results: list[ProjectResult], key: str, of=wall) -> float:  # type: ignore[no-untyped-def]
+def total(results: list[ProjectResult], key: str,
+          of: Callable[[ToolRuns], float] = wall) -> float:
     """The sum over the projects of a tool's median wall time (or `of` another measure)."""
     return sum(of(result.tools[key]) for result in results)
 
